@@ -1,0 +1,1 @@
+"""optsim engine: pure NumPy optimization on loss surfaces. Never imports a UI library."""

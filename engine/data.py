@@ -1,0 +1,112 @@
+"""Data sets for data-driven losses, and the seeded mini-batch sampler.
+
+With a ``[data]`` table the scenario's formula is a per-sample loss over data
+columns and the loss is the mean over rows. A mini-batch gradient is the mean
+over a batch drawn by each run's own random stream, in epochs without
+replacement (like ``torch.utils.data.DataLoader(shuffle=True, drop_last=False)``:
+the last batch of an epoch holds the rows left over).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MAX_ROWS = 200_000
+"""Largest data set a scenario may hold (inline, CSV or generated), so a file cannot exhaust memory."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Training rows and, optionally, test rows: columns of equal length."""
+
+    columns: tuple[str, ...]
+    train: dict[str, np.ndarray]
+    test: dict[str, np.ndarray] | None = None
+
+    @property
+    def n_train(self) -> int:
+        return len(next(iter(self.train.values()))) if self.train else 0
+
+    @property
+    def n_test(self) -> int:
+        return 0 if self.test is None else len(next(iter(self.test.values())))
+
+    @staticmethod
+    def from_rows(columns: tuple[str, ...], rows: np.ndarray, test_rows: np.ndarray | None = None) -> "Dataset":
+        """Build from row-major arrays of shape (n, len(columns))."""
+        train = {c: np.ascontiguousarray(rows[:, i], dtype=np.float64) for i, c in enumerate(columns)}
+        test = None
+        if test_rows is not None:
+            test = {c: np.ascontiguousarray(test_rows[:, i], dtype=np.float64) for i, c in enumerate(columns)}
+        return Dataset(columns, train, test)
+
+
+@dataclass
+class BatchSampler:
+    """Per-run epochs without replacement, drawn from each run's own generator.
+
+    Runs may have different batch sizes; one call returns padded index and
+    weight arrays of shape (n_runs, max_batch) whose weights sum to 1 per run,
+    so a batch gradient is one weighted sum for all runs at once.
+    """
+
+    n_rows: int
+    batch_sizes: np.ndarray  # (n_runs,) int, each in 1..n_rows
+    rngs: list[np.random.Generator]
+    _perms: list[np.ndarray] = field(default_factory=list)
+    _pos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        self.batch_sizes = np.asarray(self.batch_sizes, dtype=np.int64)
+        self._perms = [rng.permutation(self.n_rows) for rng in self.rngs]
+        self._pos = np.zeros(len(self.rngs), dtype=np.int64)
+
+    def next_batches(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Indices (n, b_max) and weights (n, b_max) of the next batch of each run in ``rows``."""
+        which = np.arange(len(self.rngs)) if rows is None else np.asarray(rows)
+        b_max = int(self.batch_sizes[which].max()) if len(which) else 0
+        idx = np.zeros((len(which), b_max), dtype=np.int64)
+        wts = np.zeros((len(which), b_max))
+        for out, r in enumerate(which):
+            pos = int(self._pos[r])
+            if pos >= self.n_rows:  # new epoch: a fresh permutation from this run's stream
+                self._perms[r] = self.rngs[r].permutation(self.n_rows)
+                pos = 0
+            take = self._perms[r][pos : pos + int(self.batch_sizes[r])]
+            self._pos[r] = pos + len(take)
+            idx[out, : len(take)] = take
+            wts[out, : len(take)] = 1.0 / len(take)
+        return idx, wts
+
+
+def read_csv_rows(path: str, columns: tuple[str, ...]) -> np.ndarray:
+    """Read a numeric CSV with a header naming at least ``columns``; returns (n, len(columns)).
+
+    Raises ValueError with a message that names the missing column or the bad line.
+    """
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise ValueError("the file is empty") from None
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise ValueError(f"column {missing[0]!r} is not in the header {header}")
+        pick = [header.index(c) for c in columns]
+        out: list[list[float]] = []
+        for line_no, row in enumerate(reader, start=2):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(out) >= MAX_ROWS:
+                raise ValueError(f"more than {MAX_ROWS} rows")
+            try:
+                out.append([float(row[i]) for i in pick])
+            except (ValueError, IndexError):
+                raise ValueError(f"line {line_no} is not a row of numbers") from None
+    if not out:
+        raise ValueError("the file has no data rows")
+    return np.asarray(out, dtype=np.float64)

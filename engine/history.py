@@ -1,0 +1,133 @@
+"""Bounded history of a simulation, for plots and diagnosis.
+
+A run may take a million steps, so the history cannot keep every one. It keeps
+at most ``capacity`` ticks: every tick until it is full, then it drops every
+other stored tick and from then on stores one tick in two (the stride doubles
+each time it fills). So memory is O(capacity * n_runs) for any number of steps,
+the whole run stays covered from start to now with evenly spaced samples, and
+the newest ``recent`` ticks are also kept at full resolution in a ring buffer
+for the live view and the diagnosis.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class History:
+    """Decimated record of params, loss, gradient norm, lr and test loss per tick and run."""
+
+    FIELDS = ("loss", "grad_norm", "lr", "test_loss")
+
+    def __init__(self, n_runs: int, n_params: int, capacity: int = 2048, recent: int = 512) -> None:
+        if capacity < 4 or capacity % 2:
+            raise ValueError("capacity must be an even number >= 4")
+        self.capacity = capacity
+        self.stride = 1
+        self.size = 0
+        self.n_runs, self.n_params = n_runs, n_params
+        self.tick = np.zeros(capacity, dtype=np.int64)
+        self.params = np.full((capacity, n_runs, n_params), np.nan)
+        self.values = {f: np.full((capacity, n_runs), np.nan) for f in self.FIELDS}
+        self.recent = _Ring(recent, n_runs, n_params)
+
+    def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad_norm: np.ndarray,
+               lr: np.ndarray, test_loss: np.ndarray | None = None) -> None:
+        """Store the state after ``tick`` steps (NaN rows for runs that have stopped are fine)."""
+        self.recent.record(tick, params, loss, grad_norm)
+        if tick % self.stride:
+            return
+        if self.size == self.capacity:
+            self._halve()
+            if tick % self.stride:
+                return
+        i = self.size
+        self.tick[i] = tick
+        self.params[i] = params
+        self.values["loss"][i] = loss
+        self.values["grad_norm"][i] = grad_norm
+        self.values["lr"][i] = lr
+        self.values["test_loss"][i] = np.nan if test_loss is None else test_loss
+        self.size += 1
+
+    def _halve(self) -> None:
+        keep = slice(0, self.capacity, 2)
+        half = self.capacity // 2
+        self.tick[:half] = self.tick[keep]
+        self.params[:half] = self.params[keep]
+        for arr in self.values.values():
+            arr[:half] = arr[keep]
+        self.size = half
+        self.stride *= 2
+
+    def series(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """Ticks (k,) and values (k, n_runs) of one field, oldest first (views, do not modify)."""
+        return self.tick[: self.size], self.values[field][: self.size]
+
+    def trajectory(self, run: int) -> np.ndarray:
+        """Stored points of one run, oldest first: (k, n_params)."""
+        return self.params[: self.size, run]
+
+    def add_run(self) -> None:
+        """Widen every array by one run column, NaN before it joined."""
+        self.n_runs += 1
+        self.params = np.concatenate([self.params, np.full((self.capacity, 1, self.n_params), np.nan)], axis=1)
+        self.values = {f: np.concatenate([a, np.full((self.capacity, 1), np.nan)], axis=1) for f, a in self.values.items()}
+        self.recent.add_run()
+
+    def remove_run(self, run: int) -> None:
+        self.n_runs -= 1
+        self.params = np.delete(self.params, run, axis=1)
+        self.values = {f: np.delete(a, run, axis=1) for f, a in self.values.items()}
+        self.recent.remove_run(run)
+
+    def clear_run(self, run: int) -> None:
+        """Forget one run's past (it was reset)."""
+        self.params[:, run] = np.nan
+        for a in self.values.values():
+            a[:, run] = np.nan
+        self.recent.clear_run(run)
+
+
+class _Ring:
+    """The newest ticks at full resolution: params, loss and gradient norm."""
+
+    def __init__(self, length: int, n_runs: int, n_params: int) -> None:
+        self.length = length
+        self.count = 0
+        self.tick = np.full(length, -1, dtype=np.int64)
+        self.params = np.full((length, n_runs, n_params), np.nan)
+        self.loss = np.full((length, n_runs), np.nan)
+        self.grad_norm = np.full((length, n_runs), np.nan)
+
+    def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad_norm: np.ndarray) -> None:
+        i = self.count % self.length
+        self.tick[i] = tick
+        self.params[i] = params
+        self.loss[i] = loss
+        self.grad_norm[i] = grad_norm
+        self.count += 1
+
+    def _order(self) -> np.ndarray:
+        n = min(self.count, self.length)
+        start = self.count - n
+        return np.arange(start, start + n) % self.length
+
+    def window(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Ticks, params, loss and gradient norm of the stored ticks, oldest first (copies)."""
+        o = self._order()
+        return self.tick[o], self.params[o], self.loss[o], self.grad_norm[o]
+
+    def add_run(self) -> None:
+        self.params = np.concatenate([self.params, np.full((self.length, 1, self.params.shape[2]), np.nan)], axis=1)
+        self.loss = np.concatenate([self.loss, np.full((self.length, 1), np.nan)], axis=1)
+        self.grad_norm = np.concatenate([self.grad_norm, np.full((self.length, 1), np.nan)], axis=1)
+
+    def remove_run(self, run: int) -> None:
+        self.params = np.delete(self.params, run, axis=1)
+        self.loss = np.delete(self.loss, run, axis=1)
+        self.grad_norm = np.delete(self.grad_norm, run, axis=1)
+
+    def clear_run(self, run: int) -> None:
+        self.params[:, run] = np.nan
+        self.loss[:, run] = np.nan
+        self.grad_norm[:, run] = np.nan

@@ -1,0 +1,1 @@
+"""The built-in scenario library: TOML data files, found with importlib.resources."""

@@ -1,0 +1,47 @@
+"""The bounded history keeps memory flat and covers the whole run evenly."""
+import numpy as np
+
+from optsim.engine.history import History
+
+
+def feed(h: History, ticks: int) -> None:
+    for t in range(ticks):
+        p = np.full((h.n_runs, h.n_params), float(t))
+        h.record(t, p, p[:, 0], p[:, 0], p[:, 0])
+
+
+def test_keeps_every_tick_until_full():
+    h = History(2, 2, capacity=8)
+    feed(h, 8)
+    ticks, loss = h.series("loss")
+    assert ticks.tolist() == list(range(8))
+    assert loss[:, 1].tolist() == list(range(8))
+
+
+def test_halves_and_doubles_stride_when_full():
+    h = History(1, 2, capacity=8)
+    feed(h, 100)
+    ticks, _ = h.series("loss")
+    assert h.size <= 8
+    assert ticks[0] == 0
+    assert np.all(np.diff(ticks) == h.stride)  # evenly spaced
+    assert ticks[-1] > 100 - 2 * h.stride  # reaches (close to) now
+
+
+def test_memory_is_bounded_for_a_million_ticks():
+    h = History(3, 2, capacity=64, recent=16)
+    feed(h, 1_000_000)
+    assert h.params.shape == (64, 3, 2)
+    assert h.size <= 64
+    ticks, params, loss, _ = h.recent.window()
+    assert ticks.tolist() == list(range(1_000_000 - 16, 1_000_000))
+    assert params[-1, 0, 0] == 999_999
+
+
+def test_add_and_remove_runs():
+    h = History(1, 2, capacity=8)
+    feed(h, 3)
+    h.add_run()
+    assert h.params.shape[1] == 2 and np.isnan(h.params[:3, 1]).all()
+    h.remove_run(0)
+    assert h.n_runs == 1 and np.isnan(h.trajectory(0)[:3]).all()

@@ -1,0 +1,91 @@
+"""The `optsim` command line: the app by default, or a headless subcommand.
+
+Exit codes: 0 ok, 2 bad input (one line naming the file and the key, no
+traceback), 1 a bug. Imports are lazy: `optsim --help` and `optsim list` load
+neither Textual nor SymPy.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import re
+import sys
+from typing import Sequence
+
+COMMANDS = ("list", "check", "run", "analyze", "diagnose", "sweep", "play", "serve")
+_NEGATIVE_POINT = re.compile(r"^-\d|^-\.\d")
+
+
+def _command(name: str):
+    return importlib.import_module(f"optsim.tui.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="optsim",
+        description="A terminal visual simulator of optimization: watch why a network fails to train.",
+        epilog="`optsim` alone opens the app on its scenario picker; `optsim FILE|NAME` opens one scenario.",
+    )
+    parser.add_argument("--version", action="version", version=f"optsim {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        _command(name).add_parser(sub)
+    return parser
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="optsim", description="Open the optsim app.")
+    p.add_argument("target", nargs="?", help="a scenario file, a built-in name, or a folder of *.toml files")
+    p.add_argument("--low-bandwidth", action="store_true", help="fewer frames, no filled bands (for slow SSH links)")
+    return p
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("optsim")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """Let `--at -1.5,2` work like `--at=-1.5,2` (argparse would take -1.5,2 for an option)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--at", "--start") and i + 1 < len(argv) and _NEGATIVE_POINT.match(argv[i + 1]):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
+    from optsim.engine.errors import ScenarioError
+
+    try:
+        if args_list and args_list[0] in COMMANDS or any(a in ("-h", "--help", "--version") for a in args_list[:1]):
+            args = build_parser().parse_args(args_list)
+            if args.command is None:
+                build_parser().print_help()
+                return 0
+            return int(_command(args.command).run(args) or 0)
+        args = _app_parser().parse_args(args_list)
+        from optsim.tui.launch import launch_app
+
+        return launch_app(args.target, low_bandwidth=args.low_bandwidth)
+    except ScenarioError as exc:
+        print(f"optsim: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""`optsim play`: not built yet."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser("play", help="(coming)")
+
+
+def run(args: argparse.Namespace) -> int:
+    print("optsim play: not built yet")
+    return 1

@@ -1,0 +1,1 @@
+"""Screens of the optsim app: one mode each."""

@@ -1,0 +1,1 @@
+"""Widgets of the optsim app: one widget per file, no math."""
