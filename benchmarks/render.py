@@ -1,0 +1,216 @@
+"""How long does one frame of the contour plot take to build? And plotext for the same?
+
+Scene: Rosenbrock over [-2, 2] x [-1, 3] at 160x48 cells, five 1,000-point trajectories.
+
+ours, frame        : set_runs() with all five trajectories moved (every row they touch
+                     changes) + every line of the widget as Strips, with the per-row
+                     strip cache dropped first, i.e. every line rebuilt. This is the
+                     worst case of an animation frame.
+ours, step         : set_runs() with each trajectory one point longer + every line, with
+                     the row cache working as it does in the app (the common case).
+ours, view change  : zoom (new window) + the whole background recomputed (sampling,
+                     levels, contourpy iso-lines) + every line.
+plotext            : plotext.build() of the same five trajectories (braille lines) plus a
+                     scatter of the iso-line points (plotext has no contour plot), points
+                     precomputed: only the figure build is timed.
+
+Both sides stop at "a frame ready to write": Textual's own compositing and the terminal
+write are not included for ours, plotext's print is not included for plotext.
+Run: .venv/bin/python benchmarks/render.py [--reps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+
+import contourpy
+import numpy as np
+from textual.app import App, ComposeResult
+
+from optsim.engine.contour_grid import compute_contour_field, plan_layout
+from optsim.tui import palette
+from optsim.tui.widgets.contour_plot import ContourPlot
+
+WIDTH, HEIGHT = 160, 48
+WINDOW = (-2.0, 2.0, -1.0, 3.0)
+N_RUNS, N_POINTS = 5, 1000
+
+
+def rosenbrock(points: np.ndarray) -> np.ndarray:
+    x, y = points[:, 0], points[:, 1]
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def rosenbrock_grad(p: np.ndarray) -> np.ndarray:
+    x, y = p[:, 0], p[:, 1]
+    return np.column_stack([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+
+
+def trajectories() -> list[np.ndarray]:
+    """Five real heavy-ball runs on Rosenbrock (different starts and rates), 1000 points each."""
+    starts = np.array([[-1.8, 2.5], [-1.5, -0.5], [0.5, -0.8], [1.8, 2.8], [-0.5, 2.9]])
+    lrs = np.array([[4e-4], [6e-4], [8e-4], [3e-4], [5e-4]])
+    p, v = starts.copy(), np.zeros_like(starts)
+    out = [p.copy()]
+    for _ in range(N_POINTS - 1):
+        v = 0.9 * v + rosenbrock_grad(p)
+        p = p - lrs * v
+        out.append(p.copy())
+    path = np.stack(out, axis=1)  # (runs, points, 2)
+    return [path[i] for i in range(N_RUNS)]
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1e3
+
+
+class BenchApp(App):
+    def compose(self) -> ComposeResult:
+        yield ContourPlot()
+
+
+def run_tuples(paths: list[np.ndarray], shift: float = 0.0, length: int | None = None):
+    runs = []
+    for i, path in enumerate(paths):
+        p = path[:length] if length else path
+        xs, ys = p[:, 0] + shift, p[:, 1] + shift
+        runs.append((f"run{i}", palette.run_color(i), xs, ys, (xs[-1], ys[-1])))
+    return runs
+
+
+async def bench_ours(reps: int) -> dict[str, float]:
+    paths = trajectories()
+    app = BenchApp()
+    results: dict[str, float] = {}
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        plot = app.query_one(ContourPlot)
+        plot.set_surface(rosenbrock, WINDOW, ("w1", "w2"), minima=[(1.0, 1.0)])
+        await pilot.pause()
+        assert plot.size == (WIDTH, HEIGHT), plot.size
+        plot.frame_strips()
+
+        # Worst-case frame: runs moved, every line rebuilt.
+        samples = []
+        for k in range(reps):
+            runs = run_tuples(paths, shift=0.01 * (k % 2))
+            t0 = time.perf_counter()
+            plot.set_runs(runs)
+            plot.frame_strips(rebuild=True)
+            samples.append(time.perf_counter() - t0)
+        results["frame"] = median_ms(samples)
+
+        # Common frame: every run one point longer, row cache in use.
+        samples = []
+        for k in range(reps):
+            runs = run_tuples(paths, length=N_POINTS - reps + k + 1 if reps < N_POINTS else None)
+            t0 = time.perf_counter()
+            plot.set_runs(runs)
+            plot.frame_strips()
+            samples.append(time.perf_counter() - t0)
+        results["step"] = median_ms(samples)
+
+        # View change: new window, background recomputed.
+        samples = []
+        for k in range(max(10, reps // 5)):
+            t0 = time.perf_counter()
+            plot.zoom(1.1 if k % 2 == 0 else 1 / 1.1)
+            plot.frame_strips()
+            samples.append(time.perf_counter() - t0)
+        results["view"] = median_ms(samples)
+        await pilot.pause()
+    return results
+
+
+def _plotext_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("plotext")
+    except PackageNotFoundError:  # pragma: no cover
+        return "?"
+
+
+def bench_plotext(reps: int) -> float | None:
+    try:
+        import plotext as plt
+    except ImportError:
+        return None
+    paths = trajectories()
+    # The same iso-lines as ours: contourpy at the plot's levels on the braille-dot grid.
+    layout = plan_layout(WIDTH, HEIGHT, WINDOW, ("w1", "w2"))
+    field = compute_contour_field(rosenbrock, layout.geometry)
+    gx = np.linspace(WINDOW[0], WINDOW[1], layout.geometry.dots[0])
+    gy = np.linspace(WINDOW[2], WINDOW[3], layout.geometry.dots[1])
+    z = rosenbrock(np.column_stack([a.ravel() for a in np.meshgrid(gx, gy)])).reshape(len(gy), len(gx))
+    gen = contourpy.contour_generator(gx, gy, z, line_type="ChunkCombinedNan")
+    iso = np.concatenate([np.concatenate([a for a in gen.lines(float(level))[0] if a is not None])
+                          for level in field.levels.edges[1:-1]])
+    iso = iso[np.isfinite(iso).all(axis=1)]
+    iso_x, iso_y = iso[:, 0].tolist(), iso[:, 1].tolist()
+    runs = [(p[:, 0].tolist(), p[:, 1].tolist()) for p in paths]
+    build = _plotext_v5 if hasattr(plt, "scatter") else _plotext_v6
+    samples = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        build(plt, iso_x, iso_y, runs)
+        samples.append(time.perf_counter() - t0)
+    return median_ms(samples)
+
+
+def _plotext_v5(plt, iso_x, iso_y, runs) -> None:
+    """plotext 5.x (the classic pyplot-like API)."""
+    plt.clf()
+    plt.plotsize(WIDTH, HEIGHT)
+    plt.theme("dark")
+    plt.scatter(iso_x, iso_y, marker="braille", color="gray")
+    for (xs, ys), color in zip(runs, ["red", "cyan", "white", "magenta", "green"]):
+        plt.plot(xs, ys, marker="braille", color=color)
+    plt.xlim(WINDOW[0], WINDOW[1])
+    plt.ylim(WINDOW[2], WINDOW[3])
+    plt.xlabel("w1")
+    plt.ylabel("w2")
+    plt.build()
+
+
+def _plotext_v6(plt, iso_x, iso_y, runs) -> None:
+    """plotext 6.x (figure / signal API): the same scatter and five braille lines."""
+    fig = plt.figure
+    fig.clear()
+    fig.plot_size(WIDTH, HEIGHT)
+    fig.theme("dark")
+    fig.draw(fig.signal(iso_x, iso_y, marker="braille"))
+    for xs, ys in runs:
+        fig.draw(fig.signal(xs, ys, marker="braille").lines(True))
+    fig.ruler("x").lim(WINDOW[0], WINDOW[1])
+    fig.ruler("y").lim(WINDOW[2], WINDOW[3])
+    fig.build()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=300, help="repetitions for ours")
+    parser.add_argument("--plotext-reps", type=int, default=30, help="repetitions for plotext")
+    args = parser.parse_args()
+
+    ours = asyncio.run(bench_ours(args.reps))
+    print(f"scene: Rosenbrock, {WIDTH}x{HEIGHT} cells, {N_RUNS} trajectories x {N_POINTS} points")
+    print(f"ours    frame (every line rebuilt) : {ours['frame']:7.2f} ms  median of {args.reps}")
+    print(f"ours    step  (row cache in use)   : {ours['step']:7.2f} ms  median of {args.reps}")
+    print(f"ours    view change (background)   : {ours['view']:7.2f} ms  median of {max(10, args.reps // 5)}")
+    base = bench_plotext(args.plotext_reps)
+    if base is None:
+        print("plotext baseline                   :  plotext is not installed, no baseline "
+              "(install it with: .venv/bin/pip install plotext)")
+        return
+    import plotext
+    version = getattr(plotext, "__version__", None) or _plotext_version()
+    print(f"plotext {version} frame (build only)   : {base:7.2f} ms  median of {args.plotext_reps}")
+    print(f"ratio plotext / ours frame         : {base / ours['frame']:7.1f}x")
+    print(f"target: ours frame < 8 ms and > 10x faster: "
+          f"{'met' if ours['frame'] < 8 and base / ours['frame'] > 10 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
