@@ -282,10 +282,10 @@ def _surface(r: _Reader, t: dict[str, Any], columns: tuple[str, ...]) -> Surface
 def _check_formula(r: _Reader, expr: str, params: tuple[str, ...], constants: Mapping[str, float],
                    columns: tuple[str, ...], key: str) -> None:
     """Parse (without SymPy) so that a bad formula is reported at load time with its key."""
-    from optsim.engine.formula import FormulaError, check_formula
+    from optsim.engine._formula_parse import FormulaError, build_namespace, parse_formula
 
     try:
-        check_formula(expr, params, constants, columns)
+        parse_formula(expr, build_namespace(params, constants, columns))
     except FormulaError as exc:
         raise r.fail(key, str(exc)) from None
 
@@ -463,3 +463,21 @@ def _check_changes(r: _Reader, changes: dict[str, Any], key: str) -> None:
         hyper = {k: v for k, v in changes.items() if k not in ("optimizer", "schedule", "noise", "batch_size")}
         for k, msg in validate_hyperparameters(opt, hyper):
             raise r.fail(f"{key}.{k}", msg)
+
+
+def check_run_changes(changes: Mapping[str, Any], optimizer: str, file: str = "(edit)", key: str = "set") -> None:
+    """Validate a live edit of one run exactly as a file's ``set`` table is validated.
+
+    ``optimizer`` is the run's current optimizer, used when the change does not
+    name one. Raises ScenarioError naming ``file`` and ``key.<name>``.
+    """
+    r = _Reader(file)
+    changes = dict(changes)
+    _check_changes(r, changes, key)
+    opt = changes.get("optimizer", optimizer)
+    hyper = {k: v for k, v in changes.items() if k not in ("optimizer", "schedule", "noise", "batch_size")}
+    for k in hyper:
+        if k not in OPTIMIZERS[opt].defaults:
+            raise r.fail(f"{key}.{k}", f"not a hyperparameter of {opt}" + nearest(k, OPTIMIZERS[opt].defaults))
+    for k, msg in validate_hyperparameters(opt, hyper):
+        raise r.fail(f"{key}.{k}", msg)

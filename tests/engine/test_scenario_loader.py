@@ -134,7 +134,7 @@ BAD = [
     (BASE + "steps = 100000000000\n", "runs[0].steps", "between"),
     (BASE.replace("[1, 1]", "[1, 1, 1]"), "runs[0].start", "2 numbers"),
     (BASE + "batch_size = 4\n", "runs[0].batch_size", "needs a [data] table"),
-    (BASE + "schedule = { kind = 'cosinus' }\n", "runs[0].schedule", "cosine"),
+    (BASE + "schedule = { kind = 'cosinus' }\n", "runs[0].schedule.kind", "cosine"),
     (BASE + "[[events]]\nat = 3\nrun = 'nobody'\n", "events[0].run", "no run named"),
     (BASE + "[[events]]\nat = 3\nshow = 'hessain'\nrun = 'sgd-1'\n", "events[0].show", "hessian"),
     (BASE + "[[events]]\nsay = 'hi'\n", "events[0].at", "is missing"),
