@@ -1,0 +1,94 @@
+"""Small numeric helpers shared by the optimizer updates, tuned for few NumPy calls.
+
+Speed notes (NumPy 2, one run of two parameters): an op on two (1, 2) arrays
+costs ~0.2 us, an (n, p) op with an (n, 1) column ~0.6 us (broadcasting), with
+a Python float ~0.35 us, and arithmetic on Python floats ~0.03 us. So the
+updates (1) skip work no run needs, tested with ``np.count_nonzero`` (~0.15 us)
+rather than ``np.where`` (~0.7 us), and (2) with one run, turn the per-run
+columns into Python floats (:func:`columns`).
+
+Bit-identity across group sizes: a run stepped alone and the same run inside
+a group of many get the same bits. +, -, *, / and sqrt are correctly rounded
+in both Python and NumPy, but NumPy's SIMD ``power`` can differ from libm's
+``pow`` in the last bit, so powers are always taken on the (n, 1) arrays,
+before :func:`columns` unboxes them.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+nonzero = np.count_nonzero
+
+
+def columns(*cols: np.ndarray) -> Sequence[Any]:
+    """The (n, 1) columns themselves, or as Python floats when n == 1 (see the module notes)."""
+    if cols[0].shape[0] == 1:
+        return [c.item() for c in cols]
+    return cols
+
+
+def count(mask: Any) -> tuple[int, int]:
+    """(number of true rows, number of rows) of a bool column or a Python bool."""
+    if isinstance(mask, (bool, np.bool_)):
+        return int(mask), 1
+    return nonzero(mask), mask.size
+
+
+def select(mask: Any, a: Any, b: Any) -> Any:
+    """np.where(mask, a, b), returning ``a`` or ``b`` itself when the mask is all true or all false."""
+    yes, size = count(mask)
+    if yes == size:
+        return a
+    if yes == 0:
+        return b
+    return np.where(mask, a, b)
+
+
+def coupled(grads: np.ndarray, params: np.ndarray, weight_decay: np.ndarray) -> np.ndarray:
+    """torch's L2 weight decay ``grad.add(param, alpha=weight_decay)``; ``grads`` itself when every wd is 0."""
+    if not nonzero(weight_decay):
+        return grads
+    g = params * weight_decay
+    g += grads
+    return g
+
+
+def decay_split(hyper: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """(L2 weight decay column, decoupled weight decay column or None when no run decouples)."""
+    wd, dec = hyper.weight_decay, hyper.decoupled_weight_decay
+    if not nonzero(dec) or not nonzero(wd):
+        return wd, None
+    return select(dec, 0.0, wd), select(dec, wd, 0.0)
+
+
+def decoupled(upd: np.ndarray, params: np.ndarray, lr: np.ndarray, wd: np.ndarray | None) -> np.ndarray:
+    """Fold torch's decoupled decay, ``param.mul_(1 - lr*wd)`` before the step, into the updates.
+
+    Computed as (theta*(1 - lr*wd) + step) - theta: that difference is exact whenever the new and old
+    values are within a factor 2 (Sterbenz), so theta + updates is bit for bit torch's theta.
+    """
+    if wd is None:
+        return upd
+    new = params * (1.0 - lr * wd)
+    new += upd
+    new -= params
+    return new
+
+
+def lerp(start: np.ndarray, end: np.ndarray, weight: Any) -> np.ndarray:
+    """torch's ``start.lerp_(end, weight)`` = start + weight*(end - start), as a new array."""
+    out = end - start
+    out *= weight
+    out += start
+    return out
+
+
+def square_avg(old: np.ndarray, g: np.ndarray, decay: Any) -> np.ndarray:
+    """torch's ``old.mul_(decay).addcmul_(g, g, value=1 - decay)`` = decay*old + ((1-decay)*g)*g, as a new array."""
+    out = old * decay
+    t = g * (1.0 - decay)
+    t *= g
+    out += t
+    return out
