@@ -213,7 +213,7 @@ def parse_scenario(raw: Mapping[str, Any], file: str, base_dir: Path | None = No
     if "runs" not in raw:
         raise r.fail("runs", "is missing: add at least one [[runs]] table")
     runs = _runs(r, raw["runs"], surface, data)
-    events = _events(r, raw.get("events", []), {x.name for x in runs})
+    events = _events(r, raw.get("events", []), runs)
     extra = {k: r.table(raw[k], k) for k in ("guide", "batch_lab", "sweep") if k in raw}
     return Scenario(file, title, description, seed, surface, data, runs, events, extra)
 
@@ -406,7 +406,9 @@ def _runs(r: _Reader, value: Any, surface: SurfaceSpec, data: Dataset | None) ->
     return tuple(out)
 
 
-def _events(r: _Reader, value: Any, run_names: set[str]) -> tuple[EventSpec, ...]:
+def _events(r: _Reader, value: Any, runs: tuple[RunSpec, ...]) -> tuple[EventSpec, ...]:
+    by_name = {x.name: x for x in runs}
+    run_names = set(by_name)
     if not isinstance(value, list):
         raise r.fail("events", "must be an array of tables ([[events]])")
     out = []
@@ -425,7 +427,9 @@ def _events(r: _Reader, value: Any, run_names: set[str]) -> tuple[EventSpec, ...
         changes = dict(r.table(t.get("set", {}), f"{key}.set"))
         if changes and run is None:
             raise r.fail(f"{key}.run", "is missing: 'set' needs the run it changes")
-        _check_changes(r, changes, f"{key}.set")
+        if changes:
+            target = by_name[run]  # validated against the run as the file starts it
+            _validate_change(r, changes, target.optimizer, target.hyper, f"{key}.set")
         show = None
         if "show" in t:
             show = r.string(t["show"], f"{key}.show", 20)
@@ -465,19 +469,27 @@ def _check_changes(r: _Reader, changes: dict[str, Any], key: str) -> None:
             raise r.fail(f"{key}.{k}", msg)
 
 
-def check_run_changes(changes: Mapping[str, Any], optimizer: str, file: str = "(edit)", key: str = "set") -> None:
+def check_run_changes(changes: Mapping[str, Any], optimizer: str, file: str = "(edit)", key: str = "set",
+                      *, current: Mapping[str, Any] | None = None) -> None:
     """Validate a live edit of one run exactly as a file's ``set`` table is validated.
 
     ``optimizer`` is the run's current optimizer, used when the change does not
-    name one. Raises ScenarioError naming ``file`` and ``key.<name>``.
+    name one; ``current`` its current hyperparameters, which the change is
+    merged over when the optimizer stays (so ``nesterov = true`` is judged with
+    the run's momentum). Raises ScenarioError naming ``file`` and ``key.<name>``.
     """
-    r = _Reader(file)
-    changes = dict(changes)
+    _validate_change(_Reader(file), dict(changes), optimizer, current, key)
+
+
+def _validate_change(r: _Reader, changes: dict[str, Any], optimizer: str, current: Mapping[str, Any] | None,
+                     key: str) -> None:
     _check_changes(r, changes, key)
     opt = changes.get("optimizer", optimizer)
     hyper = {k: v for k, v in changes.items() if k not in ("optimizer", "schedule", "noise", "batch_size")}
     for k in hyper:
         if k not in OPTIMIZERS[opt].defaults:
             raise r.fail(f"{key}.{k}", f"not a hyperparameter of {opt}" + nearest(k, OPTIMIZERS[opt].defaults))
-    for k, msg in validate_hyperparameters(opt, hyper):
+    merged = dict(current or {}) if opt == optimizer else {}
+    merged.update(hyper)
+    for k, msg in validate_hyperparameters(opt, merged):
         raise r.fail(f"{key}.{k}", msg)

@@ -159,3 +159,21 @@ def test_bad_files_name_the_file_and_key(scenario_file, text, key, fragment):
 def test_missing_file():
     with pytest.raises(ScenarioError, match="cannot read"):
         load_scenario("/nonexistent/nothing.toml")
+
+
+def test_event_changes_are_checked_against_their_run(scenario_file):
+    base = BASE + "name = 'gd'\nmomentum = 0.9\n[[events]]\nat = 3\nrun = 'gd'\n"
+    load_scenario(scenario_file(base + "set = { nesterov = true }\n", "ok.toml"))  # momentum is set: fine
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(scenario_file(base + "set = { betas = [0.9, 0.9] }\n", "bad.toml"))
+    assert info.value.key == "events[0].set.betas" and "not a hyperparameter of sgd" in str(info.value)
+
+
+def test_check_run_changes_merges_the_current_values():
+    from optsim.engine.scenario import check_run_changes
+
+    check_run_changes({"nesterov": True}, "sgd", current={"lr": 0.1, "momentum": 0.9})
+    with pytest.raises(ScenarioError, match="set.nesterov"):
+        check_run_changes({"nesterov": True}, "sgd", current={"lr": 0.1})
+    with pytest.raises(ScenarioError, match="set.lr"):
+        check_run_changes({"lr": -1.0}, "adam")
