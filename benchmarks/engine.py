@@ -131,7 +131,7 @@ def cli_times(repeats: int) -> None:
                                  capture_output=True, text=True, check=True).stdout
             whole.append(time.perf_counter() - t)
             line = [x for x in out.splitlines() if " steps x " in x][0]
-            engine.append(float(line.split(" in ")[1].split(" s")[0]))
+            engine.append(float(line.split(" runs in ")[1].split(" s")[0]))
         print(f"optsim run, 10,000 steps x 5 runs: engine {statistics.median(engine):.3f} s "
               f"(target < 0.5 s), whole process with CSV {statistics.median(whole):.3f} s")
     for args in (["--help"], ["list"]):

@@ -8,7 +8,8 @@ the last batch of an epoch holds the rows left over).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -42,38 +43,57 @@ class Dataset:
         return Dataset(columns, train, test)
 
 
-@dataclass
 class BatchSampler:
     """Per-run epochs without replacement, drawn from each run's own generator.
 
     Runs may have different batch sizes; one call returns padded index and
     weight arrays of shape (n_runs, max_batch) whose weights sum to 1 per run,
-    so a batch gradient is one weighted sum for all runs at once.
+    so a batch gradient is one weighted sum for all runs at once. Runs can be
+    added, removed, reset or resized without touching the others' streams.
     """
 
-    n_rows: int
-    batch_sizes: np.ndarray  # (n_runs,) int, each in 1..n_rows
-    rngs: list[np.random.Generator]
-    _perms: list[np.ndarray] = field(default_factory=list)
-    _pos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    def __init__(self, n_rows: int, batch_sizes: Sequence[int], rngs: Sequence[np.random.Generator]) -> None:
+        self.n_rows = n_rows
+        self.batch_sizes: list[int] = []
+        self.rngs: list[np.random.Generator] = []
+        self._perms: list[np.ndarray] = []
+        self._pos: list[int] = []
+        for b, rng in zip(batch_sizes, rngs):
+            self.add(int(b), rng)
 
-    def __post_init__(self) -> None:
-        self.batch_sizes = np.asarray(self.batch_sizes, dtype=np.int64)
-        self._perms = [rng.permutation(self.n_rows) for rng in self.rngs]
-        self._pos = np.zeros(len(self.rngs), dtype=np.int64)
+    def add(self, batch_size: int, rng: np.random.Generator) -> None:
+        """A new run at the start of its first epoch."""
+        self.batch_sizes.append(min(max(int(batch_size), 1), self.n_rows))
+        self.rngs.append(rng)
+        self._perms.append(np.arange(0))
+        self._pos.append(self.n_rows)  # the first call draws the first permutation
 
-    def next_batches(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def remove(self, run: int) -> None:
+        for seq in (self.batch_sizes, self.rngs, self._perms, self._pos):
+            del seq[run]
+
+    def reset(self, run: int, rng: np.random.Generator) -> None:
+        """Start a run's epochs over from a fresh generator."""
+        self.rngs[run] = rng
+        self._pos[run] = self.n_rows
+
+    def resize(self, run: int, batch_size: int) -> None:
+        """A new batch size from the next batch on (the epoch in progress goes on)."""
+        self.batch_sizes[run] = min(max(int(batch_size), 1), self.n_rows)
+
+    def next_batches(self, rows: Sequence[int] | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Indices (n, b_max) and weights (n, b_max) of the next batch of each run in ``rows``."""
-        which = np.arange(len(self.rngs)) if rows is None else np.asarray(rows)
-        b_max = int(self.batch_sizes[which].max()) if len(which) else 0
-        idx = np.zeros((len(which), b_max), dtype=np.int64)
-        wts = np.zeros((len(which), b_max))
+        which = range(len(self.rngs)) if rows is None else [int(r) for r in rows]
+        sizes = [self.batch_sizes[r] for r in which]
+        b_max = max(sizes, default=0)
+        idx = np.zeros((len(sizes), b_max), dtype=np.int64)
+        wts = np.zeros((len(sizes), b_max))
         for out, r in enumerate(which):
-            pos = int(self._pos[r])
+            pos = self._pos[r]
             if pos >= self.n_rows:  # new epoch: a fresh permutation from this run's stream
                 self._perms[r] = self.rngs[r].permutation(self.n_rows)
                 pos = 0
-            take = self._perms[r][pos : pos + int(self.batch_sizes[r])]
+            take = self._perms[r][pos : pos + self.batch_sizes[r]]
             self._pos[r] = pos + len(take)
             idx[out, : len(take)] = take
             wts[out, : len(take)] = 1.0 / len(take)

@@ -22,7 +22,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 
 from optsim.engine.optim_base import OptimizerSpec, Problems, hyper_maker, rule
-from optsim.engine.optim_ops import columns, select
+from optsim.engine.optim_ops import columns, select, uniform
 
 F64 = np.float64
 
@@ -44,7 +44,7 @@ def adagrad_lecture_init(params: np.ndarray) -> AdagradLectureState:
 def adagrad_lecture_update(grads, state: AdagradLectureState, params, lr, hyper: AdagradLectureHyper):
     """sigma_t = sqrt(1/(t+1) * sum_{k<=t} g_k^2) (so sigma_0 = |g_0|); theta -= lr * g_t / (sigma_t + eps)."""
     step = state.step + 1.0
-    lr_, t, eps = columns(lr, step, hyper.eps)
+    lr_, t, eps = columns(lr, uniform(step), hyper.eps)
     acc = grads * grads
     acc += state.sum_sq
     sigma = np.sqrt(acc / t)

@@ -17,7 +17,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 
 from optsim.engine.optim_base import OptimizerSpec, Problems, hyper_maker, rule
-from optsim.engine.optim_ops import columns, count, coupled, decay_split, decoupled, lerp, nonzero, select, square_avg
+from optsim.engine.optim_ops import columns, uniform, count, coupled, decay_split, decoupled, lerp, nonzero, select, square_avg
 
 F64 = np.float64
 
@@ -97,7 +97,7 @@ def adagrad_update(grads, state: AdagradState, params, lr, hyper: AdagradHyper):
     theta -= clr * g / (sqrt(s) + eps)."""
     step = state.step + 1.0
     g = coupled(grads, params, hyper.weight_decay)
-    lr_, t, decay, eps = columns(lr, step, hyper.lr_decay, hyper.eps)
+    lr_, t, decay, eps = columns(lr, uniform(step), hyper.lr_decay, hyper.eps)
     clr = lr_ / (1.0 + (t - 1.0) * decay)
     acc = g * g
     acc += state.sum
@@ -218,8 +218,9 @@ def adam_update(grads, state: AdamState, params, lr, hyper: AdamHyper):
     v = b2*v + (1-b2)*g^2; vhat = max(vhat, v) with amsgrad; theta -= lr/(1-b1^t) * m /
     (sqrt(v or vhat)/sqrt(1-b2^t) + eps). Step 1 moves each coordinate by lr*sign(g) (up to eps)."""
     step = state.step + 1.0
+    s = uniform(step)
     lr_, b1, b2, eps, b1t, b2t = columns(lr, hyper.beta1, hyper.beta2, hyper.eps,
-                                         hyper.beta1 ** step, hyper.beta2 ** step)
+                                         hyper.beta1 ** s, hyper.beta2 ** s)
     l2, dwd = decay_split(hyper)
     g = coupled(grads, params, l2)
     m = lerp(state.exp_avg, g, 1.0 - b1)
@@ -286,8 +287,9 @@ def nadam_update(grads, state: NAdamState, params, lr, hyper: NAdamHyper):
     step = state.step + 1.0
     psi = hyper.momentum_decay
     # powers on the arrays (see optim_ops), the rest on columns
-    lr_, b1, b2, eps, b2t, d_t, d_next = columns(lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.beta2 ** step,
-                                                 0.96 ** (step * psi), 0.96 ** ((step + 1.0) * psi))
+    s = uniform(step)
+    lr_, b1, b2, eps, b2t, d_t, d_next = columns(lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.beta2 ** s,
+                                                 0.96 ** (s * psi), 0.96 ** ((s + 1.0) * psi))
     mu = b1 * (1.0 - 0.5 * d_t)
     mu_next = b1 * (1.0 - 0.5 * d_next)
     mu_product = state.mu_product * mu
@@ -335,8 +337,9 @@ def radam_update(grads, state: RAdamState, params, lr, hyper: RAdamHyper):
     theta -= lr * m/(1-b1^t) * sqrt(1-b2^t)/(sqrt(v)+eps) * r_t, r_t = sqrt((rho_t-4)(rho_t-2)rho_inf /
     ((rho_inf-4)(rho_inf-2)rho_t)); else theta -= lr * m/(1-b1^t) (the built-in warm-up)."""
     step = state.step + 1.0
-    lr_, t, b1, b2, eps, b1t, b2t = columns(lr, step, hyper.beta1, hyper.beta2, hyper.eps,
-                                            hyper.beta1 ** step, hyper.beta2 ** step)
+    s = uniform(step)
+    lr_, t, b1, b2, eps, b1t, b2t = columns(lr, s, hyper.beta1, hyper.beta2, hyper.eps,
+                                            hyper.beta1 ** s, hyper.beta2 ** s)
     l2, dwd = decay_split(hyper)
     g = coupled(grads, params, l2)
     m = lerp(state.exp_avg, g, 1.0 - b1)

@@ -14,6 +14,7 @@ other runs go on.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
@@ -22,6 +23,7 @@ import numpy as np
 from optsim.engine.data import BatchSampler
 from optsim.engine.history import History
 from optsim.engine.objective import Objective
+from optsim.engine.optim_base import compact_columns
 from optsim.engine.optimizers import OptimizerSpec, concat_states, get_optimizer, take_rows
 from optsim.engine.schedules import make_schedule
 
@@ -56,6 +58,8 @@ class _Group(NamedTuple):
     state: Any
     schedule: Callable[[np.ndarray, np.ndarray], np.ndarray]
     base_lr: np.ndarray  # (g, 1)
+    members: np.ndarray  # run indices, in group order
+    shared_lr: bool  # every member has the same base rate: the schedule is evaluated once
 
 
 def _group_key(cfg: RunConfig) -> tuple:
@@ -83,10 +87,12 @@ class Simulation:
         self.params = np.array([c.start for c in self.configs], dtype=np.float64).reshape(n, p)
         self.step_count = np.zeros(n, dtype=np.int64)
         self.diverged_at = np.full(n, -1, dtype=np.int64)
-        self.rngs = [np.random.default_rng([self.seed, i]) for i in range(n)]
+        self._streams = list(range(n))  # run -> its random stream's id (kept when runs come and go)
+        self.rngs = [np.random.default_rng([self.seed, i]) for i in self._streams]
         self.last_lr = np.zeros(n)
         self._groups = self._build_groups(carry=None)
         self._sampler = self._build_sampler()
+        self._refresh_config_arrays()
         self.loss, self.grad = self.objective.value_and_gradient(self.params)
         self.grad_norm = np.linalg.norm(self.grad, axis=1)
         self.last_lr = self._peek_lr()
@@ -102,15 +108,14 @@ class Simulation:
         for members in keys.values():
             cfgs = [self.configs[i] for i in members]
             spec = get_optimizer(cfgs[0].optimizer)
-            index: np.ndarray | slice = np.asarray(members, dtype=np.int64)
-            if len(keys) == 1:
-                index = slice(None)  # one group holds every run in order: no gathers per step
+            index = _as_index(members)
             hyper = spec.make_hyper([{k: v for k, v in c.hyper.items() if k != "lr"} for c in cfgs])
             state = spec.init(self.params[index])
             if carry:
                 state = self._carried_state(spec, members, state, carry)
-            groups.append(_Group(index, spec, hyper, state, make_schedule(cfgs[0].schedule or {}),
-                                 np.array([[c.lr] for c in cfgs], dtype=np.float64)))
+            base_lr = np.array([[c.lr] for c in cfgs], dtype=np.float64)
+            groups.append(_Group(index, spec, compact_columns(hyper), state, make_schedule(cfgs[0].schedule or {}),
+                                 base_lr, np.asarray(members, dtype=np.int64), bool((base_lr == base_lr[0]).all())))
         return groups
 
     def _carried_state(self, spec: OptimizerSpec, members: list[int], fresh: Any,
@@ -129,8 +134,11 @@ class Simulation:
         data = self.objective.data
         if data is None:
             return None
-        sizes = [min(c.batch_size or data.n_train, data.n_train) for c in self.configs]
-        return BatchSampler(data.n_train, np.asarray(sizes), self.rngs)
+        return BatchSampler(data.n_train, [self._batch_size(c) for c in self.configs], self.rngs)
+
+    def _batch_size(self, cfg: RunConfig) -> int:
+        n = self.objective.data.n_train if self.objective.data is not None else 0
+        return min(cfg.batch_size or n, n)
 
     def _regroup(self) -> None:
         self._groups = self._build_groups(self._carry_all())
@@ -147,8 +155,15 @@ class Simulation:
     @property
     def active(self) -> np.ndarray:
         """Runs still stepping: not diverged and short of their step count."""
-        steps = np.array([c.steps for c in self.configs], dtype=np.int64)
-        return (self.diverged_at < 0) & (self.step_count < steps)
+        return (self.diverged_at < 0) & (self.step_count < self._limits)
+
+    def _refresh_config_arrays(self) -> None:
+        """Per-run arrays derived from the configs, rebuilt whenever a config changes (not per step)."""
+        self._limits = np.array([c.steps for c in self.configs], dtype=np.int64)
+        n_rows = self._sampler.n_rows if self._sampler is not None else 0
+        self._batched = np.array([i for i, c in enumerate(self.configs) if c.batch_size and c.batch_size < n_rows],
+                                 dtype=np.int64)
+        self._noisy = np.array([i for i, c in enumerate(self.configs) if c.noise], dtype=np.int64)
 
     @property
     def done(self) -> bool:
@@ -168,38 +183,43 @@ class Simulation:
         made = 0
         for _ in range(n):
             active = self.active
-            if not active.any():
+            all_active = bool(active.all())
+            if not all_active and not active.any():
                 break
-            self._step_once(active)
+            self._step_once(active, all_active)
             made += 1
         return made
 
     def _update_gradients(self, active: np.ndarray) -> np.ndarray:
+        """The gradient each run's update uses: exact, or a mini-batch's, plus noise."""
         grads = self.grad
-        batched = [i for i, c in enumerate(self.configs) if c.batch_size and active[i]
-                   and self._sampler is not None and c.batch_size < self._sampler.n_rows]
-        noisy = [i for i, c in enumerate(self.configs) if c.noise and active[i]]
-        if not batched and not noisy:
+        batched = self._batched[active[self._batched]] if self._batched.size else self._batched
+        noisy = self._noisy[active[self._noisy]] if self._noisy.size else self._noisy
+        if not batched.size and not noisy.size:
             return grads
         grads = grads.copy()
-        if batched:
-            rows = np.asarray(batched)
-            idx, wts = self._sampler.next_batches(rows)
-            grads[rows] = self.objective.batch_gradient(self.params[rows], idx, wts)
-        for i in noisy:
+        if batched.size:
+            idx, wts = self._sampler.next_batches(batched)
+            grads[batched] = self.objective.batch_gradient(self.params[batched], idx, wts)
+        for i in noisy.tolist():
             grads[i] += self.configs[i].noise * self.rngs[i].standard_normal(self.objective.n_params)
         return grads
 
-    def _step_once(self, active: np.ndarray) -> None:
+    def _rates(self, g: _Group) -> np.ndarray:
+        """This update's rate for a group: (g, 1), or (1, 1) when every member shares it."""
+        steps = self.step_count[g.index]
+        if g.shared_lr and steps.shape[0] > 1 and (steps == steps[0]).all():
+            return g.schedule(steps[:1, None], g.base_lr[:1])
+        return g.schedule(steps[:, None], g.base_lr)
+
+    def _step_once(self, active: np.ndarray, all_active: bool) -> None:
         grads = self._update_gradients(active)
         old = self.params
-        new = old.copy()
-        lr_used = self.last_lr.copy()
-        all_active = bool(active.all())
+        new = np.empty_like(old)
+        lr_used = np.empty_like(self.last_lr)  # every run is in exactly one group
         with np.errstate(all="ignore"):
             for gi, g in enumerate(self._groups):
-                steps = self.step_count[g.index][:, None]
-                lr = g.schedule(steps, g.base_lr)
+                lr = self._rates(g)
                 updates, state = g.spec.update(grads[g.index], g.state, old[g.index], lr, g.hyper)
                 if all_active:
                     new[g.index] = old[g.index] + updates
@@ -210,20 +230,30 @@ class Simulation:
                 self._groups[gi] = g._replace(state=state)
                 lr_used[g.index] = lr[:, 0]
             loss, grad = self.objective.value_and_gradient(new)
-        bad = active & ~(np.isfinite(loss) & np.isfinite(grad).all(axis=1)
-                         & (np.abs(new) <= DIVERGENCE_BOUND).all(axis=1))
-        if bad.any():
-            self.diverged_at[bad] = self.step_count[bad] + 1
-            new[bad], loss[bad], grad[bad] = old[bad], self.loss[bad], self.grad[bad]
-            stepped = active & ~bad
-        else:
+            # One cheap test for the common case: any inf/nan makes the sum non-finite.
+            healthy = (math.isfinite(float(loss.sum()) + float(grad.sum()))
+                       and -DIVERGENCE_BOUND <= float(new.min()) and float(new.max()) <= DIVERGENCE_BOUND)
+        if healthy:
             stepped = active
-        self.step_count[stepped] += 1
+        else:
+            bad = active & ~(np.isfinite(loss) & np.isfinite(grad).all(axis=1)
+                             & (np.abs(new) <= DIVERGENCE_BOUND).all(axis=1))
+            keep = ~active | bad  # stopped runs, and runs that just diverged, stay on their last finite point
+            new[keep], loss[keep], grad[keep] = old[keep], self.loss[keep], self.grad[keep]
+            self.diverged_at[bad] = self.step_count[bad] + 1
+            stepped = active & ~bad
+            all_active = bool(stepped.all())
+        if not all_active:
+            lr_used = np.where(stepped, lr_used, self.last_lr)  # a stopped run keeps its last update's rate
+        if all_active:
+            self.step_count += 1
+        else:
+            self.step_count[stepped] += 1
         self.params, self.loss, self.grad = new, loss, grad
         self.grad_norm = np.sqrt(np.einsum("ij,ij->i", grad, grad))
         self.last_lr = lr_used
         self.tick += 1
-        self._record(stepped)
+        self._record(None if all_active else stepped)
 
     def _peek_lr(self) -> np.ndarray:
         """The rate each run's next update will use (for row 0 of a trajectory)."""
@@ -260,8 +290,9 @@ class Simulation:
         hyper.update(changes)
         self.configs[i] = replace(cfg, hyper=hyper, **fields)
         self._regroup()
-        if "batch_size" in fields:
-            self._sampler = self._build_sampler()
+        if "batch_size" in fields and self._sampler is not None:
+            self._sampler.resize(i, self._batch_size(self.configs[i]))
+        self._refresh_config_arrays()
         self.last_lr[i] = self._peek_lr()[i] if self.step_count[i] == 0 else self.last_lr[i]
 
     def set_start(self, run: int | str, point: Sequence[float]) -> None:
@@ -276,9 +307,11 @@ class Simulation:
         self.params[i] = self.configs[i].start
         self.step_count[i] = 0
         self.diverged_at[i] = -1
-        self.rngs[i] = np.random.default_rng([self.seed, i])
+        self.rngs[i] = np.random.default_rng([self.seed, self._streams[i]])
         self._regroup_fresh(i)
-        self._sampler = self._build_sampler()
+        if self._sampler is not None:
+            self._sampler.reset(i, self.rngs[i])
+        self._refresh_config_arrays()
         loss, grad = self.objective.value_and_gradient(self.params[i : i + 1])
         self.loss[i], self.grad[i] = loss[0], grad[0]
         self.grad_norm[i] = np.linalg.norm(grad[0])
@@ -299,13 +332,16 @@ class Simulation:
         self.params = np.vstack([self.params, np.asarray(cfg.start, dtype=np.float64)[None]])
         self.step_count = np.append(self.step_count, 0)
         self.diverged_at = np.append(self.diverged_at, -1)
-        self.rngs.append(np.random.default_rng([self.seed, i]))
+        self._streams.append(max(self._streams, default=-1) + 1)
+        self.rngs.append(np.random.default_rng([self.seed, self._streams[-1]]))
         loss, grad = self.objective.value_and_gradient(self.params[i : i + 1])
         self.loss, self.grad = np.append(self.loss, loss), np.vstack([self.grad, grad])
         self.grad_norm = np.append(self.grad_norm, np.linalg.norm(grad[0]))
         self.last_lr = np.append(self.last_lr, 0.0)
         self._groups = self._build_groups(carry)
-        self._sampler = self._build_sampler()
+        if self._sampler is not None:
+            self._sampler.add(self._batch_size(cfg), self.rngs[i])
+        self._refresh_config_arrays()
         self.last_lr[i] = self._peek_lr()[i]
         self.history.add_run()
         return i
@@ -316,19 +352,26 @@ class Simulation:
         carry = {r - (r > i): v for r, v in self._carry_all().items() if r != i}
         del self.configs[i]
         del self.rngs[i]
+        del self._streams[i]
         for name in ("params", "step_count", "diverged_at", "loss", "grad", "grad_norm", "last_lr"):
             setattr(self, name, np.delete(getattr(self, name), i, axis=0))
         self._groups = self._build_groups(carry)
-        self._sampler = self._build_sampler()
+        if self._sampler is not None:
+            self._sampler.remove(i)
+        self._refresh_config_arrays()
         self.history.remove_run(i)
 
     def _carry_all(self) -> dict[int, tuple[int, int]]:
-        carry: dict[int, tuple[int, int]] = {}
-        for gi, g in enumerate(self._groups):
-            members = range(len(self.configs)) if isinstance(g.index, slice) else g.index.tolist()
-            for pos, run in enumerate(members):
-                carry[run] = (gi, pos)
-        return carry
+        """Where each run's optimizer state is now: run -> (group, row)."""
+        return {int(run): (gi, pos) for gi, g in enumerate(self._groups) for pos, run in enumerate(g.members)}
+
+
+def _as_index(members: Sequence[int]) -> np.ndarray | slice:
+    """A slice for a contiguous range of runs (views, no gathers per step), else an index array."""
+    first, last = members[0], members[-1]
+    if last - first + 1 == len(members):
+        return slice(first, last + 1)
+    return np.asarray(members, dtype=np.int64)
 
 
 def _where_rows(mask: np.ndarray, new: Any, old: Any) -> Any:

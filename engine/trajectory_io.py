@@ -30,7 +30,13 @@ def _fmt(values: list[float]) -> str:
 
 
 class TrajectoryRecorder:
-    """Collects every row of every run as the simulation steps; then writes CSV or JSON."""
+    """Collects every row of every run as the simulation steps; then writes CSV or JSON.
+
+    ``observe`` only copies the step's arrays into a block; text is made a block
+    of ``BLOCK`` steps at a time, so recording costs little per step.
+    """
+
+    BLOCK = 2048
 
     def __init__(self, sim: Simulation, fmt: str = "csv") -> None:
         self.sim = sim
@@ -40,30 +46,48 @@ class TrajectoryRecorder:
                                        for _ in range(sim.n_runs)]
         self._json: list[dict[str, list]] = [{"steps": [], "params": [], "loss": [], "lr": [], "grad_norm": []}
                                              for _ in range(sim.n_runs)]
+        self._block: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.observe(initial=True)
 
     def observe(self, initial: bool = False) -> None:
         """Record a row for every run that made an update since the last call (all runs if ``initial``)."""
         sim = self.sim
         moved = np.ones(sim.n_runs, bool) if initial else sim.step_count != self._prev_steps
-        self._prev_steps = sim.step_count.copy()
         if not moved.any():
             return
+        self._prev_steps = sim.step_count.copy()
         rows = np.column_stack([sim.params, sim.loss, sim.last_lr, sim.grad_norm])
-        for i in np.flatnonzero(moved).tolist():
-            step = int(sim.step_count[i])
+        self._block.append((moved, self._prev_steps, rows))
+        if len(self._block) >= self.BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Turn the block's arrays into text (or JSON lists), run by run."""
+        if not self._block:
+            return
+        moved = np.array([b[0] for b in self._block])  # (k, R)
+        steps = np.array([b[1] for b in self._block])  # (k, R)
+        rows = np.array([b[2] for b in self._block])  # (k, R, p + 3)
+        self._block = []
+        n_params = self.sim.objective.n_params
+        for i, name in enumerate(self.sim.names):
+            take = np.flatnonzero(moved[:, i])
+            if not take.size:
+                continue
+            run_rows, run_steps = rows[take, i].tolist(), steps[take, i].tolist()
             if self.fmt == "json":
                 d = self._json[i]
-                d["steps"].append(step)
-                d["params"].append(sim.params[i].tolist())
-                d["loss"].append(float(sim.loss[i]))
-                d["lr"].append(float(sim.last_lr[i]))
-                d["grad_norm"].append(float(sim.grad_norm[i]))
+                d["steps"] += run_steps
+                d["params"] += [r[:n_params] for r in run_rows]
+                d["loss"] += [r[n_params] for r in run_rows]
+                d["lr"] += [r[n_params + 1] for r in run_rows]
+                d["grad_norm"] += [r[n_params + 2] for r in run_rows]
             else:
-                self._spools[i].write(f"{sim.names[i]},{step},{_fmt(rows[i].tolist())}\n")
+                self._spools[i].write("".join(f"{name},{k},{_fmt(r)}\n" for k, r in zip(run_steps, run_rows)))
 
     def write(self, out: IO[str], scenario_path: str = "", seed: int = 0) -> None:
         """Write everything recorded so far to ``out``."""
+        self._flush()
         sim = self.sim
         if self.fmt == "json":
             runs = []
