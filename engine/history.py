@@ -3,7 +3,8 @@
 A run may take a million steps, so the history cannot keep every one. It keeps
 at most ``capacity`` ticks: every tick until it is full, then it drops every
 other stored tick and from then on stores one tick in two (the stride doubles
-each time it fills). So memory is O(capacity * n_runs) for any number of steps,
+each time it fills). So memory is O(capacity * n_runs) for any number of steps
+(and with a ``budget``, at most that many floats: many runs get fewer samples),
 the whole run stays covered from start to now with evenly spaced samples, and
 the newest ``recent`` ticks are also kept at full resolution in a ring buffer
 for the live view and the diagnosis.
@@ -18,9 +19,14 @@ class History:
 
     FIELDS = ("loss", "grad_norm", "lr", "test_loss")
 
-    def __init__(self, n_runs: int, n_params: int, capacity: int = 2048, recent: int = 512) -> None:
+    def __init__(self, n_runs: int, n_params: int, capacity: int = 2048, recent: int = 512,
+                 budget: int | None = None) -> None:
         if capacity < 4 or capacity % 2:
             raise ValueError("capacity must be an even number >= 4")
+        if budget is not None:  # many runs: fewer samples each, so memory stays within the budget
+            per_tick = max(1, n_runs) * (n_params + len(self.FIELDS))
+            capacity = max(4, min(capacity, budget // (2 * per_tick)) // 2 * 2)
+            recent = max(2, min(recent, budget // (2 * per_tick)))
         self.capacity = capacity
         self.stride = 1
         self.size = 0

@@ -45,3 +45,13 @@ def test_add_and_remove_runs():
     assert h.params.shape[1] == 2 and np.isnan(h.params[:3, 1]).all()
     h.remove_run(0)
     assert h.n_runs == 1 and np.isnan(h.trajectory(0)[:3]).all()
+
+
+def test_budget_caps_memory_for_many_runs():
+    h = History(100_000, 2, capacity=2048, recent=512, budget=1 << 24)
+    floats = h.params.size + sum(a.size for a in h.values.values())
+    floats += h.recent.params.size + h.recent.loss.size + h.recent.grad_norm.size
+    assert floats <= 1 << 24
+    assert h.capacity >= 4 and h.capacity % 2 == 0
+    small = History(3, 2, capacity=2048, budget=1 << 24)
+    assert small.capacity == 2048  # few runs keep the full resolution
