@@ -215,6 +215,11 @@ def parse_scenario(raw: Mapping[str, Any], file: str, base_dir: Path | None = No
     runs = _runs(r, raw["runs"], surface, data)
     events = _events(r, raw.get("events", []), runs)
     extra = {k: r.table(raw[k], k) for k in ("guide", "batch_lab", "sweep") if k in raw}
+    if extra:  # the analysis tables' own checks (engine/analysis_config.py)
+        from optsim.engine.analysis_config import validate_analysis
+
+        validate_analysis(file, extra, surface.params, data_columns, data.n_train if data else None,
+                          tuple(x.name for x in runs))
     return Scenario(file, title, description, seed, surface, data, runs, events, extra)
 
 

@@ -1,13 +1,119 @@
-"""`optsim diagnose`: not built yet."""
+"""`optsim diagnose FILE [--steps N] [--seed S] [--json] [--no-guide]`: why each run ends where it does.
+
+Plays the scenario headless (scripted `set` events applied, as `optsim run`
+does) with a Diagnoser observing every step, then prints every run's status,
+headline, evidence and remedy, the general guide, and the batch-size lab's
+table when the scenario has a [batch_lab].
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import math
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("diagnose", help="(coming)")
+    p = sub.add_parser("diagnose", help="every run's status, evidence and remedy, and the general guide")
+    p.add_argument("file", metavar="FILE|NAME")
+    p.add_argument("--steps", type=int, help="steps for every run (overrides the file)")
+    p.add_argument("--seed", type=int, help="seed (overrides the file)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--no-guide", action="store_true", help="skip the general guide (and its global search)")
+
+
+def _clean(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 def run(args: argparse.Namespace) -> int:
-    print("optsim diagnose: not built yet")
-    return 1
+    from optsim.engine.build import build_simulation
+    from optsim.engine.catalog import resolve
+    from optsim.engine.diagnosis import Diagnoser
+    from optsim.engine.errors import ScenarioError
+    from optsim.engine.playback import Script, apply_event
+    from optsim.engine.scenario import MAX_STEPS, load_scenario
+
+    if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
+        raise ScenarioError("--steps", "", f"must be between 1 and {MAX_STEPS}, not {args.steps}")
+    if args.seed is not None and args.seed < 0:
+        raise ScenarioError("--seed", "", f"must be 0 or more, not {args.seed}")
+    path = resolve(args.file)
+    scenario = load_scenario(path)
+    sim = build_simulation(scenario, seed=args.seed, steps=args.steps)
+    diag = Diagnoser(sim)
+    script = Script(scenario.events)
+    while True:
+        for event in script.due(sim.tick):
+            apply_event(sim, event)
+        if not sim.step():
+            break
+        diag.observe()
+    report = diag.report()
+    guide = None
+    if not args.no_guide:
+        from optsim.engine.guide import general_guide
+
+        guide = general_guide(scenario, sim, seed=args.seed)
+    lab = None
+    if "batch_lab" in scenario.extra:
+        from optsim.engine.batch_lab import run_batch_lab
+
+        lab = run_batch_lab(scenario, sim.objective, seed=args.seed)
+    if args.json:
+        print(json.dumps(_as_json(sim, report, guide, lab)))
+        return 0
+    print(format_runs(sim, report))
+    if guide is not None:
+        print()
+        print(guide.format())
+    if lab is not None:
+        print()
+        print("Batch-size lab")
+        print(lab.format())
+    return 0
+
+
+def format_runs(sim, report) -> str:
+    head = ("run", "optimizer", "steps", "status", "headline")
+    rows = [(c.name, c.optimizer, str(int(sim.step_count[i])), d.status, d.headline)
+            for i, (c, d) in enumerate(zip(sim.configs, report))]
+    widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [head, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    for c, d in zip(sim.configs, report):
+        ev = ", ".join(f"{k} {v:.4g}" for k, v in d.evidence.items())
+        lines.append("")
+        lines.append(f"{c.name}: {d.status}")
+        lines.append(f"  evidence: {ev}")
+        lines.append(f"  remedy: {d.remedy}")
+    return "\n".join(lines)
+
+
+def _as_json(sim, report, guide, lab) -> dict:
+    out = {"runs": [{"name": c.name, "status": d.status, "headline": d.headline, "remedy": d.remedy,
+                     "evidence": {k: _clean(float(v)) for k, v in d.evidence.items()}}
+                    for c, d in zip(sim.configs, report)]}
+    if guide is not None:
+        out["guide"] = {
+            "verdict": guide.main.verdict, "best_run": guide.main.run,
+            "train_target": guide.train_target, "test_target": guide.test_target, "base": guide.base,
+            "best_reachable": None if guide.search is None else _clean(guide.search.best_loss),
+            "shift": list(guide.shift),
+            "models": [{"name": m.name, "kind": m.kind, "params": m.n_params, "train_loss": _clean(m.train_loss),
+                        "test_loss": None if m.test_loss is None else _clean(m.test_loss)} for m in guide.models],
+            "runs": [{"run": v.run, "verdict": v.verdict, "headline": v.headline, "steps": list(v.steps),
+                      "remedy": v.remedy, "evidence": {k: _clean(float(x)) for k, x in v.evidence.items()}}
+                     for v in guide.verdicts],
+        }
+    if lab is not None:
+        out["batch_lab"] = {
+            "costs": [{"batch": c.batch, "updates_per_epoch": c.updates_per_epoch, "time_per_update": c.time_per_update,
+                       "time_per_epoch": c.time_per_epoch} for c in lab.costs],
+            "runs": [{"batch": r.batch, "final_loss": _clean(r.final_loss),
+                      "final_test": None if r.final_test is None else _clean(r.final_test),
+                      "sharpness": _clean(r.sharpness), "epochs": float(r.epochs[-1]), "time": float(r.time[-1])}
+                     for r in lab.runs],
+        }
+    return out

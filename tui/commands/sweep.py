@@ -1,13 +1,139 @@
-"""`optsim sweep`: not built yet."""
+"""`optsim sweep FILE [--lr] [--basin] ...`: final loss against learning rate, and basin maps.
+
+Without --lr or --basin: the learning-rate sweep, plus the basin map when the
+scenario has a [sweep.basin] table. Settings come from the file's [sweep]
+table, then the options here, then defaults taken from the scenario's runs
+(see engine/analysis_config.py for the table).
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import time
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("sweep", help="(coming)")
+    p = sub.add_parser("sweep", help="final loss against learning rate (log grid), and basin maps")
+    p.add_argument("file", metavar="FILE|NAME")
+    p.add_argument("--lr", action="store_true", help="the learning-rate sweep")
+    p.add_argument("--basin", action="store_true", help="the basin map")
+    p.add_argument("--optimizers", help="comma-separated optimizers for the lr sweep")
+    p.add_argument("--lr-min", type=float, help="smallest rate")
+    p.add_argument("--lr-max", type=float, help="largest rate")
+    p.add_argument("-n", "--n", type=int, help="number of rates (log grid)")
+    p.add_argument("--steps", type=int, help="steps of every run")
+    p.add_argument("--grid", type=int, help="basin map starts per axis")
+    p.add_argument("--width", type=int, default=64, help="plot width in characters")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _bad(file: str, key: str, message: str):
+    from optsim.engine.errors import ScenarioError
+
+    return ScenarioError(file, key, message)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("optsim sweep: not built yet")
-    return 1
+    from optsim.engine.analysis_config import MAX_SWEEP_RUNS, MAX_SWEEP_STEPS, parse_sweep
+    from optsim.engine.build import build_objective
+    from optsim.engine.catalog import resolve
+    from optsim.engine.optimizers import OPTIMIZERS
+    from optsim.engine.scenario import load_scenario
+
+    path = resolve(args.file)
+    file = str(path)
+    scenario = load_scenario(path)
+    cfg = parse_sweep(scenario.extra.get("sweep"), file, scenario.surface.params)
+    if args.steps is not None and not 1 <= args.steps <= MAX_SWEEP_STEPS:
+        raise _bad(file, "--steps", f"must be between 1 and {MAX_SWEEP_STEPS}, not {args.steps}")
+    if args.width < 20 or args.width > 400:
+        raise _bad(file, "--width", "must be between 20 and 400")
+    do_lr = args.lr or not args.basin
+    do_basin = args.basin or (not args.lr and "basin" in scenario.extra.get("sweep", {}))
+    objective = build_objective(scenario)
+    first = scenario.runs[0]
+    out_json: dict = {}
+    text: list[str] = []
+    if do_lr:
+        opts = tuple(args.optimizers.split(",")) if args.optimizers else cfg.lr.optimizers
+        if not opts:
+            opts = tuple(dict.fromkeys(r.optimizer for r in scenario.runs))
+        for o in opts:
+            if o not in OPTIMIZERS:
+                from optsim.engine.errors import nearest
+
+                raise _bad(file, "--optimizers", f"unknown optimizer {o!r}" + nearest(o, OPTIMIZERS))
+        lo = args.lr_min if args.lr_min is not None else cfg.lr.lr_min
+        hi = args.lr_max if args.lr_max is not None else cfg.lr.lr_max
+        n = args.n if args.n is not None else cfg.lr.n
+        if not (0 < lo < hi and math.isfinite(hi)):
+            raise _bad(file, "--lr-min", f"needs 0 < lr-min < lr-max, not {lo:g} and {hi:g}")
+        if not 2 <= n <= 10_000 or n * len(opts) > MAX_SWEEP_RUNS:
+            raise _bad(file, "--n", f"needs 2 to 10000 rates and at most {MAX_SWEEP_RUNS} runs in all")
+        steps = args.steps or cfg.lr.steps or min(first.steps, 2000)
+        start = cfg.lr.start or first.start
+        hyper = {}
+        for o in opts:
+            spec = next((r for r in scenario.runs if r.optimizer == o), None)
+            hyper[o] = dict(spec.hyper) if spec is not None else {}
+        from optsim.engine.sweep import log_rates, lr_sweep
+        from optsim.engine.sweep_plot import lr_plot, lr_table
+
+        t = time.perf_counter()
+        sweeps = lr_sweep(objective, opts, log_rates(lo, hi, n), start, steps, hyper)
+        dt = time.perf_counter() - t
+        text += [f"Learning-rate sweep: {n} rates from {lo:g} to {hi:g}, {steps} steps from "
+                 f"({', '.join(f'{v:g}' for v in start)}), {n * len(opts)} runs stepped together in {dt:.2f} s",
+                 lr_table(sweeps), "", lr_plot(sweeps, width=args.width)]
+        out_json["lr"] = [{"optimizer": s.optimizer, "rates": s.rates.tolist(),
+                           "final_loss": [None if not math.isfinite(v) else v for v in s.final_loss.tolist()],
+                           "diverged_at": s.diverged_at.tolist(), "best_lr": float(s.rates[s.best]),
+                           "largest_stable_lr": None if math.isnan(s.largest_stable) else s.largest_stable}
+                          for s in sweeps]
+    if do_basin:
+        text += ([""] if text else []) + _basin(args, scenario, objective, cfg, file, out_json)
+    if args.json:
+        print(json.dumps(out_json))
+    else:
+        print("\n".join(text))
+    return 0
+
+
+def _basin(args, scenario, objective, cfg, file: str, out_json: dict) -> list[str]:
+    import numpy as np
+
+    from optsim.engine.sweep import basin_map
+    from optsim.engine.sweep_plot import basin_plot
+
+    s = scenario.surface
+    names = s.plot or (s.params[0], s.params[1])
+    axes = (s.params.index(names[0]), s.params.index(names[1]))
+    window = []
+    for name in names:
+        if name in cfg.basin.window:
+            window += list(cfg.basin.window[name])
+        elif name in s.view:
+            window += list(s.view[name])
+        else:
+            raise _bad(file, "sweep.basin.window", f"needs a range for {name!r} (the surface has no view for it)")
+    first = scenario.runs[0]
+    opt = cfg.basin.optimizer or first.optimizer
+    spec = next((r for r in scenario.runs if r.optimizer == opt), None)
+    hyper = dict(spec.hyper) if spec is not None else {}
+    if cfg.basin.lr is not None:
+        hyper["lr"] = cfg.basin.lr
+    grid = args.grid if args.grid is not None else cfg.basin.grid
+    if not 2 <= grid <= 500:
+        raise _bad(file, "--grid", f"must be between 2 and 500, not {grid}")
+    steps = args.steps or cfg.basin.steps
+    minima = np.asarray(s.minima, dtype=float) if s.minima else None
+    t = time.perf_counter()
+    bm = basin_map(objective, tuple(window), grid, opt, hyper, steps, minima, base=first.start, axes=axes,
+                   tol=cfg.basin.tol)
+    dt = time.perf_counter() - t
+    out_json["basin"] = {"axes": list(names), "window": window, "grid": grid, "minima": bm.minima.tolist(),
+                         "labels": bm.labels.tolist(), "shares": {str(k): v for k, v in bm.shares().items()}}
+    return [f"Basin map: {grid} x {grid} starts over {names[0]}, {names[1]}; {opt} lr {hyper.get('lr', 'default')}, "
+            f"{steps} steps; {grid * grid} runs stepped together in {dt:.2f} s",
+            basin_plot(bm, names, width=min(args.width, grid), height=min(args.width // 2, grid))]

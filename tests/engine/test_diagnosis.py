@@ -1,0 +1,258 @@
+"""Run diagnosis: every status on a surface that produces it and on one that does not, asserted on numbers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optsim.engine import diagnosis as D
+from optsim.engine.diagnosis import STATUSES, Diagnoser
+from optsim.engine.formula import compile_formula
+from optsim.engine.objective import Objective
+from optsim.engine.simulation import RunConfig, Simulation
+
+RAVINE = "0.5*(x^2 + 50*y^2)"  # eigenvalues 1 and 50: GD is stable below lr 2/50 = 0.04
+W1W2 = "(1 - w1*w2)^2"
+ROSEN = "(1 - x)^2 + 100*(y - x^2)^2"
+_CACHE: dict = {}
+
+
+def obj(expr: str, params=("x", "y")) -> Objective:
+    key = (expr, params)
+    if key not in _CACHE:
+        _CACHE[key] = Objective(compile_formula(expr, params))
+    return _CACHE[key]
+
+
+def run(expr, runs, params=("x", "y"), until=None, every=None):
+    """Step to the end (or to ``until``), observing every step; returns (sim, diag, trace of statuses)."""
+    sim = Simulation(obj(expr, params), [RunConfig(*r) for r in runs])
+    d = Diagnoser(sim)
+    trace = []
+    while (until is None or sim.tick < until) and sim.step():
+        d.observe()
+        if every and sim.tick % every == 0:
+            trace.append([x.status for x in d.report()])
+    return sim, d, trace
+
+
+def by_name(sim, d):
+    return dict(zip(sim.names, d.report()))
+
+
+def test_statuses_vocabulary():
+    assert STATUSES == ("descending", "converged", "stuck at saddle", "oscillating", "diverged", "too slow", "burst")
+
+
+def test_ravine_statuses_by_learning_rate():
+    sim, d, _ = run(RAVINE, [("bounce", "sgd", {"lr": 0.04}, (-4.5, 1.0), 500),
+                             ("good", "sgd", {"lr": 0.02}, (-4.5, 1.0), 2000),
+                             ("slow", "sgd", {"lr": 1e-4}, (-4.5, 1.0), 500),
+                             ("wild", "sgd", {"lr": 0.05}, (-4.5, 1.0), 500)])
+    r = by_name(sim, d)
+    # oscillating: the loss is flat at 0.5*50*1^2 = 25, |g| = 50, the gradient flips along y every step
+    assert r["bounce"].status == "oscillating"
+    assert r["bounce"].evidence["flip_share"] == 1.0 and r["bounce"].evidence["along_share"] > 0.99
+    assert r["bounce"].evidence["loss"] == pytest.approx(25, rel=1e-6)
+    assert r["bounce"].evidence["rate_x_lambda_max"] == pytest.approx(2.0, rel=1e-6)
+    # converged: lr 0.02 contracts both directions
+    assert r["good"].status == "converged" and r["good"].evidence["lambda_min"] == pytest.approx(1.0)
+    # too slow: the effective rate times lambda_max = 1e-4 * 50
+    assert r["slow"].status == "too slow"
+    assert r["slow"].evidence["rate_x_lambda_max"] == pytest.approx(0.005, rel=1e-6)
+    # diverged: lr * 50 = 2.5 > 2, the loss runs away from step 0
+    assert r["wild"].status == "diverged" and r["wild"].evidence["diverged_at"] == 0
+    assert r["wild"].evidence["loss"] > 1e100
+    for name in ("good", "slow", "wild"):
+        assert r[name].status != "oscillating"
+    for name in ("bounce", "good", "wild"):
+        assert r[name].status != "too slow"
+    for name in ("bounce", "good", "slow"):
+        assert r[name].status != "diverged"
+
+
+def test_engine_divergence_is_reported_with_its_step():
+    sim, d, _ = run(RAVINE, [("boom", "sgd", {"lr": 10.0}, (-4.5, 1.0), 500)])
+    assert sim.diverged_at[0] > 0
+    rep = d.report()[0]
+    assert rep.status == "diverged" and rep.evidence["diverged_at"] == sim.diverged_at[0]
+    assert f"diverged at step {sim.diverged_at[0]}" in rep.headline and "lr*lmax 500" in rep.headline
+
+
+def test_saddle_statuses():
+    sim, d, _ = run(W1W2, [("at-origin", "sgd", {"lr": 0.1}, (0.0, 0.0), 100),
+                           ("on-line", "sgd", {"lr": 0.1}, (0.5, -0.5), 200),
+                           ("off-line", "sgd", {"lr": 0.1}, (0.5, 0.2), 300)], params=("w1", "w2"))
+    r = by_name(sim, d)
+    for name in ("at-origin", "on-line"):
+        assert r[name].status == "stuck at saddle"
+        assert r[name].evidence["lambda_min"] == pytest.approx(-2, abs=1e-6)
+        assert r[name].evidence["lambda_max"] == pytest.approx(2, abs=1e-6)
+        assert r[name].evidence["escape_w1"] == pytest.approx(2 ** -0.5)
+        assert r[name].evidence["escape_w2"] == pytest.approx(2 ** -0.5)
+    assert r["at-origin"].headline == "stuck near a saddle: |g| 0, eigenvalues -2, 2"
+    assert r["on-line"].evidence["grad_norm"] < 1e-15
+    # off the line it reaches the valley of minima w1 w2 = 1: eigenvalues 0 and w1^2 + w2^2 > 0
+    assert r["off-line"].status == "converged"
+    assert r["off-line"].evidence["loss"] < 1e-20
+    assert abs(r["off-line"].evidence["lambda_min"]) < 1e-6
+
+
+def test_valley_of_degenerate_minima_is_not_a_saddle():
+    """Next to w1 w2 = 1 the Hessian has tiny negative eigenvalues; the probe keeps them from being saddles."""
+    sim, d, trace = run(W1W2, [("radam", "radam", {"lr": 0.05}, (1.2, 1.2), 200)], params=("w1", "w2"), every=10)
+    assert all(t[0] != "stuck at saddle" for t in trace)
+    assert d.report()[0].status == "converged"
+
+
+def test_local_maximum_is_named_as_such():
+    sim, d, _ = run("-(x^2 + y^2)", [("top", "sgd", {"lr": 0.1}, (0.0, 0.0), 50),
+                                      ("side", "sgd", {"lr": 0.01}, (0.1, 0.0), 50)])
+    r = by_name(sim, d)
+    assert r["top"].status == "stuck at saddle" and r["top"].headline.startswith("stuck at a local maximum")
+    assert r["side"].status != "stuck at saddle"
+
+
+def test_weight_decay_settles_off_the_minimum():
+    """SGD with weight decay 0.5 settles where 2 (theta - c) + 0.5 theta = 0, theta = 0.8 c: |g| = 0.5 |theta|."""
+    sim, d, _ = run("(x - 3)^2 + (y - 2)^2", [("decay", "sgd", {"lr": 0.1, "weight_decay": 0.5}, (0.0, 0.0), 300),
+                                              ("plain", "sgd", {"lr": 0.1}, (0.0, 0.0), 300)])
+    r = by_name(sim, d)
+    np.testing.assert_allclose(sim.params[0], [2.4, 1.6], atol=1e-9)
+    assert r["decay"].status == "converged" and "weight decay" in r["decay"].headline
+    assert r["decay"].evidence["grad_norm"] == pytest.approx(0.5 * np.hypot(2.4, 1.6))
+    assert r["decay"].evidence["weight_decay"] == 0.5
+    assert r["plain"].status == "converged" and "weight decay" not in r["plain"].headline
+
+
+def test_crawling_rate_far_below_the_limit_is_too_slow():
+    """lr 0.002 in a ravine whose walls allow 0.04: 20x below the limit (rate*lmax 0.1 < SLOW)."""
+    sim, d, _ = run("0.5*(0.1*x^2 + 50*y^2)", [("crawl", "sgd", {"lr": 0.002}, (-4.5, 1.0), 400),
+                                               ("brisk", "sgd", {"lr": 0.03}, (-4.5, 1.0), 400)])
+    r = by_name(sim, d)
+    assert r["crawl"].status == "too slow" and r["crawl"].evidence["rate_x_lambda_max"] == pytest.approx(0.1)
+    assert r["brisk"].status != "too slow"
+
+
+def test_monkey_saddle_is_stuck_by_the_probe():
+    sim, d, _ = run("x^3 - 3*x*y^2", [("gd", "sgd", {"lr": 0.1}, (0.0, 0.0), 50)])
+    rep = d.report()[0]
+    assert rep.status == "stuck at saddle" and "flat saddle" in rep.headline
+    assert rep.evidence["lambda_min"] == 0 and rep.evidence["lambda_max"] == 0
+
+
+def test_descending_then_converged():
+    sim, d, trace = run(ROSEN, [("adam", "adam", {"lr": 0.02}, (-1.5, 2.0), 3000)], every=50)
+    assert trace[0] == ["descending"]
+    rep = d.report()[0]
+    assert rep.status == "converged" and rep.evidence["loss"] < 1e-6
+    assert rep.evidence["lambda_min"] > 0.3 and rep.evidence["lambda_max"] > 900
+    # early on the same run is not converged
+    sim2, d2, _ = run(ROSEN, [("adam", "adam", {"lr": 0.02}, (-1.5, 2.0), 3000)], until=30)
+    assert d2.report()[0].status == "descending"
+
+
+def test_crawling_along_a_valley_is_not_converged():
+    """GD on Rosenbrock has |g| 1000x below its start, but the minimum is still 0.2 away: not converged."""
+    sim, d, _ = run(ROSEN, [("gd", "sgd", {"lr": 1e-3}, (-1.5, 2.0), 3000)])
+    rep = d.report()[0]
+    assert rep.status != "converged"
+    assert rep.evidence["distance_to_critical"] > 0.05
+
+
+def test_adagrad_lecture_bursts_in_the_ravine():
+    sim, d, trace = run(RAVINE, [("ada", "adagrad_lecture", {"lr": 1.0}, (-4.5, 1.0), 1500),
+                                 ("torch", "adagrad", {"lr": 1.0}, (-4.5, 1.0), 1500),
+                                 ("sgd", "sgd", {"lr": 0.02}, (-4.5, 1.0), 1500)], every=25)
+    statuses = [t[0] for t in trace]
+    assert statuses.count("burst") >= 20 and d.bursts[0] >= 8
+    # between bursts the loss falls back, and before each the bounce grows
+    assert "descending" in statuses and "oscillating" in statuses
+    # torch's Adagrad divides by the root of the SUM: its rate only shrinks, so it never bursts
+    assert all(t[1] != "burst" for t in trace) and d.bursts[1] == 0
+    assert all(t[2] != "burst" for t in trace) and d.bursts[2] == 0
+
+
+def test_first_burst_numbers():
+    sim, d, _ = run(RAVINE, [("ada", "adagrad_lecture", {"lr": 1.0}, (-4.5, 1.0), 1500)], until=40)
+    rep = d.report()[0]
+    assert rep.status == "burst"
+    assert 24 <= rep.evidence["burst_start"] <= 28
+    assert rep.evidence["loss_before_burst"] < 1e-6 < 100 < rep.evidence["loss_peak"]
+
+
+def test_noisy_run_at_a_minimum_converges_within_the_noise():
+    sim, d, _ = run("x^2 + y^2", [("noisy", "sgd", {"lr": 0.05}, (1.0, 1.0), 1000, None, 0.5),
+                                  ("noisy-far", "sgd", {"lr": 1e-4}, (30.0, 30.0), 200, None, 0.5)])
+    r = by_name(sim, d)
+    assert r["noisy"].status == "converged" and "noise floor" in r["noisy"].headline
+    assert r["noisy-far"].status != "converged"
+
+
+def test_headlines_are_short():
+    sim, d, _ = run(RAVINE, [("a", "sgd", {"lr": 0.04}, (-4.5, 1.0), 300),
+                             ("b", "adagrad_lecture", {"lr": 1.0}, (-4.5, 1.0), 120),
+                             ("c", "sgd", {"lr": 10.0}, (-4.5, 1.0), 100),
+                             ("d", "sgd", {"lr": 1e-4}, (-4.5, 1.0), 300)])
+    for rep in d.report():
+        assert len(rep.headline) < 60 and rep.status in STATUSES and rep.remedy
+
+
+def test_stopped_runs_keep_their_diagnosis():
+    """A run that stopped long ago is judged on its last live window, not on repeats of its end."""
+    sim, d, _ = run(RAVINE, [("short", "sgd", {"lr": 0.04}, (-4.5, 1.0), 300),
+                             ("long", "sgd", {"lr": 0.02}, (-4.5, 1.0), 1000)])
+    r = by_name(sim, d)
+    assert r["short"].status == "oscillating" and r["short"].evidence["step"] == 300
+    assert r["long"].status == "converged"
+
+
+def test_runs_added_removed_and_reset():
+    sim = Simulation(obj(RAVINE), [RunConfig("a", "sgd", {"lr": 0.02}, (-4.5, 1.0), 500)])
+    d = Diagnoser(sim)
+    for _ in range(100):
+        sim.step()
+        d.observe()
+    sim.add_run(RunConfig("b", "sgd", {"lr": 0.04}, (-4.5, 1.0), 500))
+    for _ in range(100):
+        sim.step()
+        d.observe()
+    assert len(d.report()) == 2
+    reset_at = d.count
+    sim.reset_run(0)
+    for _ in range(20):
+        sim.step()
+        d.observe()
+    rep = d.report()
+    assert d.first[0] == reset_at  # its past before the reset no longer counts
+    assert d.loss_start[0] == pytest.approx(0.5 * (4.5 ** 2 + 50))
+    assert rep[0].status == "descending" and rep[0].evidence["step"] == 20
+    sim.remove_run(0)
+    sim.step()
+    d.observe()
+    assert len(d.report()) == 1
+
+
+class CountingObjective:
+    """Wraps an Objective and counts Hessian calls."""
+
+    def __init__(self, inner: Objective) -> None:
+        self.inner, self.hessian_calls = inner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def hessian(self, points):
+        self.hessian_calls += 1
+        return self.inner.hessian(points)
+
+
+def test_hessians_at_most_every_k_steps():
+    counting = CountingObjective(obj(RAVINE))
+    sim = Simulation(counting, [RunConfig(f"r{i}", "sgd", {"lr": 0.001 * (i + 1)}, (-4.5, 1.0), 400)
+                                for i in range(10)])
+    d = Diagnoser(sim)
+    for _ in range(400):
+        sim.step()
+        d.observe()
+        d.report()  # as often as an app could ask
+    assert counting.hessian_calls <= 400 // D.HESSIAN_EVERY + 2
