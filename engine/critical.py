@@ -7,7 +7,10 @@ some zero, the second-order test cannot tell (degenerate).
 
 Tolerances scale with the surface so that units do not change the verdict:
 the gradient counts as zero when ``|g| <= GRAD_RTOL * max(1, |L|, |H|_2)`` and
-an eigenvalue as zero when ``|lambda| <= EIG_RTOL * max(1, |H|_2)``.
+an eigenvalue as zero when ``|lambda| <= EIG_RTOL * max(1, |H|_2)``, or, at a
+point whose small gradient is not exactly zero, when it is below twice the
+change of the Hessian between here and the nearby critical point (H d = g):
+an eigenvalue that small has no reliable sign.
 
 Beyond the kind, the report gives
 - the escape direction u (unit eigenvector of the most negative eigenvalue)
@@ -135,6 +138,22 @@ def tolerances(loss: float, eigenvalues: np.ndarray) -> tuple[float, float]:
     return GRAD_RTOL * max(1.0, abs(loss), scale_h), EIG_RTOL * max(1.0, scale_h)
 
 
+def _nearby_hessian_change(objective: Objective, point: np.ndarray, grad: np.ndarray, hess: np.ndarray) -> float:
+    """Twice how much the Hessian changes between here and the nearby critical point.
+
+    A gradient small enough to count as zero still says the true critical point
+    is a distance delta away (H delta = g). An eigenvalue smaller than the
+    Hessian's change over that distance has no reliable sign: 1e-7 off the
+    lecture's valley of minima, an eigenvalue of -4e-7 is such noise, not a saddle.
+    """
+    delta = np.linalg.lstsq(hess, grad, rcond=None)[0]
+    if not np.all(np.isfinite(delta)):
+        return 0.0
+    other = objective.hessian((point - delta)[None])[0]
+    change = float(np.linalg.norm(0.5 * (other + other.T) - hess, 2))
+    return 2.0 * change if np.isfinite(change) else 0.0
+
+
 def _fixed_sign(v: np.ndarray) -> np.ndarray:
     """The vector with its first nonzero entry positive (eigenvectors have no sign of their own)."""
     first = np.flatnonzero(np.abs(v) > 1e-12)
@@ -163,7 +182,10 @@ def analyze_point(objective: Objective, point: np.ndarray, lower_bound: LowerBou
     hess = 0.5 * (hess + hess.T)
     evals, evecs = np.linalg.eigh(hess)
     grad_tol, eig_tol = tolerances(loss, evals)
-    kind = classify(float(np.linalg.norm(grad)), evals, grad_tol, eig_tol)
+    gnorm = float(np.linalg.norm(grad))
+    if 0.0 < gnorm <= grad_tol:
+        eig_tol = max(eig_tol, _nearby_hessian_change(objective, x[0], grad, hess))
+    kind = classify(gnorm, evals, grad_tol, eig_tol)
     escape = None
     table: tuple[TaylorStep, ...] = ()
     if evals[0] < -eig_tol:

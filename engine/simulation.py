@@ -7,7 +7,7 @@ stream ``default_rng([seed, run_index])``: adding a run never changes another's
 noise or batches, and the same seed gives the same numbers, byte for byte.
 
 Divergence: after each update a run whose parameters, loss or gradient are not
-finite, or whose parameters exceed ``DIVERGENCE_BOUND`` in size, is marked
+finite, or whose parameters or loss exceed ``DIVERGENCE_BOUND`` in size, is marked
 diverged at that update, put back on its last finite point, and stops; the
 other runs go on.
 """
@@ -31,7 +31,7 @@ HISTORY_BUDGET = 1 << 24
 """Floats the history may hold in all (128 MB): many runs get fewer samples each, never more memory."""
 
 DIVERGENCE_BOUND = 1e100
-"""Parameters larger than this count as diverged (squaring them would overflow float64)."""
+"""Parameters or a loss larger than this count as diverged (squaring them would overflow float64)."""
 
 
 @dataclass(frozen=True)
@@ -235,11 +235,12 @@ class Simulation:
             loss, grad = self.objective.value_and_gradient(new)
             # One cheap test for the common case: any inf/nan makes the sum non-finite.
             healthy = (math.isfinite(float(loss.sum()) + float(grad.sum()))
-                       and -DIVERGENCE_BOUND <= float(new.min()) and float(new.max()) <= DIVERGENCE_BOUND)
+                       and -DIVERGENCE_BOUND <= float(new.min()) and float(new.max()) <= DIVERGENCE_BOUND
+                       and float(np.abs(loss).max(initial=0.0)) <= DIVERGENCE_BOUND)
         if healthy:
             stepped = active
         else:
-            bad = active & ~(np.isfinite(loss) & np.isfinite(grad).all(axis=1)
+            bad = active & ~(np.isfinite(loss) & np.isfinite(grad).all(axis=1) & (np.abs(loss) <= DIVERGENCE_BOUND)
                              & (np.abs(new) <= DIVERGENCE_BOUND).all(axis=1))
             keep = ~active | bad  # stopped runs, and runs that just diverged, stay on their last finite point
             new[keep], loss[keep], grad[keep] = old[keep], self.loss[keep], self.grad[keep]

@@ -143,3 +143,17 @@ def test_to_json_keeps_design_keys(lecture):
         assert key in j
     assert j["escape_taylor"][0]["predicted_change"] == pytest.approx(-0.01)
     assert j["minimum_ratio"] == 0.5 and j["lower_bound"] == 0.0
+
+
+def test_a_point_just_off_the_valley_of_minima_is_not_a_saddle():
+    """1e-7 from the lecture's global minima the gradient counts as zero; the -4e-7 eigenvalue is noise."""
+    from optsim.engine.critical import analyze_point
+    from optsim.engine.formula import compile_formula
+    from optsim.engine.objective import Objective
+
+    obj = Objective(compile_formula("(1 - w1*w2)^2", ["w1", "w2"]))
+    r = analyze_point(obj, [1 + 1e-7, 1 + 1e-7])
+    assert r.eigenvalues[0] < 0  # the raw number is negative...
+    assert r.kind == "degenerate" and r.escape_direction is None  # ...but its sign is not trusted
+    near_saddle = analyze_point(obj, [1e-9, -1e-9])
+    assert near_saddle.kind == "saddle point"  # a real negative eigenvalue still counts

@@ -184,3 +184,12 @@ def test_many_runs_shapes(n_runs):
     sim = Simulation(bowl(), runs)
     sim.step(5)
     assert sim.params.shape == (n_runs, 2) and np.allclose(sim.params, sim.params[0])
+
+
+def test_a_runaway_loss_counts_as_divergence_even_with_moderate_parameters():
+    obj = Objective(compile_formula("exp(x) + y**2", ("x", "y")))
+    # lr < 0 is gradient ascent: one step from x = 229 (loss 4e99) to x ~ 233 (loss 2e101, finite)
+    sim = Simulation(obj, [RunConfig("up", "sgd", {"lr": -1e-99}, (229.0, 0.0), 10)])
+    sim.step(10)
+    assert sim.diverged_at[0] == 1
+    assert sim.params[0, 0] == 229.0 and sim.loss[0] <= 1e100  # left on its last point below the bound
