@@ -75,11 +75,18 @@ class Simulation:
     """All runs of one objective, stepped together; the engine behind the app, the CLI and the tests."""
 
     def __init__(self, objective: Objective, runs: Sequence[RunConfig], seed: int = 0,
-                 history_capacity: int = 2048) -> None:
+                 history_capacity: int = 2048, record_history: bool = True,
+                 starts: np.ndarray | None = None) -> None:
+        """``record_history=False`` skips the history (sweeps of many runs need only the end);
+        ``starts`` (n_runs, n_params) gives the starts as one array instead of per config."""
         self.objective = objective
         self.seed = int(seed)
         self.history_capacity = history_capacity
+        self.record_history = record_history
         self.configs: list[RunConfig] = list(runs)
+        if starts is not None:
+            rows = np.asarray(starts, dtype=np.float64).reshape(len(self.configs), -1).tolist()
+            self.configs = [replace(c, start=tuple(r)) for c, r in zip(self.configs, rows)]
         self.reset()
 
     # ----- construction -------------------------------------------------
@@ -99,7 +106,8 @@ class Simulation:
         self.loss, self.grad = self.objective.value_and_gradient(self.params)
         self.grad_norm = np.linalg.norm(self.grad, axis=1)
         self.last_lr = self._peek_lr()
-        self.history = History(n, p, capacity=self.history_capacity, budget=HISTORY_BUDGET)
+        self.history = History(n if self.record_history else 0, p, capacity=self.history_capacity,
+                               budget=HISTORY_BUDGET)
         self._record()
 
     def _build_groups(self, carry: dict[int, tuple[int, int]] | None) -> list[_Group]:
@@ -267,6 +275,8 @@ class Simulation:
         return out
 
     def _record(self, stepped: np.ndarray | None = None) -> None:
+        if not self.record_history:
+            return
         test = self.test_loss()
         if stepped is None or stepped.all():
             self.history.record(self.tick, self.params, self.loss, self.grad_norm, self.last_lr, test)

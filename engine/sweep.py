@@ -26,8 +26,7 @@ import numpy as np
 
 from optsim.engine.objective import Objective
 from optsim.engine.optimizers import get_optimizer
-from optsim.engine.schedules import make_schedule
-from optsim.engine.simulation import DIVERGENCE_BOUND
+from optsim.engine.simulation import RunConfig, Simulation
 
 NONE, DIVERGED = -1, -2
 RUNAWAY = 1e3
@@ -84,42 +83,21 @@ class BatchResult(NamedTuple):
 
 def step_batch(objective: Objective, groups: Sequence[tuple[str, Sequence[Mapping[str, Any]], np.ndarray]],
                starts: np.ndarray, steps: int, schedule: Mapping[str, Any] | None = None) -> BatchResult:
-    """Step every run together. ``groups``: (optimizer, per-run hyperparameter dicts, per-run lr) in run order."""
-    params = np.array(starts, dtype=np.float64)
-    n = params.shape[0]
-    sched = make_schedule(schedule or {})
-    plan = []
-    at = 0
+    """Step every run together. ``groups``: (optimizer, per-run hyperparameter dicts, per-run lr) in run order.
+
+    One Simulation without history: the same stepping and divergence rules as
+    everywhere else, and runs sharing an optimizer step in one call.
+    """
+    starts = np.asarray(starts, dtype=np.float64)
+    runs: list[RunConfig] = []
     for name, hypers, lrs in groups:
-        spec = get_optimizer(name)
-        k = len(hypers)
-        sl = slice(at, at + k)
-        plan.append([sl, spec, spec.make_hyper([{x: v for x, v in h.items() if x != "lr"} for h in hypers]),
-                     spec.init(params[sl]), np.asarray(lrs, dtype=np.float64).reshape(k, 1)])
-        at += k
-    if at != n:
-        raise ValueError(f"groups hold {at} runs but there are {n} starts")
-    diverged_at = np.full(n, -1, dtype=np.int64)
-    alive = np.ones(n, dtype=bool)
-    with np.errstate(all="ignore"):
-        loss, grad = objective.value_and_gradient(params)
-        for t in range(steps):
-            new = np.empty_like(params)
-            for item in plan:
-                sl, spec, hyper, state, base = item
-                lr = sched(np.full(base.shape, t, dtype=np.int64), base)
-                upd, item[3] = spec.update(grad[sl], state, params[sl], lr, hyper)
-                np.add(params[sl], upd, out=new[sl])
-            loss_n, grad_n = objective.value_and_gradient(new)
-            ok = np.isfinite(loss_n) & np.isfinite(grad_n).all(axis=1) & (np.abs(new) <= DIVERGENCE_BOUND).all(axis=1)
-            if not ok.all() or not alive.all():
-                bad = alive & ~ok
-                diverged_at[bad] = t + 1
-                alive &= ok
-                dead = ~alive
-                new[dead], loss_n[dead], grad_n[dead] = params[dead], loss[dead], grad[dead]
-            params, loss, grad = new, loss_n, grad_n
-    return BatchResult(params, loss, np.sqrt(np.einsum("ij,ij->i", grad, grad)), diverged_at)
+        for h, lr in zip(hypers, np.asarray(lrs, dtype=np.float64).ravel().tolist()):
+            runs.append(RunConfig(f"r{len(runs)}", name, {**h, "lr": lr}, (), steps, schedule=schedule))
+    if len(runs) != starts.shape[0]:
+        raise ValueError(f"groups hold {len(runs)} runs but there are {starts.shape[0]} starts")
+    sim = Simulation(objective, runs, record_history=False, starts=starts)
+    sim.step(steps)
+    return BatchResult(sim.params, sim.loss, sim.grad_norm, sim.diverged_at)
 
 
 def lr_sweep(objective: Objective, optimizers: Sequence[str], rates: np.ndarray, start: Sequence[float],
