@@ -60,7 +60,10 @@ def test_ravine_statuses_by_learning_rate():
     assert r["slow"].status == "too slow"
     assert r["slow"].evidence["rate_x_lambda_max"] == pytest.approx(0.005, rel=1e-6)
     # diverged: lr * 50 = 2.5 > 2, the loss runs away from step 0
-    assert r["wild"].status == "diverged" and r["wild"].evidence["diverged_at"] == 0
+    # (y grows 1.5x per step; the engine stops it when the loss 25*1.5^(2k) passes 1e100, at step 280)
+    wild = sim.names.index("wild")
+    assert sim.diverged_at[wild] == 280
+    assert r["wild"].status == "diverged" and r["wild"].evidence["diverged_at"] == 280
     assert r["wild"].evidence["loss"] > 1e100
     for name in ("good", "slow", "wild"):
         assert r[name].status != "oscillating"
