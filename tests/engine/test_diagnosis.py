@@ -64,7 +64,7 @@ def test_ravine_statuses_by_learning_rate():
     wild = sim.names.index("wild")
     assert sim.diverged_at[wild] == 280
     assert r["wild"].status == "diverged" and r["wild"].evidence["diverged_at"] == 280
-    assert r["wild"].evidence["loss"] > 1e100
+    assert 1e99 < r["wild"].evidence["loss"] <= 1e100  # its last point below the bound
     for name in ("good", "slow", "wild"):
         assert r[name].status != "oscillating"
     for name in ("bounce", "good", "wild"):
