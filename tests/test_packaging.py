@@ -1,0 +1,25 @@
+"""The wheel installs everything under the one name `optsim`, data files included."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_holds_the_packages_and_data_under_optsim(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True, timeout=300)
+    wheel = next(tmp_path.glob("optsim-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"optsim"}  # no top-level engine/ or tui/
+    assert "optsim/engine/simulation.py" in names and "optsim/tui/cli.py" in names
+    builtins = sorted(p.name for p in (ROOT / "scenarios").glob("*.toml"))
+    assert builtins and all(f"optsim/scenarios/{b}" in names for b in builtins)
+    tcss = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tui").rglob("*.tcss"))
+    assert all(f"optsim/{t}" in names for t in tcss)
+    entry = [n for n in names if n.endswith("entry_points.txt")][0]
+    assert "optsim = optsim.tui.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
