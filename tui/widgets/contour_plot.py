@@ -196,12 +196,15 @@ class ContourPlot(Widget, can_focus=True):
 
     def set_surface(self, func: Callable[[np.ndarray], np.ndarray], window: Sequence[float],
                     param_names: Sequence[str] = ("x", "y"),
-                    minima: Sequence[tuple[float, float]] = ()) -> None:
+                    minima: Sequence[tuple[float, float]] = (),
+                    view: Sequence[float] | None = None) -> None:
         """Show a new surface. `func` maps points (n, 2) to values (n,). The window becomes
-        the home view of reset_view(). The background is recomputed only here and when the
-        view or the size changes."""
+        the home view of reset_view(); `view`, if given, is shown instead for now (e.g. to
+        keep the user's zoom when only the surface changes). The background is recomputed
+        only here and when the view or the size changes."""
         self._func = func
-        self._home = self._window = check_window(window)
+        self._home = check_window(window)
+        self._window = check_window(view) if view is not None else self._home
         names = list(param_names) + ["x", "y"][len(param_names):]
         self._names = (str(names[0]), str(names[1]))
         self._minima = [(float(x), float(y)) for x, y in minima]

@@ -1,0 +1,233 @@
+"""How many frames per second, and how many bytes per second, does the app send a terminal?
+
+Runs the real app (`optsim play SCENARIO`, which plays from the start) in a pseudo-terminal
+of 160x48 cells, acting as the terminal: it answers Textual's query for synchronized output
+(DEC mode 2026) with "supported", so every frame the app draws arrives wrapped in
+ESC[?2026h ... ESC[?2026l and can be counted. After a warm-up it counts frames and bytes
+for a few seconds, in the normal and in the low-bandwidth mode, and prints the medians over
+the repetitions. Over SSH those bytes are what crosses the link.
+
+It also measures the time from starting `optsim NAME` to its first complete frame (the
+first synchronized update that shows the status line).
+
+Targets (issue 4): 30 frames/s under 300 KB/s normally, under 60 KB/s in low bandwidth;
+first frame within 1 s. Nothing here asserts a time.
+
+Two scenarios by default: "typical" (tests/tui/scenarios/02-rosenbrock.toml: five
+optimizers on Rosenbrock; as they slow down in the valley, many frames change nothing and
+are not sent at all) and "busy" (written here: five heavy-ball runs with momentum 0.999
+circling an elongated bowl, so every frame moves every run across cells: the worst case
+for bytes, and the test of the frame rate). Frames/s counts frames actually sent; the app
+sends none when nothing changed.
+
+Run: .venv/bin/python benchmarks/bandwidth.py [SCENARIO ...] [--seconds 5] [--reps 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import select
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCENARIO = ROOT / "tests" / "tui" / "scenarios" / "02-rosenbrock.toml"
+SYNC_QUERY = b"\x1b[?2026$p"
+SYNC_REPLY = b"\x1b[?2026;2$y"  # DECRPM: mode known, currently reset (Textual only needs > 0)
+SYNC_START = b"\x1b[?2026h"
+SYNC_END = b"\x1b[?2026l"
+COLS, ROWS = 160, 48
+
+
+class Terminal:
+    """A child process on a pseudo-terminal, and everything it writes, with timestamps."""
+
+    def __init__(self, argv: list[str], cols: int = COLS, rows: int = ROWS) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor", LANG="C.UTF-8")
+        env.pop("TEXTUAL_COLOR_SYSTEM", None)
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                                     cwd=str(ROOT), start_new_session=True, close_fds=True)
+        os.close(slave)
+        self.fd = master
+        self.chunks: list[tuple[float, bytes]] = []
+        self._tail = b""
+
+    def pump(self, seconds: float) -> None:
+        """Read for this long, answering the synchronized-output query."""
+        end = time.perf_counter() + seconds
+        while True:
+            left = end - time.perf_counter()
+            if left <= 0:
+                return
+            ready, _, _ = select.select([self.fd], [], [], min(left, 0.05))
+            if not ready:
+                continue
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except OSError:
+                return
+            if not data:
+                return
+            now = time.perf_counter()
+            self.chunks.append((now, data))
+            if SYNC_QUERY in self._tail + data:
+                os.write(self.fd, SYNC_REPLY)
+            self._tail = data[-16:]
+
+    def send(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def stream(self) -> bytes:
+        return b"".join(c for _, c in self.chunks)
+
+    def first_frame_time(self, marker: bytes) -> float | None:
+        """Seconds from start to the end of the first synchronized frame holding `marker`
+        (outside sync mode: the first chunk holding it)."""
+        data = b""
+        for t, chunk in self.chunks:
+            data += chunk
+            start = data.find(marker)
+            if start >= 0 and (SYNC_START not in data or data.find(SYNC_END, start) >= 0):
+                return t - self.started
+        return None
+
+    def window(self, t0: float, t1: float) -> tuple[int, int]:
+        """(frames, bytes) written between two times (frames: sync updates begun)."""
+        data = b"".join(c for t, c in self.chunks if t0 <= t < t1)
+        return data.count(SYNC_START), len(data)
+
+    def close(self) -> None:
+        try:
+            self.send(b"q")
+            self.pump(1.0)
+        except OSError:
+            pass
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        os.close(self.fd)
+
+
+BUSY = """
+title = "Benchmark: five heavy balls circling a bowl"
+description = "Momentum 0.999 barely damps the motion: every frame moves every run."
+seed = 0
+
+[surface]
+expr = "x^2 + 3*y^2"
+view = { x = [-2, 2], y = [-2, 2] }
+"""
+BUSY_RUN = """
+[[runs]]
+name = "ball-{k}"
+optimizer = "sgd"
+lr = {lr}
+momentum = 0.999
+start = [{x}, {y}]
+steps = 3000
+"""
+
+
+def busy_scenario(folder: Path) -> Path:
+    text = BUSY + "".join(BUSY_RUN.format(k=k, lr=lr, x=x, y=y) for k, (lr, x, y) in enumerate(
+        [(0.0005, 1.8, 0.3), (0.0008, -1.5, 1.0), (0.0012, 0.5, -1.1), (0.0016, -1.0, -0.6), (0.002, 1.2, 1.1)]))
+    path = folder / "busy.toml"
+    path.write_text(text)
+    return path
+
+
+def optsim(*args: str) -> list[str]:
+    return [sys.executable, "-m", "optsim.tui.cli", *args]
+
+
+def measure_play(scenario: str, low_bandwidth: bool, seconds: float, warmup: float) -> dict[str, float]:
+    term = Terminal(optsim("play", scenario, *(["--low-bandwidth"] if low_bandwidth else [])))
+    try:
+        term.pump(3.0)  # start-up (imports, formula compiling, first frame)
+        first = term.first_frame_time(b"step ")
+        term.pump(warmup)
+        t0 = time.perf_counter()
+        term.pump(seconds)
+        t1 = time.perf_counter()
+        frames, nbytes = term.window(t0, t1)
+        sync = SYNC_START in term.stream()
+    finally:
+        term.close()
+    return {"fps": frames / (t1 - t0), "kbps": nbytes / (t1 - t0) / 1000, "first": first or float("nan"),
+            "sync": float(sync)}
+
+
+def measure_first_frame(target: str) -> float:
+    term = Terminal(optsim(target))
+    try:
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline:
+            term.pump(0.05)
+            first = term.first_frame_time(b"step ")
+            if first is not None:
+                return first
+        return float("nan")
+    finally:
+        term.close()
+
+
+def default_name() -> str | None:
+    """A built-in scenario's name, for `optsim NAME` (None if the library is empty)."""
+    sys.path.insert(0, str(ROOT))
+    from optsim.engine.catalog import catalog
+
+    entries = catalog()
+    return entries[0].name if entries else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*", help="scenario files or names (default: typical and busy)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured window per run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="playing time before the window")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--name", help="built-in scenario for the first-frame time (default: the first)")
+    args = parser.parse_args()
+
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="optsim-bench-"))
+    scenarios = args.scenarios or [str(DEFAULT_SCENARIO), str(busy_scenario(tmp))]
+    print(f"terminal {COLS}x{ROWS}, {args.seconds:g} s window after {args.warmup:g} s of play, "
+          f"median of {args.reps}")
+    for scenario in scenarios:
+        print(f"{Path(scenario).stem}:")
+        for low in (False, True):
+            runs = [measure_play(scenario, low, args.seconds, args.warmup) for _ in range(args.reps)]
+            fps = statistics.median(r["fps"] for r in runs)
+            kbps = statistics.median(r["kbps"] for r in runs)
+            label = "low bandwidth" if low else "normal"
+            target = "(target 10 fps, < 60 KB/s)" if low else "(target 30 fps, < 300 KB/s)"
+            print(f"  {label:>14}: {fps:5.1f} frames/s  {kbps:7.1f} KB/s  {kbps / max(fps, 1e-9):6.2f} KB/frame  "
+                  f"{target}")
+            if not all(r["sync"] for r in runs):
+                print("                  (no synchronized-output frames seen: frame counts are not meaningful)")
+    name = args.name or default_name()
+    target = name or str(DEFAULT_SCENARIO)
+    firsts = [measure_first_frame(target) for _ in range(args.reps)]
+    print(f"first frame of `optsim {target}`: median {statistics.median(firsts):.3f} s "
+          f"(runs: {', '.join(f'{t:.3f}' for t in firsts)}; target < 1 s)")
+
+
+if __name__ == "__main__":
+    main()

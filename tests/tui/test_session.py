@@ -1,0 +1,246 @@
+"""The Session the app, headless playback and tests share: events, edits, runs, records."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from optsim.engine.errors import ScenarioError
+from optsim.engine.simulation import RunConfig
+from tui_helpers import DATA, ROSENBROCK, SADDLE, THREE, session
+
+
+def test_events_fire_at_their_steps_and_pause_stops_the_advance():
+    s = session(SADDLE)
+    assert s.tick == 0 and s.caption.startswith("Two gradient-descent runs")  # event at 0
+    result = s.advance(100)
+    assert result.paused and result.ticks == 60 and s.tick == 60  # stopped at the pause
+    assert [e.at for e in result.events] == [60]
+    assert s.caption == "The gradient is zero here, yet this is no minimum."
+    assert s.selected == 0 and s.report_run == "gd"  # focus + show = "hessian"
+    assert {a.kind for a in s.arrows} == {"gradient", "escape"}
+    escape = next(a for a in s.arrows if a.kind == "escape")
+    assert np.allclose(np.abs(escape.direction), [2 ** -0.5, 2 ** -0.5])
+    gradient = next(a for a in s.arrows if a.kind == "gradient")
+    grad = s.objective.gradient(s.sim.params[:1])[0]
+    assert np.allclose(gradient.direction, -grad)  # the descent direction
+    s.advance(100)
+    assert s.sim.configs[0].hyper["lr"] == 0.2  # the `set` event at 150
+    assert s.tick == 160
+
+
+def test_advance_to_runs_through_pauses_and_stops_at_the_end():
+    s = session(SADDLE)
+    s.advance_to(200)
+    assert s.tick == 200
+    s.advance_to(10_000)
+    assert s.finished and s.tick == 300
+
+
+def test_reset_rewinds_the_script_and_the_records():
+    s = session(SADDLE)
+    s.advance_to(100)
+    s.reset()
+    assert s.tick == 0 and s.report is None and s.arrows == []
+    assert s.caption.startswith("Two gradient-descent runs")
+    assert len(s.recorder.rows(0)) == 1
+    assert s.advance(1000).ticks == 60  # the pause fires again
+
+
+def test_deadline_cuts_a_frame_short_but_makes_progress():
+    s = session(ROSENBROCK)
+    result = s.advance(3000, deadline=0.0)  # already past: exactly one tick
+    assert result.ticks == 1
+
+
+def test_csv_is_the_same_as_optsim_run(tmp_path):
+    s = session(SADDLE)
+    s.advance_to(10_000)
+    buffer = io.StringIO()
+    rows = s.write_csv(buffer)
+    assert rows == 3 * 301
+    out = tmp_path / "run.csv"
+    subprocess.run([sys.executable, "-m", "optsim.tui.cli", "run", str(SADDLE), "--out", str(out)],
+                   check=True, capture_output=True)
+    assert buffer.getvalue() == out.read_text()
+
+
+def test_edit_is_validated_like_a_file_and_applied_mid_run():
+    s = session(SADDLE)
+    s.advance(10)
+    with pytest.raises(ScenarioError) as err:
+        s.edit_run(0, {"lr": -1.0})
+    assert err.value.key == "run.lr"
+    with pytest.raises(ScenarioError):
+        s.edit_run(0, {"momentum": 0.9, "betas": (0.9, 0.99)})  # betas is not an sgd key
+    with pytest.raises(ScenarioError) as err:
+        s.edit_run(0, {"steps": 0})
+    assert err.value.key == "run.steps"
+    # nesterov needs momentum: valid when the run already has it
+    s.edit_run(0, {"momentum": 0.9})
+    s.edit_run(0, {"nesterov": True})
+    assert s.sim.configs[0].hyper["nesterov"] is True
+    before = s.sim.params[0].copy()
+    s.edit_run(0, {"optimizer": "adam", "lr": 0.1})
+    assert s.sim.configs[0].optimizer == "adam" and s.sim.step_count[0] == 10  # keeps its steps
+    s.advance(1)
+    assert not np.allclose(s.sim.params[0], before)
+
+
+def test_batch_size_needs_data():
+    s = session(SADDLE)
+    with pytest.raises(ScenarioError, match="needs a scenario with"):
+        s.edit_run(0, {"batch_size": 2})
+    d = session(DATA)
+    d.edit_run(0, {"batch_size": 5})
+    assert d.sim.configs[0].batch_size == 5
+    with pytest.raises(ScenarioError):
+        d.edit_run(0, {"batch_size": 1000})
+
+
+def test_add_remove_and_hide_keep_everything_in_step():
+    s = session(SADDLE)
+    s.advance(20)
+    i = s.add_run(RunConfig("extra", "adam", {"lr": 0.1}, (0.5, 0.5), 50))
+    assert i == 3 and s.selected == 3 and s.started_at[3] == 20
+    with pytest.raises(ScenarioError, match="already the name"):
+        s.add_run(RunConfig("extra", "sgd", {"lr": 0.1}, (0.5, 0.5), 50))
+    s.advance(5)
+    assert s.sim.step_count[3] == 5 and len(s.recorder.rows(3)) == 6
+    assert s.x_range() == (0.0, 300.0)
+    s.toggle_hidden(1)
+    assert not s.visible(1)
+    assert {c.name for c in s.loss_curves()} == {"gd", "adam", "extra"}
+    s.remove_run(0)
+    assert s.sim.names == ["gd-off-line", "adam", "extra"]
+    assert s.selected == 2 and not s.visible(0)  # the hidden run is still hidden
+    assert len(s.trajectories()) == 3
+    csv = io.StringIO()
+    s.write_csv(csv)
+    assert {line.split(",")[0] for line in csv.getvalue().splitlines()[1:]} == {"gd-off-line", "adam", "extra"}
+    s.remove_run(0)
+    s.remove_run(0)
+    with pytest.raises(ValueError, match="last run"):
+        s.remove_run(0)
+
+
+def test_set_start_in_the_plotted_plane_keeps_the_other_parameters():
+    s = session(THREE)
+    s.advance(10)
+    s.set_start(0, (1.0, -0.5))
+    assert s.sim.configs[0].start == (1.0, -0.5, -1.0)
+    assert s.sim.step_count[0] == 0 and s.sim.step_count[1] == 10
+    assert len(s.recorder.rows(0)) == 1
+    xs, ys = s.trajectories()[0]
+    assert (xs[-1], ys[-1]) == (1.0, -0.5)
+
+
+def test_surface_of_more_than_two_parameters_is_the_slice_at_the_selected_run():
+    s = session(THREE)
+    s.advance(5)
+    s.update_plane()  # the plane is cut again when the viewer asks (the app throttles it)
+    assert s.plane.kind == "params" and "fixed at the current point" in s.plane_note()
+    f = s.surface_function()
+    p = s.sim.params[0]
+    assert s.held_values() == {"w3": pytest.approx(p[2])}
+    pts = np.array([[0.5, 0.25], [p[0], p[1]]])
+    full = np.column_stack([pts, np.full(2, p[2])])
+    assert np.allclose(f(pts), s.objective.loss(full))
+    assert s.minima_xy() == []  # minima of the whole space are not points of the slice
+    assert s.home_window() == (-3.0, 3.0, -1.5, 1.5)
+
+
+def test_random_and_pca_slices_project_paths_and_place_starts():
+    s = session(THREE)
+    s.advance(50)
+    for kind in ("random", "pca"):
+        s.set_slice_kind(kind)
+        assert s.plane.kind == kind and s.held_values() == {}
+        xs, ys = s.trajectories()[0]
+        here = s.current_points()[0]
+        assert (xs[-1], ys[-1]) == pytest.approx(here)
+        assert here == pytest.approx((0.0, 0.0), abs=1e-9)  # the plane passes through the selected run
+        f = s.surface_function()
+        assert f(np.array([[0.0, 0.0]]))[0] == pytest.approx(s.sim.loss[0])
+        x0, x1, y0, y1 = s.home_window()
+        assert x0 < here[0] < x1 and y0 < here[1] < y1
+        s.show(0, "hessian")
+        grad = next(a for a in s.arrows if a.kind == "gradient")
+        basis = np.stack([s.plane.d1, s.plane.d2], axis=1)
+        expected = np.linalg.lstsq(basis, -s.objective.gradient(s.sim.params[:1])[0], rcond=None)[0]
+        assert grad.direction == pytest.approx(tuple(expected))
+    s.set_start(1, (0.5, -0.25))  # a point of the PCA plane
+    assert np.allclose(s.sim.configs[1].start, s.plane.points(np.array([[0.5, -0.25]]))[0])
+    with pytest.raises(ValueError):
+        s.set_slice_kind("diagonal")
+
+
+def test_two_parameter_surface_and_window():
+    s = session(SADDLE)
+    assert s.surface_function() == s.objective.loss  # the loss itself, no slicing
+    assert s.home_window() == (-2.0, 2.0, -2.0, 2.0)
+    assert s.minima_xy() == [(1.0, 1.0), (-1.0, -1.0)]
+    assert s.held_values() == {}
+
+
+def test_curves_carry_the_test_loss_and_the_planned_schedule():
+    s = session(DATA)
+    s.advance(10)
+    names = [(c.name, c.dashed) for c in s.loss_curves()]
+    assert ("full-batch", False) in names and ("full-batch (test)", True) in names
+    r = session(ROSENBROCK)
+    r.advance(100)
+    lr = {c.name: c for c in r.lr_curves()}
+    planned = lr["adagrad (planned)"]
+    assert planned.dashed and planned.xs[0] == 0 and planned.xs[-1] == 2999  # the whole run
+    from optsim.engine.schedules import schedule_curve
+
+    full = schedule_curve(r.sim.configs[4].schedule, 0.3, 3000)
+    assert np.allclose(planned.ys, full[planned.xs.astype(int)])
+    used = lr["adagrad"]
+    assert np.allclose(used.ys[1:101], full[:100])  # the rates the updates used
+    assert r.next_lr()[4] == pytest.approx(full[100])  # and the one the next update uses
+    r.edit_run(4, {"lr": 0.6})
+    c = (full[100] - 0.01) / (0.3 - 0.01)  # cosine: eta_min + (lr - eta_min) * c(t)
+    assert r.next_lr()[4] == pytest.approx(0.01 + (0.6 - 0.01) * c)
+    replanned = {c.name: c for c in r.lr_curves()}["adagrad (planned)"]
+    assert replanned.xs[0] == 100 and replanned.ys[0] == pytest.approx(r.next_lr()[4])  # from the edit on
+
+
+def test_statuses_come_from_the_diagnosis_when_it_exists():
+    import importlib.util
+
+    s = session(SADDLE)
+    assert [s.basic_status(i) for i in range(3)] == ["ready"] * 3
+    s.advance_to(60)
+    statuses = s.statuses()
+    assert len(statuses) == 3 and all(isinstance(x, str) and x for x in statuses)
+    if importlib.util.find_spec("optsim.engine.diagnosis") is None:
+        assert statuses == ["running"] * 3 and s.diagnosis(0) is None
+    else:
+        assert statuses[0] == "stuck at saddle" and s.diagnosis(0).status == statuses[0]
+    assert s.basic_status(0) == "running"
+    s.edit_run(1, {"lr": 50.0})  # sgd far beyond 2/lambda
+    s.advance(5)
+    assert s.basic_status(1).startswith("diverged at ")
+    s.advance_to(10_000)
+    assert s.basic_status(0) == "finished"
+
+
+def test_to_toml_reads_back_with_the_live_runs(tmp_path):
+    from optsim.engine.scenario import load_scenario
+
+    s = session(SADDLE)
+    s.edit_run(1, {"lr": 0.07, "schedule": {"kind": "step", "step_size": 50}})
+    s.add_run(RunConfig("new", "rmsprop", {"lr": 0.01, "alpha": 0.9}, (0.1, 0.2), 40))
+    path = tmp_path / "edited.toml"
+    path.write_text(s.to_toml())
+    back = load_scenario(path)
+    assert [r.name for r in back.runs] == ["gd", "gd-off-line", "adam", "new"]
+    assert back.runs[1].hyper == {"lr": 0.07} and back.runs[1].schedule == {"kind": "step", "step_size": 50}
+    assert back.runs[3].hyper == {"lr": 0.01, "alpha": 0.9} and back.runs[3].start == (0.1, 0.2)
+    assert back.events == s.scenario.events

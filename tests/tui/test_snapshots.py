@@ -1,0 +1,77 @@
+"""SVG snapshots of the main screens at fixed sizes (pytest-textual-snapshot).
+
+Deterministic: the test scenarios (not the growing built-in library), fixed seeds, no
+clocks: the frame timer is paused and the tests step the session themselves.
+Update after an intended change: pytest tests/tui/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from tui_helpers import DATA, ROSENBROCK, SADDLE, make_app
+
+
+def _steps(n: int):
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        pilot.app.screen.advance(n)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_picker_80x24(snap_compare):
+    assert snap_compare(make_app(None), terminal_size=(80, 24))
+
+
+def test_simulator_rosenbrock_80x24(snap_compare):
+    assert snap_compare(make_app(ROSENBROCK), terminal_size=(80, 24), run_before=_steps(400))
+
+
+def test_simulator_saddle_paused_at_its_event_160x48(snap_compare):
+    """The scripted pause at step 60: caption, diagnosis, report summary and arrows."""
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        screen = pilot.app.screen
+        screen.play()
+        screen.advance(500)
+        await pilot.pause()
+
+    assert snap_compare(make_app(SADDLE), terminal_size=(160, 48), run_before=run_before)
+
+
+def test_simulator_data_low_bandwidth_120x36(snap_compare):
+    """Train and test loss; low-bandwidth mode draws iso-lines without filled bands."""
+    assert snap_compare(make_app(DATA, low_bandwidth=True), terminal_size=(120, 36), run_before=_steps(60))
+
+
+def test_help_80x24(snap_compare):
+    assert snap_compare(make_app(SADDLE), terminal_size=(80, 24), press=["question_mark"])
+
+
+def test_edit_form_80x24(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        pilot.app.screen.query_one("#h-lr", Input).value = "-1"
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(make_app(SADDLE), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_hessian_report_80x24(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        pilot.app.screen.advance(59)
+        await pilot.press("h")
+        await pilot.pause()
+
+    assert snap_compare(make_app(SADDLE), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_too_small_40x12(snap_compare):
+    assert snap_compare(make_app(SADDLE), terminal_size=(40, 12))

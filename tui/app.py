@@ -1,0 +1,120 @@
+"""The optsim app: a scenario picker, the simulator screen, and the modal screens on top.
+
+Screens are the modes (picker, simulator; help, run editor and Hessian report as modals);
+each has its own keys, shown in the footer, listed by `?` and offered by the command
+palette (ctrl+p). Files the app writes (screenshots, edited scenarios, trajectories) go to
+`save_dir` (the current directory), or to the browser as downloads under `optsim serve`.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Iterable
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from optsim.engine.catalog import CatalogEntry, catalog
+from optsim.engine.errors import ScenarioError
+from optsim.engine.scenario import Scenario
+
+
+class OptsimApp(App):
+    """Watch optimizers move across a loss surface."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "optsim"
+
+    def __init__(self, scenario: Scenario | None = None, *, session=None, folder: Path | None = None,
+                 low_bandwidth: bool = False, play: bool = False, save_dir: Path | None = None,
+                 builtins: list[CatalogEntry] | None = None) -> None:
+        super().__init__()
+        self.initial_scenario = scenario if session is None else session.scenario
+        self.initial_session = session
+        self.folder = folder
+        self.low_bandwidth = low_bandwidth
+        self.play = play
+        self.save_dir = Path.cwd() if save_dir is None else Path(save_dir)
+        self._builtins = builtins
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        if self.initial_session is not None:
+            self.show_session(self.initial_session, autoplay=self.play)
+        elif self.initial_scenario is not None:
+            self.open_scenario(self.initial_scenario, autoplay=self.play)
+        else:
+            self.push_screen(self.make_picker())
+
+    # ------------------------------------------------------------------ screens
+
+    def make_picker(self) -> Screen:
+        from optsim.tui.screens.picker import PickerScreen
+
+        builtins = catalog() if self._builtins is None else self._builtins
+        folder_entries = catalog(self.folder) if self.folder is not None else None
+        return PickerScreen(builtins, self.folder, folder_entries)
+
+    def open_scenario(self, scenario: Scenario, autoplay: bool = False) -> bool:
+        """Build the scenario's session and show it; a problem is a notification, not a crash."""
+        from optsim.engine.session import Session
+
+        try:
+            session = Session(scenario)
+        except (ScenarioError, ValueError, ArithmeticError) as exc:
+            self.notify(f"{scenario.path}: {exc}", severity="error", timeout=6)
+            return False
+        self.show_session(session, autoplay=autoplay)
+        return True
+
+    def show_session(self, session, autoplay: bool = False) -> None:
+        from optsim.tui.screens.simulator import SimulatorScreen
+
+        self.push_screen(SimulatorScreen(session, autoplay=autoplay, play_mode=self.play))
+
+    def back_to_picker(self) -> None:
+        """Escape from the simulator: the picker it came from, or a new one."""
+        from optsim.tui.screens.picker import PickerScreen
+
+        below = self.screen_stack[-2] if len(self.screen_stack) >= 2 else None
+        if isinstance(below, PickerScreen):
+            self.pop_screen()
+        else:
+            self.switch_screen(self.make_picker())
+
+    # ------------------------------------------------------------------ files
+
+    def save_output(self, filename: str, text: str) -> str | None:
+        """Write `text` to save_dir/filename (made unique), or hand it to the browser under
+        `optsim serve`. Returns where it went, or None after telling the user why not."""
+        if self.is_web:
+            self.deliver_text(io.StringIO(text), save_filename=filename)
+            return f"download {filename}"
+        path = unique_path(self.save_dir / filename)
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Cannot write {path}: {exc.strerror or exc}", severity="error")
+            return None
+        return str(path)
+
+    # ------------------------------------------------------------------ palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands that optsim does not already offer (quit and screenshot it does)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Screenshot"):
+                yield command
+
+
+def unique_path(path: Path) -> Path:
+    """`path`, or path-2, path-3... with the same suffix if it exists."""
+    if not path.exists():
+        return path
+    k = 2
+    while True:
+        candidate = path.with_name(f"{path.stem}-{k}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+        k += 1

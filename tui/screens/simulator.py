@@ -1,0 +1,539 @@
+"""The simulator screen: the contour plot, the loss and learning-rate curves, the run table and
+the scenario's text, with the controls to play, step, edit and analyze.
+
+Stepping never blocks input: a timer fires at most `fps` times a second (30, or 10 in the
+low-bandwidth mode); each firing steps as many ticks as the speed asks for (steps per
+second / fps, carried over when fractional), cut short if the stepping overruns its share
+of the frame, then pushes the new state to the widgets. Every widget repaints only the
+lines that changed, and nothing is pushed when nothing changed (the session's version).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer
+
+from optsim.engine.errors import ScenarioError
+from optsim.engine.session import Session
+from optsim.engine.simulation import RunConfig
+from optsim.tui import palette
+from optsim.tui.screens.keys import SIMULATOR_COMMANDS, Command, ScreenCommands, bindings
+from optsim.tui.widgets.cell_canvas import widget_color_system
+from optsim.tui.widgets.contour_plot import ContourPlot
+from optsim.tui.widgets.curve_plot import CurvePlot
+from optsim.tui.widgets.info_panel import InfoPanel
+from optsim.tui.widgets.report_view import report_summary
+from optsim.tui.widgets.run_table import RunRow, RunTable, fmt_num
+from optsim.tui.widgets.sim_plot import SimPlot
+from optsim.tui.widgets.status_line import StatusLine
+from optsim.tui.widgets.too_small import TooSmall
+
+SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3000, 6000, 12000, 30000)
+"""Playing speeds, in steps per second."""
+
+FPS = 30
+LOW_BANDWIDTH_FPS = 10
+STEP_BUDGET = 0.5
+"""Share of a frame's time that stepping may take before the frame is drawn anyway."""
+
+PANEL_SECONDS = 0.2
+LOW_BANDWIDTH_PANEL_SECONDS = 0.5
+"""While playing, the curves, the run table and the text are redrawn at most this often
+(numbers changing 30 times a second cannot be read, and every redrawn line costs bytes);
+the contour plot follows every frame. Paused, everything is redrawn at once."""
+
+MIN_SIZE = (60, 18)
+SLICE_EVERY = 15
+"""With more than two parameters the plotted slice follows the selected run; while playing
+it is recomputed at most every this many frames (it is a full contour background)."""
+
+ARROW_COLORS = {"gradient": palette.GRADIENT_ARROW_COLOR, "escape": palette.ESCAPE_ARROW_COLOR}
+
+
+def default_speed(session: Session) -> int:
+    """About ten seconds for the longest run, from the speed ladder."""
+    longest = max(c.steps for c in session.sim.configs)
+    want = longest / 10.0
+    return min(SPEEDS, key=lambda s: abs(s - want) / s)
+
+
+class SimulatorScreen(Screen):
+    """One scenario, playing."""
+
+    CSS_PATH = "simulator.tcss"
+    PALETTE: tuple[Command, ...] = SIMULATOR_COMMANDS
+    BINDINGS = bindings(SIMULATOR_COMMANDS)
+    COMMANDS = {ScreenCommands}
+
+    def __init__(self, session: Session, *, autoplay: bool = False, play_mode: bool = False) -> None:
+        super().__init__()
+        self.session = session
+        self.playing = False
+        self.play_mode = play_mode
+        self.speed = default_speed(session)
+        self._autoplay = autoplay
+        self._carry = 0.0
+        self._timer: Timer | None = None
+        self._drawn_version = -1
+        self._frames = 0
+        self._panel_frame = 0
+        self._slice_key: tuple | None = None
+        self._announced_end = False
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Horizontal(id="main"):
+            yield SimPlot(id="plot")
+            with Vertical(id="side"):
+                yield CurvePlot("loss", id="loss")
+                yield CurvePlot("learning rate", id="lr")
+                yield InfoPanel(self.session.scenario.description, id="info")
+        yield RunTable(id="runs")
+        yield TooSmall(id="too-small")
+        yield Footer()
+
+    @property
+    def plot(self) -> ContourPlot:
+        return self.query_one("#plot", ContourPlot)
+
+    @property
+    def low_bandwidth(self) -> bool:
+        return bool(getattr(self.app, "low_bandwidth", False))
+
+    @property
+    def fps(self) -> int:
+        return LOW_BANDWIDTH_FPS if self.low_bandwidth else FPS
+
+    def on_mount(self) -> None:
+        s = self.session
+        plot = self.plot
+        plot.low_bandwidth = self.low_bandwidth
+        plot.set_surface(s.surface_function(), s.home_window(), s.plane_labels, s.minima_xy())
+        self._slice_key = self._current_slice_key()
+        self._start_timer()
+        self._layout_classes(self.app.size.width, self.app.size.height)
+        self.query_one(Footer).compact = self.app.size.width < 120
+        plot.focus()
+        self.refresh_views(force=True)
+        if self._autoplay:
+            self.play()
+
+    def _start_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_interval(1 / self.fps, self._frame, pause=not self.playing)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_classes(event.size.width, event.size.height)
+
+    def _layout_classes(self, width: int, height: int) -> None:
+        small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        self.set_class(small, "-too-small")
+        self.set_class(height < 30, "-short")
+        self.set_class(width >= 140, "-wide")
+        if self.is_mounted:
+            self.query_one(Footer).compact = width < 120
+        if small:
+            self.query_one(TooSmall).show_size(width, height, MIN_SIZE)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_views(force=True)
+
+    # ------------------------------------------------------------------ playing
+
+    def play(self) -> None:
+        if self.session.finished:
+            self.notify("Every run is done: r resets.", timeout=3)
+            return
+        self.playing = True
+        self._carry = 0.0
+        if self._timer is not None:
+            self._timer.resume()
+        self.refresh_views(force=True)
+
+    def pause(self) -> None:
+        self.playing = False
+        if self._timer is not None:
+            self._timer.pause()
+        self._update_slice(force=False)
+        self.refresh_views(force=True)
+
+    def _frame(self) -> None:
+        """One timer firing: step what the speed asks for, then draw."""
+        if not self.playing:
+            return
+        self._frames += 1
+        want = self._carry + self.speed / self.fps
+        n = int(want)
+        self._carry = want - n
+        if n:
+            deadline = time.perf_counter() + STEP_BUDGET / self.fps
+            self.advance(n, deadline)
+
+    def advance(self, ticks: int, deadline: float | None = None) -> None:
+        """Step the session (the timer, the `n` key and tests come here) and draw."""
+        result = self.session.advance(ticks, deadline)
+        if result.paused:
+            self.pause()
+        if result.finished and not self._announced_end:
+            self._announced_end = True
+            self.playing = False
+            if self._timer is not None:
+                self._timer.pause()
+            self.notify("Playback finished: r replays, q quits." if self.play_mode
+                        else "Every run is done: r resets.", timeout=4)
+        if self._frames % SLICE_EVERY == 0 or not self.playing:
+            self._update_slice(force=False)
+        self.refresh_views()
+
+    # ------------------------------------------------------------------ drawing
+
+    def refresh_views(self, force: bool = False) -> None:
+        """Push the session's state to every widget (each repaints only what changed)."""
+        s = self.session
+        if not force and s.version == self._drawn_version:
+            return
+        if not self.is_mounted:
+            return
+        self._drawn_version = s.version
+        seconds = LOW_BANDWIDTH_PANEL_SECONDS if self.low_bandwidth else PANEL_SECONDS
+        panels = force or not self.playing or self._frames - self._panel_frame >= round(seconds * self.fps)
+        sim = s.sim
+        n = sim.n_runs
+        system = widget_color_system(self.plot)
+        true_colors = [palette.run_color(i) for i in range(n)]
+        colors = [palette.run_color(i, system) for i in range(n)]
+        order = [i for i in range(n) if i != s.selected] + [s.selected]
+
+        trajectories = s.trajectories()
+        currents = s.current_points()
+        self.plot.set_runs([(sim.names[i], true_colors[i], *trajectories[i], currents[i])
+                            for i in order if s.visible(i)])
+        self.plot.set_arrows([(a.origin, a.direction, ARROW_COLORS[a.kind], a.label) for a in s.arrows])
+        if not panels:
+            return
+        self._panel_frame = self._frames
+
+        x_range = s.x_range()
+        rank = {i: k for k, i in enumerate(order)}
+        loss_series = sorted(s.loss_curves(), key=lambda c: (rank[c.run], not c.dashed))
+        note = "╌ test" if s.objective.has_test else ""
+        self.query_one("#loss", CurvePlot).set_curves(loss_series, colors, x_range, note)
+        lr_plot = self.query_one("#lr", CurvePlot)
+        if not self.has_class("-short"):
+            lr_series = sorted(s.lr_curves(), key=lambda c: (rank[c.run], not c.dashed))
+            lr_plot.set_curves(lr_series, colors, x_range, "╌ planned")
+
+        statuses = s.statuses()
+        if self.size.width >= 140:
+            statuses = [self._wide_status(k, status) for k, status in enumerate(statuses)]
+        test = sim.test_loss()
+        rates = s.next_lr()
+        rows = [RunRow(name=sim.names[i], color=colors[i], optimizer=cfg.optimizer,
+                       step=int(sim.step_count[i]), steps=cfg.steps, loss=float(sim.loss[i]),
+                       test_loss=None if test is None else float(test[i]),
+                       grad_norm=float(sim.grad_norm[i]), lr=float(rates[i]),
+                       status=statuses[i], visible=s.visible(i))
+                for i, cfg in enumerate(sim.configs)]
+        self.query_one(RunTable).set_rows(rows, s.selected, show_test=test is not None)
+
+        last = int(s.x_range()[1])
+        self.query_one(StatusLine).show(s.scenario.title, sim.tick, last, self.playing, s.finished,
+                                        self.speed, self.low_bandwidth, self.size.width)
+        info = self.query_one(InfoPanel)
+        info.set_caption(s.caption)
+        info.set_status(self._status_text(colors, statuses))
+        info.set_report(None if s.report is None else report_summary(s.report, s.report_run, s.report_step))
+
+    def _wide_status(self, run: int, status: str) -> str:
+        """The status with the diagnosis' headline, for wide terminals."""
+        diagnosis = self.session.diagnosis(run)
+        if diagnosis is None or not diagnosis.headline:
+            return status
+        evidence = _evidence(diagnosis.headline)
+        return f"{status}: {evidence}" if evidence else status
+
+    def _status_text(self, colors: list[str], statuses: list[str]) -> Text:
+        s = self.session
+        i = s.selected
+        sim = s.sim
+        cfg = sim.configs[i]
+        out = Text()
+        out.append("● ", style=colors[i])
+        out.append(cfg.name, style=f"bold {colors[i]}")
+        out.append(f"  {cfg.optimizer}, lr {fmt_num(cfg.lr, 3)}", style="dim")
+        if cfg.schedule:
+            out.append(f", {cfg.schedule.get('kind', 'constant')} schedule", style="dim")
+        out.append("\n")
+        diagnosis = s.diagnosis(i)
+        if diagnosis is not None:
+            out.append(diagnosis.status, style="bold")
+            evidence = _evidence(diagnosis.headline or "")
+            if evidence:
+                out.append(f": {evidence}")
+            if diagnosis.remedy:
+                out.append(f"\n→ {diagnosis.remedy}", style="italic")
+        else:
+            out.append(statuses[i], style="bold")
+            out.append(f"  loss {fmt_num(float(sim.loss[i]))}, |g| {fmt_num(float(sim.grad_norm[i]), 3)}")
+        held = s.held_values()
+        if held:
+            values = ", ".join(f"{k} = {v:.3g}" for k, v in held.items())
+            out.append(f"\nplane {s.axis_names[0]}, {s.axis_names[1]}; {values} (held at {cfg.name})",
+                       style="dim")
+        elif s.plane is not None:
+            out.append(f"\n{s.plane_note()} ({cfg.name}); p changes it", style="dim")
+        return out
+
+    def _current_slice_key(self) -> tuple | None:
+        s = self.session
+        if s.objective.n_params == 2:
+            return None
+        origin = tuple(np.round(s.sim.params[s.selected], 4).tolist())
+        growth = s.tick // 50 if s.slice_kind == "pca" else 0  # a PCA plane follows the growing path
+        return (s.slice_kind, s.selected, origin, growth)
+
+    def _update_slice(self, force: bool) -> None:
+        """With more than two parameters, cut the surface again through the selected run's
+        point (engine.slicing). A params slice keeps the zoom; random and PCA planes move
+        with their origin, so their window is computed afresh."""
+        key = self._current_slice_key()
+        if key is None or (key == self._slice_key and not force):
+            return
+        self._slice_key = key
+        s = self.session
+        s.update_plane()
+        plot = self.plot
+        keep = plot.window if s.slice_kind == "params" else None
+        plot.set_surface(s.surface_function(), s.home_window(), s.plane_labels, s.minima_xy(), view=keep)
+
+    # ------------------------------------------------------------------ messages
+
+    def on_run_table_selected(self, message: RunTable.Selected) -> None:
+        self.session.select(message.index)
+        self._update_slice(force=False)
+        self.refresh_views()
+
+    def on_contour_plot_clicked(self, message: ContourPlot.Clicked) -> None:
+        s = self.session
+        s.set_start(s.selected, (message.x, message.y))
+        self._announced_end = False
+        self.notify(f"{s.sim.names[s.selected]} starts at ({message.x:.3g}, {message.y:.3g})", timeout=2)
+        self._update_slice(force=False)
+        self.refresh_views()
+
+    # ------------------------------------------------------------------ actions
+
+    def run_palette_command(self, command: Command) -> None:
+        """Run a command chosen in the palette (on the plot if it is the plot's)."""
+        target = self.plot if command.target == "plot" else self
+        self.call_later(target.run_action, command.action)
+
+    def action_toggle_play(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def action_step_once(self) -> None:
+        if self.playing:
+            self.pause()
+        if self.session.finished:
+            self.notify("Every run is done: r resets.", timeout=2)
+            return
+        self.advance(1)
+
+    def action_faster(self) -> None:
+        k = SPEEDS.index(self.speed) if self.speed in SPEEDS else 0
+        self.speed = SPEEDS[min(len(SPEEDS) - 1, k + 1)]
+        self.refresh_views(force=True)
+
+    def action_slower(self) -> None:
+        k = SPEEDS.index(self.speed) if self.speed in SPEEDS else 0
+        self.speed = SPEEDS[max(0, k - 1)]
+        self.refresh_views(force=True)
+
+    def action_reset(self) -> None:
+        self.session.reset()
+        self._announced_end = False
+        for plot_id in ("#loss", "#lr"):
+            self.query_one(plot_id, CurvePlot).reset_range()
+        self._update_slice(force=True)
+        self.refresh_views(force=True)
+
+    def action_select(self, delta: int) -> None:
+        s = self.session
+        s.select((s.selected + delta) % s.n_runs)
+        self._update_slice(force=False)
+        self.refresh_views()
+
+    def action_edit_run(self) -> None:
+        from optsim.tui.screens.edit_run import EditRunScreen
+
+        s = self.session
+        run = s.selected
+        name = s.sim.names[run]
+
+        def done(changes: dict | None) -> None:
+            if not changes:
+                return
+            try:
+                s.edit_run(s.sim.names.index(name), changes)
+            except (ScenarioError, ValueError) as exc:  # validated in the form; never crash here
+                self.notify(str(exc), severity="error")
+                return
+            self._announced_end = False
+            self.notify(f"{name}: " + ", ".join(f"{k} = {_short(v)}" for k, v in changes.items()), timeout=3)
+            self.refresh_views(force=True)
+
+        self.app.push_screen(EditRunScreen(s, run), done)
+
+    def action_add_run(self) -> None:
+        from optsim.tui.screens.edit_run import EditRunScreen
+
+        s = self.session
+
+        def done(cfg: RunConfig | None) -> None:
+            if cfg is None:
+                return
+            try:
+                s.add_run(cfg)
+            except (ScenarioError, ValueError) as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self._announced_end = False
+            self.notify(f"Added {cfg.name}", timeout=2)
+            self.refresh_views(force=True)
+
+        self.app.push_screen(EditRunScreen(s, None), done)
+
+    def action_remove_run(self) -> None:
+        s = self.session
+        name = s.sim.names[s.selected]
+        try:
+            s.remove_run(s.selected)
+        except ValueError as exc:
+            self.notify(f"Cannot remove {name}: {exc}.", severity="warning")
+            return
+        self.notify(f"Removed {name}", timeout=2)
+        self.refresh_views(force=True)
+
+    def action_toggle_visible(self) -> None:
+        s = self.session
+        shown = s.toggle_hidden(s.selected)
+        self.notify(f"{s.sim.names[s.selected]} {'shown' if shown else 'hidden'}", timeout=1.5)
+        self.refresh_views()
+
+    def action_show_all(self) -> None:
+        self.session.show_all()
+        self.refresh_views()
+
+    def action_focus_runs(self) -> None:
+        self.query_one(RunTable).focus()
+
+    def action_focus_plot(self) -> None:
+        self.plot.focus()
+
+    def action_place_start(self) -> None:
+        self.notify("Click the plot where the selected run should start.", timeout=3)
+
+    def action_hessian(self) -> None:
+        from optsim.tui.screens.report import ReportScreen
+
+        s = self.session
+        run = s.selected
+        report = s.show(run, "hessian")
+        self.refresh_views(force=True)
+        self.app.push_screen(ReportScreen(report, s.objective.params, s.sim.names[run],
+                                          int(s.sim.step_count[run])))
+
+    def action_next_slice(self) -> None:
+        s = self.session
+        if s.objective.n_params == 2:
+            self.notify("Two parameters: the plot is the whole surface, no slice to change.", timeout=3)
+            return
+        kinds = s.SLICE_KINDS
+        s.set_slice_kind(kinds[(kinds.index(s.slice_kind) + 1) % len(kinds)])
+        s.clear_report()  # its arrows were drawn in the old plane
+        self._update_slice(force=True)
+        self.notify(s.plane_note(), timeout=3)
+        self.refresh_views(force=True)
+
+    def action_clear_arrows(self) -> None:
+        self.session.clear_report()
+        self.refresh_views()
+
+    def action_toggle_low_bandwidth(self) -> None:
+        app = self.app
+        app.low_bandwidth = not self.low_bandwidth
+        self.plot.low_bandwidth = app.low_bandwidth
+        self._start_timer()
+        self.notify(f"Low bandwidth {'on' if app.low_bandwidth else 'off'}: {self.fps} frames/s", timeout=2)
+        self.refresh_views(force=True)
+
+    def _file_stem(self) -> str:
+        return f"{self.session.scenario.name}-step{self.session.tick}"
+
+    def action_screenshot(self) -> None:
+        path = self.app.save_output(f"{self._file_stem()}.svg", self.app.export_screenshot())
+        if path:
+            self.notify(f"Screenshot: {path}", timeout=4)
+
+    def action_save_scenario(self) -> None:
+        from optsim.engine.scenario_writer import dropped_events
+
+        s = self.session
+        text = s.to_toml()
+        path = self.app.save_output(f"{s.scenario.name}-edited.toml", text)
+        dropped = dropped_events(s.scenario, s.sim.configs)
+        extra = f" ({len(dropped)} event(s) of removed runs left out)" if dropped else ""
+        if path:
+            self.notify(f"Scenario: {path}{extra}", timeout=4)
+
+    def action_save_csv(self) -> None:
+        import io
+
+        buffer = io.StringIO()
+        rows = self.session.write_csv(buffer)
+        path = self.app.save_output(f"{self._file_stem()}.csv", buffer.getvalue())
+        if path:
+            self.notify(f"Trajectories ({rows} rows): {path}", timeout=4)
+
+    def action_help(self) -> None:
+        from optsim.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(SIMULATOR_COMMANDS, "Simulator keys"))
+
+    def action_back(self) -> None:
+        self.app.back_to_picker()
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+    def action_command_palette(self) -> None:
+        self.app.action_command_palette()
+
+
+def _evidence(headline: str) -> str:
+    """The numbers of a diagnosis headline ("stuck near a saddle: |g| 0.0036, ..." ->
+    "|g| 0.0036, ..."): the status word is already shown next to it."""
+    return headline.split(": ", 1)[1] if ": " in headline else headline
+
+
+def _short(value: object) -> str:
+    if isinstance(value, float):
+        return fmt_num(value, 4)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in value.items()) + "}"
+    return str(value)

@@ -1,0 +1,185 @@
+"""CurvePlot: curves against steps (the loss of every run, or its learning rate) in braille.
+
+A Line-API widget. The axes (title, ticks, labels) are laid out by
+optsim.engine.curve_grid and cached until the size, the step range or the y scale
+changes; each frame the curves are rasterized (also in the engine) over a copy of that
+background and only the rows that differ are repainted. The y range only grows while a
+scenario plays (reset_range() starts it again), so the axes hold still.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from textual import events
+from textual.strip import Strip
+from textual.widget import Widget
+
+from optsim.engine.contour_grid import braille_chars
+from optsim.engine.curve_grid import CurveAxes, CurveRange, CurveSeries, plan_curve_axes, rasterize_curve
+from optsim.tui.widgets.cell_canvas import CellCanvas, put_text
+
+
+class CurvePlot(Widget):
+    """Braille curves of several runs against the step, with a log y axis where it fits."""
+
+    DEFAULT_CSS = """
+    CurvePlot {
+        width: 1fr;
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, title: str, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.title = title
+        self.note = ""
+        self._range = CurveRange()
+        self._series: list[CurveSeries] = []
+        self._colors: Sequence[str] = ()
+        self._x_range: tuple[float, float] = (0.0, 1.0)
+        self._canvas = CellCanvas()
+        self._bg_key: tuple | None = None
+        self._bg: tuple[np.ndarray, np.ndarray, CurveAxes | None] | None = None
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def axes(self) -> CurveAxes | None:
+        """The current layout (None before the first frame or when too small)."""
+        return self._bg[2] if self._bg else None
+
+    @property
+    def y_range(self) -> CurveRange:
+        return self._range
+
+    def reset_range(self) -> None:
+        """Forget the y range (after a reset: the new curves set it again)."""
+        self._range.reset()
+
+    def set_curves(self, series: Sequence[CurveSeries], colors: Sequence[str],
+                   x_range: tuple[float, float], note: str = "") -> None:
+        """Draw these curves; `colors[s.run]` is the colour of series s. Called every frame:
+        only the rows that change are repainted."""
+        self._series = list(series)
+        self._colors = colors
+        self._x_range = (float(x_range[0]), float(x_range[1]))
+        self.note = note
+        for s in self._series:
+            self._range.include(s.ys)
+        self._draw(refresh=True)
+
+    def text_lines(self) -> list[str]:
+        """The frame as plain text (tests, headless text frames)."""
+        self._ensure()
+        if self._canvas.codes is None:
+            return []
+        return [row.astype("<u4").tobytes().decode("utf-32-le") for row in self._canvas.codes]
+
+    # ------------------------------------------------------------------ rendering
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._canvas.invalidate()
+        self._bg_key = None
+        self._draw(refresh=True)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._bg_key = None
+        if self.is_attached:
+            self._canvas.invalidate()
+
+    def render_line(self, y: int) -> Strip:
+        self._ensure()
+        return self._canvas.strip(y, self.size.width, self.rich_style)
+
+    def _ensure(self) -> None:
+        if self._canvas.codes is None:
+            self._draw(refresh=False)
+
+    def _background(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray, CurveAxes | None]:
+        scale = self._range.scale()
+        key = (width, height, self._x_range, scale, self.title, self.note, self.rich_style)
+        if key == self._bg_key and self._bg is not None:
+            return self._bg
+        codes, styles, table = self._canvas.blank(width, height, self.rich_style)
+        title = table.get(bold=True)
+        dim = table.get(dim=True)
+        x = put_text(codes, styles, 0, 0, self.title, title)
+        if scale.log:
+            put_text(codes, styles, 0, x, " (log)", dim)
+        if self.note and width - len(self.note) > x + 8:
+            put_text(codes, styles, 0, width - len(self.note), self.note, dim)
+        axes = plan_curve_axes(width, height, self._x_range, scale, top=1)
+        if axes is None:
+            if height > 1:
+                put_text(codes, styles, 1, 0, "(too small)", dim)
+        else:
+            self._draw_axes(codes, styles, axes, dim, table.get())
+        self._bg_key, self._bg = key, (codes, styles, axes)
+        return self._bg
+
+    @staticmethod
+    def _draw_axes(codes: np.ndarray, styles: np.ndarray, axes: CurveAxes, axis: int, label: int) -> None:
+        left, top, rows, cols = axes.left, axes.top, axes.plot_rows, axes.plot_cols
+        codes[top:top + rows, left - 1] = ord("│")
+        styles[top:top + rows, left - 1] = axis
+        codes[top + rows, left - 1] = ord("└")
+        styles[top + rows, left - 1] = axis
+        codes[top + rows, left:left + cols] = ord("─")
+        styles[top + rows, left:left + cols] = axis
+        for cell, text in zip(axes.y_ticks.cells, axes.y_ticks.labels):
+            codes[top + int(cell), left - 1] = ord("┤")
+            put_text(codes, styles, top + int(cell), left - 1 - len(text), text, label)
+        for cell in axes.x_ticks.cells:
+            codes[top + rows, left + int(cell)] = ord("┬")
+        if axes.x_label_row is not None:
+            for start, text in zip(axes.x_label_starts(), axes.x_ticks.labels):
+                put_text(codes, styles, axes.x_label_row, left + start, text, label)
+
+    def _draw(self, refresh: bool) -> None:
+        if not self.is_attached:
+            return
+        width, height = self.size.width, self.size.height
+        if width <= 0 or height <= 0:
+            return
+        bg_codes, bg_styles, axes = self._background(width, height)
+        codes, styles = bg_codes.copy(), bg_styles.copy()
+        if axes is not None:
+            table = self._canvas.table
+            top, left = axes.top, axes.left
+            area_codes = codes[top:top + axes.plot_rows, left:left + axes.plot_cols]
+            area_styles = styles[top:top + axes.plot_rows, left:left + axes.plot_cols]
+            for s in self._series:
+                if len(s.xs) == 0:
+                    continue
+                bits = rasterize_curve(axes, s.xs, s.ys, s.dashed)
+                hit = bits > 0
+                if not hit.any():
+                    continue
+                color = self._colors[s.run] if s.run < len(self._colors) else None
+                area_codes[hit] = braille_chars(bits)[hit]
+                area_styles[hit] = table.get(fg=color)
+            _fill_blanks(area_codes, area_styles)
+        if refresh:
+            self._canvas.commit(self, codes, styles)
+        else:
+            self._canvas.codes, self._canvas.styles = codes, styles
+
+
+def _fill_blanks(codes: np.ndarray, styles: np.ndarray) -> None:
+    """Give each blank cell the style of the cell to its left, in place.
+
+    The plot area's styles differ only in the foreground colour, which a blank cell never
+    shows; so a row becomes a few long segments (one escape sequence each) instead of one
+    per curve cell, which is most of the bytes a frame sends over a slow link."""
+    blank = codes == 32
+    if not blank.any():
+        return
+    cols = np.arange(codes.shape[1])[None, :]
+    idx = np.where(blank, 0, cols)
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    filled = np.take_along_axis(styles, idx, axis=1)
+    styles[:] = np.where(blank, filled, styles)

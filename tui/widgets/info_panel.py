@@ -1,0 +1,99 @@
+"""InfoPanel: the caption of the moment, the selected run's status, the report, the description.
+
+The caption (from the scenario's script) and the status are short and change while the
+scenario plays; the description is the scenario's Markdown, set once. Each part is updated
+only when its text changes.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Markdown, Static
+
+
+class InfoPanel(Vertical):
+    """Caption, status, report summary and the scenario's description."""
+
+    DEFAULT_CSS = """
+    InfoPanel {
+        width: 1fr;
+        height: 1fr;
+    }
+    InfoPanel > #caption {
+        display: none;
+        height: auto;
+        max-height: 8;
+        padding: 0 1;
+        border-left: thick $accent;
+        background: $accent 15%;
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    InfoPanel > #caption.-shown {
+        display: block;
+    }
+    InfoPanel > #run-status {
+        height: auto;
+        max-height: 6;
+        padding: 0 1;
+    }
+    InfoPanel > #report {
+        display: none;
+        height: auto;
+        max-height: 4;
+        padding: 0 1;
+        border-left: thick $warning;
+    }
+    InfoPanel > #report.-shown {
+        display: block;
+    }
+    InfoPanel > #description {
+        height: 1fr;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+    InfoPanel Markdown {
+        margin: 0;
+        padding: 0;
+    }
+    """
+
+    def __init__(self, description: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._description = description
+        self._caption: str | None = None
+        self._status: object = None
+        self._report: object = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="caption")
+        yield Static("", id="run-status")
+        yield Static("", id="report")
+        with VerticalScroll(id="description"):
+            yield Markdown(self._description or "*No description.*")
+
+    def set_caption(self, caption: str | None) -> None:
+        if caption == self._caption:
+            return
+        self._caption = caption
+        widget = self.query_one("#caption", Static)
+        widget.update(caption or "")
+        widget.set_class(bool(caption), "-shown")
+
+    def set_status(self, status: Text) -> None:
+        key = status.markup if isinstance(status, Text) else str(status)
+        if key == self._status:
+            return
+        self._status = key
+        self.query_one("#run-status", Static).update(status)
+
+    def set_report(self, report: Text | None) -> None:
+        key = None if report is None else report.markup
+        if key == self._report:
+            return
+        self._report = key
+        widget = self.query_one("#report", Static)
+        widget.update(report or "")
+        widget.set_class(report is not None, "-shown")

@@ -1,0 +1,250 @@
+"""RunTable: one line per run (name, optimizer, step, loss, |g|, lr, status) in the run's colour.
+
+A Line-API widget rather than a DataTable: the numbers change every frame, and this table
+repaints only the lines whose text changed. The selected run's line is highlighted; hidden
+runs are dimmed with an open marker. Columns that do not fit are dropped, least useful
+first; the status column takes the rest of the width.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Sequence
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+from optsim.tui.widgets.cell_canvas import CellCanvas, put_text
+
+
+class RunRow(NamedTuple):
+    name: str
+    color: str
+    optimizer: str
+    step: int
+    steps: int
+    loss: float
+    test_loss: float | None
+    grad_norm: float
+    lr: float
+    status: str
+    visible: bool = True
+
+
+def fmt_num(v: float | None, digits: int = 4) -> str:
+    """Short numbers for narrow columns: 0.01234, 1.23e-07, inf, - for missing."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v == 0:
+        return "0"
+    if 1e-3 <= abs(v) < 1e5:
+        return f"{v:.{digits}g}"
+    return f"{v:.{max(1, digits - 2)}e}".replace("e-0", "e-").replace("e+0", "e+")
+
+
+# (key, header, width or None for the remaining space, right-aligned, drop order: higher first;
+# the selected run's optimizer is also in the side panel, so it goes before |g|)
+COLUMNS = (
+    ("marker", "", 1, False, 0),
+    ("name", "run", None, False, 0),
+    ("optimizer", "optimizer", None, False, 4),
+    ("step", "step", None, True, 1),
+    ("loss", "loss", 10, True, 0),
+    ("test", "test", 10, True, 5),
+    ("grad", "|g|", 9, True, 3),
+    ("lr", "lr", 9, True, 2),
+    ("status", "status", None, False, 0),
+)
+GAP = 2
+MIN_STATUS = 15  # "stuck at saddle"
+
+
+class RunTable(Widget, can_focus=True):
+    """The runs of the scenario, one per line, in their colours; click or arrows select."""
+
+    DEFAULT_CSS = """
+    RunTable {
+        height: auto;
+        width: 1fr;
+    }
+    RunTable > .run-table--header {
+        text-style: bold;
+        color: $text-muted;
+    }
+    RunTable > .run-table--cursor {
+        background: $boost;
+        text-style: bold;
+    }
+    RunTable:focus > .run-table--cursor {
+        background: $primary 35%;
+    }
+    """
+
+    COMPONENT_CLASSES = {"run-table--header", "run-table--cursor"}
+
+    BINDINGS = [
+        Binding("up", "move(-1)", "Previous run", show=False),
+        Binding("down", "move(1)", "Next run", show=False),
+    ]
+
+    class Selected(Message):
+        """A run was chosen (by click or arrow keys)."""
+
+        def __init__(self, table: "RunTable", index: int) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+
+        @property
+        def control(self) -> "RunTable":
+            return self.table
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._rows: list[RunRow] = []
+        self._selected = 0
+        self._show_test = False
+        self._canvas = CellCanvas()
+
+    @property
+    def selected(self) -> int:
+        return self._selected
+
+    @property
+    def rows(self) -> list[RunRow]:
+        return list(self._rows)
+
+    def set_rows(self, rows: Sequence[RunRow], selected: int, show_test: bool = False) -> None:
+        """Show these runs; repaint only the lines that changed."""
+        resize = len(rows) != len(self._rows)
+        self._rows = list(rows)
+        self._selected = selected
+        self._show_test = show_test
+        if resize:
+            self.refresh(layout=True)
+            self._canvas.invalidate()
+        self._draw(refresh=True)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return 1 + len(self._rows)
+
+    def text_lines(self) -> list[str]:
+        self._ensure()
+        if self._canvas.codes is None:
+            return []
+        return [row.astype("<u4").tobytes().decode("utf-32-le").rstrip() for row in self._canvas.codes]
+
+    # ------------------------------------------------------------------ events
+
+    def action_move(self, delta: int) -> None:
+        if self._rows:
+            self.post_message(self.Selected(self, (self._selected + delta) % len(self._rows)))
+
+    def on_click(self, event: events.Click) -> None:
+        index = event.y - 1
+        if 0 <= index < len(self._rows):
+            event.stop()
+            self.post_message(self.Selected(self, index))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._canvas.invalidate()
+        self._draw(refresh=True)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self.is_attached:
+            self._canvas.invalidate()
+
+    # ------------------------------------------------------------------ rendering
+
+    def render_line(self, y: int) -> Strip:
+        self._ensure()
+        return self._canvas.strip(y, self.size.width, self.rich_style)
+
+    def _ensure(self) -> None:
+        if self._canvas.codes is None:
+            self._draw(refresh=False)
+
+    def _cells(self, row: RunRow) -> dict[str, str]:
+        return {
+            "marker": "●" if row.visible else "○",
+            "name": row.name,
+            "optimizer": row.optimizer,
+            "step": f"{row.step}/{row.steps}",
+            "loss": fmt_num(row.loss),
+            "test": fmt_num(row.test_loss),
+            "grad": fmt_num(row.grad_norm, 3),
+            "lr": fmt_num(row.lr, 3),
+            "status": row.status,
+        }
+
+    def _layout(self, width: int, cells: list[dict[str, str]]) -> list[tuple[str, str, int, bool]]:
+        """The columns that fit, with their widths; the status column takes what is left."""
+        columns = [c for c in COLUMNS if c[0] != "test" or self._show_test]
+        widths = {}
+        for key, head, fixed, _, _ in columns:
+            content = max([len(head)] + [len(c[key]) for c in cells])
+            widths[key] = content if fixed is None else max(fixed, content)
+        while True:
+            used = sum(widths[c[0]] for c in columns if c[0] != "status") + GAP * (len(columns) - 2) + 1
+            if width - used >= MIN_STATUS or all(c[4] == 0 for c in columns):
+                break
+            drop = max(columns, key=lambda c: c[4])
+            columns = [c for c in columns if c is not drop]
+        used = sum(widths[c[0]] for c in columns if c[0] != "status") + GAP * (len(columns) - 2) + 1
+        widths["status"] = max(0, width - used)
+        if widths["name"] > 16 and width - used < MIN_STATUS:
+            widths["name"] = 16
+        return [(key, head, widths[key], right) for key, head, _, right, _ in columns]
+
+    def _draw(self, refresh: bool) -> None:
+        if not self.is_attached:
+            return
+        width, height = self.size.width, self.size.height
+        if width <= 0 or height <= 0:
+            return
+        base = self.rich_style
+        codes, styles, table = self._canvas.blank(width, height, base)
+        cells = [self._cells(r) for r in self._rows]
+        layout = self._layout(width, cells)
+        header = self.get_component_rich_style("run-table--header", partial=True)
+        cursor = self.get_component_rich_style("run-table--cursor")
+        head_id = table.get(fg=_hex(header.color), bold=bool(header.bold))
+        cursor_bg = _hex(cursor.bgcolor)
+        for line, row_cells in [(0, None), *[(k + 1, c) for k, c in enumerate(cells)]]:
+            if line >= height:
+                break
+            x = 0
+            if row_cells is None:
+                style = head_id
+            else:
+                run = self._rows[line - 1]
+                chosen = line - 1 == self._selected
+                style = table.get(fg=run.color, bg=cursor_bg if chosen else None,
+                                  bold=chosen, dim=not run.visible)
+                # One style for the whole line, gaps included: one escape sequence per line
+                # instead of one per cell (the gaps are blank, so their colour never shows).
+                styles[line, :] = style
+            for key, head, w, right in layout:
+                text = head if row_cells is None else row_cells[key]
+                if len(text) > w:
+                    text = text[: max(0, w - 1)] + "…" if w > 1 else text[:w]
+                text = text.rjust(w) if right else text.ljust(w)
+                put_text(codes, styles, line, x, text, style)
+                x += w + (GAP if key != "marker" else 1)
+        if refresh:
+            self._canvas.commit(self, codes, styles)
+        else:
+            self._canvas.codes, self._canvas.styles = codes, styles
+
+
+def _hex(color) -> str | None:
+    if color is None or color.is_default:
+        return None
+    return color.get_truecolor().hex
