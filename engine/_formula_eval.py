@@ -185,8 +185,10 @@ class _WorkspacePlan:
 
     Temporaries get buffer slots by liveness (a slot is reused once its value
     is dead), so the workspace holds only as many arrays as are alive at once.
-    Parameters are copied into the first slots so that the ufuncs read
-    contiguous memory instead of the strided columns of points.
+    Without data the parameters are copied into the first rows so that the
+    ufuncs read contiguous memory instead of the strided columns of points.
+    Buffers are pooled per shape (at most two shapes, two buffers each, each
+    at most _WORKSPACE_MAX_BYTES); pop/append keep this safe across threads.
     """
 
     def __init__(self, p: int, n_inputs: int, n_temps: int, first_const: int,
@@ -209,44 +211,43 @@ class _WorkspacePlan:
             else:
                 slot_of[o] = n_slots
                 n_slots += 1
-        # Register file: inputs, constants (as before), then p param slots + temp slots.
+        # Register file: inputs, constants (as before), then the workspace rows:
+        # without data p rows of contiguous parameter copies, then the temporaries;
+        # with data only the temporaries (the params stay (n, 1) views that broadcast).
         base = len(regs)
         self.p = p
-        self.n_rows = p + n_slots
+        self.base = base
+        self.rows = {True: p + n_slots, False: n_slots}
 
-        def remap(x: int, params_too: bool) -> int:
-            if x < p and params_too:
-                return base + x                              # contiguous copy of a param
+        def remap(x: int, no_data: bool) -> int:
+            if x < p and no_data:
+                return base + x
             if n_inputs <= x < first_const:
-                return base + p + slot_of[x]
+                return base + (p if no_data else 0) + slot_of[x]
             return x
 
-        # Without data the params are read from their contiguous copies; with data
-        # they stay (n, 1) views, which broadcast against the columns.
         self.progs = {
             flag: tuple((f, remap(a, flag), -1 if b < 0 else remap(b, flag), remap(o, flag))
                         for f, a, b, o in prog)
             for flag in (True, False)}
         self.outputs = {flag: tuple(remap(x, flag) for x in outputs) for flag in (True, False)}
-        self.regs = regs + [None] * self.n_rows
-        self.base = base
+        self.regs = {flag: regs + [None] * self.rows[flag] for flag in (True, False)}
         self.pool: dict[tuple, list] = {}
 
     def run(self, program: Program, points: np.ndarray, cols, shape: tuple):
-        full = (self.n_rows,) + shape
+        no_data = cols is None
         try:
             ws = self.pool[shape].pop()
         except (KeyError, IndexError):
-            ws = np.empty(full)
-        r = self.regs.copy()
-        base, p = self.base, self.p
-        no_data = cols is None
+            ws = np.empty((self.rows[no_data],) + shape)
+        r = self.regs[no_data].copy()
+        p = self.p
         if no_data:
             np.copyto(ws[:p], points.T)
         else:
             r[:p] = points.T[:, :, None]
             r[p:p + len(cols)] = cols
-        r[base:] = ws
+        r[self.base:] = ws
         with np.errstate(all="ignore"):
             for f, a, b, o in self.progs[no_data]:
                 if b < 0:

@@ -22,7 +22,10 @@ import numpy as np
 from optsim.engine._formula_ops import OPS
 
 MAX_LENGTH = 2000          # characters of formula text
-MAX_DEPTH = 48             # nesting: parentheses, calls, signs, powers; levels of operations
+# Nesting, counted twice: parentheses/calls/signs/powers while parsing, and levels of
+# operations as SymPy will nest them. SymPy's diff recurses ~8 Python frames per level,
+# so 48 keeps the deepest accepted formula under ~450 frames (the default limit is 1000).
+MAX_DEPTH = 48
 MAX_NODES = 500            # numbers, names and operations in the tree
 MAX_EXPONENT = 64          # |constant exponent|, e.g. x**64 is fine, x**65 is not
 MAX_PARAMS = 64            # parameters (the Hessian has MAX_PARAMS**2 entries)
@@ -161,9 +164,6 @@ class _Parser:
     @property
     def tok(self) -> Token:
         return self.tokens[self.i]
-
-    def error(self, message: str, pos: int | None = None) -> FormulaError:
-        return FormulaError(message, self.tok.pos if pos is None else pos)
 
     def bad_token(self, tok: Token, after_operand: bool) -> FormulaError:
         """Explain why a token that cannot start or continue an expression is refused."""

@@ -2,9 +2,10 @@
 
 Imported lazily by compile_formula because importing SymPy takes a while.
 The parse tree is turned into SymPy objects with explicit constructors (no
-string ever reaches SymPy), differentiated with sympy.diff, reduced with
-sympy.cse, and lowered into straight-line programs of the primitive
-operations in _formula_ops (no lambdify, no generated code).
+string ever reaches SymPy), the gradient is taken with sympy.diff and reduced
+with sympy.cse, the Hessian is sympy.diff through the cse'd gradient (chain
+rule over its temporaries), and all is lowered into straight-line programs of
+the primitive operations in _formula_ops (no lambdify, no generated code).
 
 Non-smooth functions are SymPy functions of our own with real-valued
 derivatives: d relu = step (0 at 0), d abs = sign, d max(a, b) = step(a - b)
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
@@ -129,34 +131,68 @@ _RELATIONS = {
 }
 
 
+_EXACT_LIMIT = 2**31          # larger numbers, and fractions with big denominators, are Floats
+
+
 def _number(value: float) -> sp.Expr:
-    """An exact SymPy number whose float64 rounding is value."""
-    if value.is_integer() and abs(value) < 2.0**53:
+    """A SymPy number whose float64 rounding is value.
+
+    Small integers and short decimals stay exact (0.5 -> 1/2, so x**0.5 is
+    sqrt(x)); anything else becomes a 53-bit sp.Float. SymPy computes with
+    exact numbers exactly, so a big exact number raised to a power (which SymPy
+    does by itself in places like (250*x)**0.84 or exp(n*log(3))) could take
+    unbounded memory; Floats stay 53 bits.
+    """
+    if value.is_integer() and abs(value) <= _EXACT_LIMIT:
         return sp.Integer(int(value))
-    return sp.Rational(repr(value))
+    frac = Fraction(repr(value))          # the shortest decimal that rounds to value
+    if frac.denominator <= 10_000 and abs(frac.numerator) <= _EXACT_LIMIT:
+        return sp.Rational(frac.numerator, frac.denominator)
+    return sp.Float(value)
+
+
+def _is_small_exact(e: sp.Expr) -> bool:
+    return (e.is_Float or (e.is_Rational and abs(e.p) <= _EXACT_LIMIT and e.q <= 10_000)) \
+        is True
 
 
 def to_sympy(node: Node, symbols: dict[str, sp.Symbol], text: str = "") -> sp.Expr:
     """Build the SymPy expression of a parse tree with explicit constructors.
 
-    A subexpression that SymPy simplifies into something undefined (x/(y - y)
-    is zoo*x, log(x - x) is zoo) is refused right where it appears: SymPy's
-    own assumption queries can fail on such objects further up.
+    Guards against SymPy's own simplifications, checked node by node:
+    - a part that simplifies to a number (x - x + 3) is stored like a literal,
+      as a small exact number or a Float (see _number);
+    - a part that simplifies into something undefined (x/(y - y) is zoo*x,
+      log(x - x) is zoo) is refused where it appears, because SymPy's
+      assumption queries can fail on such objects further up;
+    - an exponent that simplifies to a number must be within +-MAX_EXPONENT,
+      and nested constant powers may multiply to at most MAX_POWER_PRODUCT
+      (((2*x)**64)**64 makes SymPy compute 2**4096 exactly).
     """
+    return _build(node, symbols, text)[0]
+
+
+MAX_POWER_PRODUCT = 256
+
+
+def _build(node: Node, symbols: dict[str, sp.Symbol], text: str) -> tuple[sp.Expr, float]:
+    """(expression, product of the constant exponents SymPy may apply to its numbers)."""
     kind = node.kind
     if kind == "name":
         role = node.items[0][0]
         if role == "builtin":
-            return sp.pi if node.value == "pi" else sp.E
+            return (sp.pi if node.value == "pi" else sp.E), 1.0
         if node.const is None:
-            return symbols[node.value]
+            return symbols[node.value], 1.0
     if node.const is not None:
-        return _number(node.const)
-    children = [to_sympy(child, symbols, text) for _, child in node.items]
-    ops = [op for op, _ in node.items]
+        return _number(node.const), 1.0
+    built = [_build(child, symbols, text) for _, child in node.items]
+    children = [e for e, _ in built]
+    power = max(m for _, m in built)
+    snippet = text[node.pos:node.end]
     if kind == "sum":
         expr = sp.Add(*(c if op == "+" else sp.Mul(sp.S.NegativeOne, c)
-                        for op, c in zip(ops, children)))
+                        for (op, _), c in zip(node.items, children)))
     elif kind == "prod":
         factors = []
         for (op, child), c in zip(node.items, children):
@@ -170,15 +206,38 @@ def to_sympy(node: Node, symbols: dict[str, sp.Symbol], text: str = "") -> sp.Ex
     elif kind == "neg":
         expr = sp.Mul(sp.S.NegativeOne, children[0])
     elif kind == "pow":
-        expr = sp.Pow(children[0], children[1])
+        base, exponent = children
+        power = built[0][1]
+        if exponent.is_Number:
+            value = constant_value(exponent)
+            if not abs(value) <= MAX_EXPONENT:
+                raise FormulaError(f"the exponent in '{snippet}' simplifies to {value:g}, which "
+                                   f"is too large (a constant exponent must be within "
+                                   f"+-{MAX_EXPONENT})", node.pos)
+            if not (exponent.is_Integer or (2 * exponent).is_Integer):
+                exponent = sp.Float(value)       # only x**k and x**(k/2) stay exact
+            power *= max(1.0, abs(value))
+            if power > MAX_POWER_PRODUCT:
+                raise FormulaError(f"nested powers in '{snippet}' multiply to an exponent of "
+                                   f"{power:g}, which is too large (the limit is "
+                                   f"{MAX_POWER_PRODUCT})", node.pos)
+        expr = sp.Pow(base, exponent)
     elif kind == "call":
         expr = _CALLS[node.value](*children)
     else:
         raise FormulaError(f"internal: unknown node kind {kind!r}", node.pos)
+    if isinstance(expr, (sp.Add, sp.Function)):
+        power = 1.0          # SymPy does not push powers into sums or through functions
     if expr.has(sp.S.ComplexInfinity, sp.S.NaN, sp.S.Infinity, sp.S.NegativeInfinity):
-        raise FormulaError(f"'{text[node.pos:node.end]}' is undefined (it divides by zero or "
-                           "takes the log of zero after simplification)", node.pos)
-    return expr
+        raise FormulaError(f"'{snippet}' is undefined (it divides by zero or takes the log "
+                           "of zero after simplification)", node.pos)
+    if not expr.free_symbols and not _is_small_exact(expr):
+        value = constant_value(expr)
+        if not math.isfinite(value):
+            raise FormulaError(f"'{snippet}' evaluates to {value} in float64 (after "
+                               "simplification)", node.pos)
+        expr = _number(value)
+    return expr, power
 
 
 def _unsupported(e: sp.Basic) -> FormulaError:

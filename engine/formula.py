@@ -1,17 +1,24 @@
 """Formula compiler: untrusted formula text -> exact value, gradient and Hessian in NumPy.
 
-The text is parsed by our own whitelisting parser (see _formula_parse; nothing
-is ever eval'd), differentiated exactly by SymPy, reduced by common
-subexpression elimination and lowered into straight-line programs of NumPy
-ufunc calls (see _formula_sympy and _formula_eval). SymPy is imported only
+Pipeline: our own whitelisting parser (_formula_parse; nothing is ever eval'd)
+-> SymPy expression built with explicit constructors -> exact gradient by
+sympy.diff -> sympy.cse -> exact Hessian by sympy.diff through the cse'd
+gradient (chain rule, so it stays linear in size) -> straight-line programs of
+NumPy ufunc calls (_formula_sympy, _formula_eval). SymPy is imported only
 inside compile_formula, because it is slow to import.
 
 Language: numbers (1, 2.5, 1e-3), names (parameters, data columns, constants,
-pi, e), + - * / and ** (or ^) with unary signs and parentheses, and the
-functions sin cos tan exp log sqrt abs tanh sigmoid relu softplus cosh sinh
-atan log1p (one argument) and min max (two). Derivatives of the kinks:
-d abs = sign, d relu = step with step(0) = 0, d max(a, b) = step(a - b) for a
-and 1 - step(a - b) for b; second derivatives of kinks are 0.
+pi, e), + - * / and ** (or ^, right associative, -x**2 = -(x**2)) with unary
+signs and parentheses, and the functions sin cos tan exp log sqrt abs tanh
+sigmoid relu softplus cosh sinh atan log1p (one argument) and min max (two).
+Kinks: d abs = sign, d relu = step with step(0) = 0, d max(a, b) = step(a - b)
+for a and 1 - step(a - b) for b (min alike); their second derivatives are 0.
+
+Bounds (each a FormulaError with a message and position): MAX_LENGTH
+characters, MAX_DEPTH levels of nesting, MAX_NODES numbers/names/operations,
+constant exponents within +-MAX_EXPONENT, MAX_PARAMS parameters, constant parts
+must be finite in float64, no division by something that simplifies to 0, and a
+cap on the work of the second derivative (long products of many factors).
 """
 
 from __future__ import annotations
@@ -88,5 +95,5 @@ def compile_formula(text: str, params: Sequence[str],
         programs = compile_programs(tree, params_t, columns_t, text)
     except RecursionError:      # a safety net: the depth bounds should keep this away
         raise FormulaError("the formula is too deeply nested to differentiate") from None
-    used_constants = {k: v[1] for k, v in names.items() if v[0] == "const"}
-    return CompiledFormula(text, params_t, columns_t, used_constants, programs)
+    declared = {k: v[1] for k, v in names.items() if v[0] == "const"}
+    return CompiledFormula(text, params_t, columns_t, declared, programs)

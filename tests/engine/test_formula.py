@@ -327,6 +327,19 @@ def test_large_data_batches_use_the_workspace_and_match():
         "x": data["x"][:100], "t": data["t"][:, :100]}))
 
 
+def test_concurrent_calls_from_threads_agree():
+    from concurrent.futures import ThreadPoolExecutor
+    f = compile_formula("tanh(x)*y^2 + exp(-x^2)", XY)
+    n = 2 * _formula_eval.WORKSPACE_MIN_ELEMENTS
+    inputs = [RNG.normal(size=(n, 2)) for _ in range(6)]
+    expected = [f.gradient(p) for p in inputs]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            got = list(pool.map(f.gradient, inputs))
+            for a, b in zip(got, expected):
+                np.testing.assert_array_equal(a, b)
+
+
 def test_results_are_fresh_arrays_not_views_of_inputs_or_each_other():
     f = compile_formula("x", ["x"])
     p = pts([1.0], [2.0])
@@ -607,6 +620,34 @@ def test_recursion_errors_become_formula_errors(monkeypatch):
     monkeypatch.setattr(_formula_sympy, "compile_programs", boom)
     with pytest.raises(FormulaError, match="too deeply nested"):
         compile_formula("x", ["x"])
+
+
+@pytest.mark.parametrize("text,message", [
+    # Each of these made SymPy compute a gigantic exact number (memory or time blow-up).
+    ("((((2*x)^64)^64)^64)^64", "multiply to an exponent of 4096"),
+    ("(x - x + (2*x)^64)^64", "multiply to an exponent of 4096"),
+    ("x**(y - y + 1e15)", "simplifies to 1e+15, which is too large"),
+    ("(0 ** (x - (0 + (x + (3.0)**4))))", "simplifies to -81, which is too large"),
+    ("log(-1 ** x)", "evaluates to nan"),
+])
+def test_sympy_simplifications_cannot_blow_up(text, message):
+    t0 = time.perf_counter()
+    with pytest.raises(FormulaError, match=re.escape(message)):
+        compile_formula(text, XY)
+    assert time.perf_counter() - t0 < 5.0
+
+
+@pytest.mark.parametrize("text,point,value", [
+    ("(2.5E2 * x) ** sin(1)", [1.5, 0.0], 375.0 ** np.sin(1.0)),     # was a MemoryError
+    ("exp(1000*(1000*(1000*log(3) + x - x) + y - y))", [1.0, 1.0], np.inf),
+    ("exp(2147483647*log(x - x + 3))", [1.0, 1.0], np.inf),
+    ("(250*x)**(999/1000)", [1.5, 0.0], 375.0 ** 0.999),
+    ("(1 - (1 - (1 - x*y)**2)**2)**2", [0.5, 0.5], (1 - (1 - 0.75**2)**2)**2),
+])
+def test_parts_that_simplify_to_numbers_stay_bounded_and_correct(text, point, value):
+    f = compile_formula(text, XY)
+    np.testing.assert_allclose(f.value(pts(point)), [value], rtol=1e-12)
+    assert f.gradient(pts(point)).shape == (1, 2)
 
 
 def test_typical_compile_times():
