@@ -304,10 +304,14 @@ async def test_set_runs_refreshes_only_changed_rows(monkeypatch):
 
         xs = np.linspace(-1.5, 1.5, 50)
         plot.set_runs([("a", "#ff0000", xs, np.full(50, 2.0), None)])
-        assert calls and all(len(regions) == 1 for regions in calls)
+        assert len(calls) == 1 and len(calls[0]) == 1  # one changed row
         rows = {y for (region,) in calls for y in range(region.y, region.y + region.height)}
         assert rows == {row_of(2.0)}
-        assert all(region.width == 80 for (region,) in calls)
+        # only the changed span of the row: the 50 points from x = -1.5 to 1.5, not the full width
+        c0 = int(layout.geometry.data_to_cell(np.array([-1.5]), np.array([2.0]))[0][0]) + layout.left
+        c1 = int(layout.geometry.data_to_cell(np.array([1.5]), np.array([2.0]))[0][0]) + layout.left
+        (region,) = calls[0]
+        assert region.x == c0 and region.x + region.width - 1 == c1 and region.width < 80
 
         calls.clear()
         plot.set_runs([("a", "#ff0000", xs, np.full(50, 2.0), None)])  # same frame again
@@ -315,7 +319,7 @@ async def test_set_runs_refreshes_only_changed_rows(monkeypatch):
 
         calls.clear()
         plot.set_runs([("a", "#ff0000", xs, np.full(50, 0.0), None)])  # moved
-        rows = {y for (region,) in calls for y in range(region.y, region.y + region.height)}
+        rows = {y for regions in calls for region in regions for y in range(region.y, region.y + region.height)}
         assert rows == {row_of(2.0), row_of(0.0)}
 
 

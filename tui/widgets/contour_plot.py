@@ -562,12 +562,17 @@ class ContourPlot(Widget, can_focus=True):
             if refresh:
                 self.refresh()
             return
-        changed = np.flatnonzero(np.any((codes != prev_codes) | (styles != prev_styles), axis=1))
+        diff = (codes != prev_codes) | (styles != prev_styles)
+        changed = np.flatnonzero(diff.any(axis=1))
         for y in changed.tolist():
             self._strips.pop(y, None)
-        if refresh:
-            for start, count in _row_runs(changed):
-                self.refresh(Region(0, start, self.size.width, count))
+        if refresh and changed.size:
+            # Only the changed span of each row: over SSH every repainted cell costs bytes.
+            width = diff.shape[1]
+            first = diff[changed].argmax(axis=1)
+            last = width - 1 - diff[changed][:, ::-1].argmax(axis=1)
+            self.refresh(*(Region(int(x0), int(y), int(x1 - x0 + 1), 1)
+                           for y, x0, x1 in zip(changed.tolist(), first.tolist(), last.tolist())))
 
 
 def _put(codes: np.ndarray, styles: np.ndarray, row: int, col: int, text: str, style: int) -> None:
@@ -580,17 +585,6 @@ def _put(codes: np.ndarray, styles: np.ndarray, row: int, col: int, text: str, s
         if 0 <= x < width:
             codes[row, x] = ord(ch)
             styles[row, x] = style
-
-
-def _row_runs(rows: np.ndarray) -> list[tuple[int, int]]:
-    """Group sorted row indices into (start, count) runs of consecutive rows."""
-    runs: list[tuple[int, int]] = []
-    for y in rows.tolist():
-        if runs and runs[-1][0] + runs[-1][1] == y:
-            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
-        else:
-            runs.append((y, 1))
-    return runs
 
 
 def _background_hex(style: Style) -> str | None:
