@@ -217,7 +217,7 @@ def main() -> None:
             fps = statistics.median(r["fps"] for r in runs)
             kbps = statistics.median(r["kbps"] for r in runs)
             label = "low bandwidth" if low else "normal"
-            target = "(target 10 fps, < 60 KB/s)" if low else "(target 30 fps, < 300 KB/s)"
+            target = "(target < 60 KB/s at 8 fps)" if low else "(target 30 fps, < 300 KB/s)"
             print(f"  {label:>14}: {fps:5.1f} frames/s  {kbps:7.1f} KB/s  {kbps / max(fps, 1e-9):6.2f} KB/frame  "
                   f"{target}")
             if not all(r["sync"] for r in runs):

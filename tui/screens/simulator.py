@@ -1,7 +1,7 @@
 """The simulator screen: the contour plot, the loss and learning-rate curves, the run table and
 the scenario's text, with the controls to play, step, edit and analyze.
 
-Stepping never blocks input: a timer fires at most `fps` times a second (30, or 10 in the
+Stepping never blocks input: a timer fires at most `fps` times a second (30, or 8 in the
 low-bandwidth mode); each firing steps as many ticks as the speed asks for (steps per
 second / fps, carried over when fractional), cut short if the stepping overruns its share
 of the frame, then pushes the new state to the widgets. Every widget repaints only the
@@ -41,12 +41,12 @@ SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3000, 6000, 12000, 30000
 """Playing speeds, in steps per second."""
 
 FPS = 30
-LOW_BANDWIDTH_FPS = 10
+LOW_BANDWIDTH_FPS = 8
 STEP_BUDGET = 0.5
 """Share of a frame's time that stepping may take before the frame is drawn anyway."""
 
 PANEL_SECONDS = 0.2
-LOW_BANDWIDTH_PANEL_SECONDS = 0.5
+LOW_BANDWIDTH_PANEL_SECONDS = 1.0
 """While playing, the curves, the run table and the text are redrawn at most this often
 (numbers changing 30 times a second cannot be read, and every redrawn line costs bytes);
 the contour plot follows every frame. Paused, everything is redrawn at once."""
