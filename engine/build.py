@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optsim.engine.formula import compile_formula
+from optsim.engine.errors import ScenarioError
+from optsim.engine.formula import FormulaError, compile_formula
 from optsim.engine.objective import Objective
 from optsim.engine.scenario import RunSpec, Scenario
 from optsim.engine.simulation import RunConfig, Simulation
@@ -13,7 +14,10 @@ def build_objective(scenario: Scenario) -> Objective:
     """Compile the scenario's formula (exact gradient and Hessian) over its data."""
     s = scenario.surface
     columns = scenario.data.columns if scenario.data is not None else ()
-    formula = compile_formula(s.expr, s.params, s.constants, columns)
+    try:
+        formula = compile_formula(s.expr, s.params, s.constants, columns)
+    except FormulaError as exc:  # parsing passed at load time; compiling (derivatives) can still refuse
+        raise ScenarioError(scenario.path, "surface.builtin" if s.builtin else "surface.expr", str(exc)) from None
     shift = None if s.test_shift is None else np.asarray(s.test_shift, dtype=np.float64)
     return Objective(formula, scenario.data, shift)
 

@@ -167,3 +167,11 @@ def test_help_and_list_do_not_import_the_app_or_sympy():
             "print(bad)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_a_formula_that_parses_but_cannot_compile_is_bad_input(scenario_file):
+    path = scenario_file(SADDLE.replace('"(1 - w1*w2)**2"', '"w1/(w2 - w2) + w1**2"'), "divzero.toml")
+    for cmd in ("check", "run"):
+        proc = optsim(cmd, str(path))
+        assert proc.returncode == 2, proc.stderr
+        assert "surface.expr" in proc.stderr and "Traceback" not in proc.stderr
