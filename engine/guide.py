@@ -48,6 +48,8 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
+from optsim.engine.errors import ScenarioError
+from optsim.engine.formula import FormulaError
 from optsim.engine.analysis_config import GuideConfig, parse_guide
 from optsim.engine.guide_search import (ModelResult, SearchResult, coarse_search, search_box, shift_evidence,
                                         train_variant, vec as _vec)
@@ -133,8 +135,11 @@ def general_guide(scenario, sim: Simulation, config: GuideConfig | None = None, 
     n_params = obj.n_params
     models = [ModelResult(name, n_params, float(train[i]), None if tests is None else float(tests[i]), "run")
               for i, name in enumerate(sim.names)]
-    for v in cfg.variants:
-        models.append(train_variant(v, scenario.data, scenario.surface.test_shift, seed))
+    for i, v in enumerate(cfg.variants):
+        try:
+            models.append(train_variant(v, scenario.data, scenario.surface.test_shift, seed))
+        except FormulaError as exc:  # parsed at load time; compiling its derivatives can still refuse
+            raise ScenarioError(scenario.path, f"guide.variants[{i}].expr", str(exc)) from None
     result = coarse_search(obj, search_box(scenario, cfg.search), cfg.search, seed, sim.params) if search else None
     bound = known_lower_bound(scenario, obj)
     if cfg.lower_bound is not None:
