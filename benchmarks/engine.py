@@ -27,6 +27,7 @@ import numpy as np
 
 from optsim.engine.formula import compile_formula
 from optsim.engine.objective import Objective
+from optsim.engine.optim_base import compact_columns
 from optsim.engine.optimizers import get_optimizer
 from optsim.engine.simulation import RunConfig, Simulation
 
@@ -55,8 +56,8 @@ def engine_loop(n: int):
     spec = get_optimizer("adam")
     params = np.tile([-1.5, 2.0], (n, 1))
     state = spec.init(params)
-    hyper = spec.make_hyper([{}] * n)
-    lr = np.full((n, 1), 1e-3)
+    hyper = compact_columns(spec.make_hyper([{}] * n))  # shared values broadcast as scalars, as in Simulation
+    lr = np.full((1, 1), 1e-3)
 
     def run(k: int) -> None:
         nonlocal params, state

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -52,8 +52,9 @@ class RunConfig:
         return float(self.hyper.get("lr", get_optimizer(self.optimizer).defaults["lr"]))
 
 
-class _Group(NamedTuple):
-    """Runs stepped by one optimizer call: their indices and shared arrays."""
+@dataclass(slots=True)
+class _Group:
+    """Runs stepped by one optimizer call: their indices and shared arrays (state is replaced each step)."""
 
     index: np.ndarray | slice
     spec: OptimizerSpec
@@ -63,6 +64,7 @@ class _Group(NamedTuple):
     base_lr: np.ndarray  # (g, 1)
     members: np.ndarray  # run indices, in group order
     shared_lr: bool  # every member has the same base rate: the schedule is evaluated once
+    constant_lr: np.ndarray | None  # without a schedule, the rate itself (no call per step)
 
 
 def _group_key(cfg: RunConfig) -> tuple:
@@ -100,7 +102,7 @@ class Simulation:
         self._streams = list(range(n))  # run -> its random stream's id (kept when runs come and go)
         self.rngs = [np.random.default_rng([self.seed, i]) for i in self._streams]
         self.last_lr = np.zeros(n)
-        self._groups = self._build_groups(carry=None)
+        self._set_groups(self._build_groups(carry=None))
         self._sampler = self._build_sampler()
         self._refresh_config_arrays()
         self.loss, self.grad = self.objective.value_and_gradient(self.params)
@@ -125,8 +127,10 @@ class Simulation:
             if carry:
                 state = self._carried_state(spec, members, state, carry)
             base_lr = np.array([[c.lr] for c in cfgs], dtype=np.float64)
+            shared = bool((base_lr == base_lr[0]).all())
+            constant = None if cfgs[0].schedule else (base_lr[:1] if shared else base_lr)
             groups.append(_Group(index, spec, compact_columns(hyper), state, make_schedule(cfgs[0].schedule or {}),
-                                 base_lr, np.asarray(members, dtype=np.int64), bool((base_lr == base_lr[0]).all())))
+                                 base_lr, np.asarray(members, dtype=np.int64), shared, constant))
         return groups
 
     def _carried_state(self, spec: OptimizerSpec, members: list[int], fresh: Any,
@@ -151,8 +155,26 @@ class Simulation:
         n = self.objective.data.n_train if self.objective.data is not None else 0
         return min(cfg.batch_size or n, n)
 
+    def _set_groups(self, groups: list[_Group]) -> None:
+        """Install groups and what the fast step path derives from them."""
+        self._groups = groups
+        n = len(self.configs)
+        at, tiled = 0, True
+        for g in groups:
+            if not isinstance(g.index, slice) or g.index.start != at:
+                tiled = False
+                break
+            at = g.index.stop
+        self._tiled = tiled and at == n
+        self._constant_lrs = None
+        if self._tiled and all(g.constant_lr is not None for g in groups):
+            # every rate is fixed: one read-only array serves every step
+            self._constant_lrs = np.concatenate([np.broadcast_to(g.constant_lr[:, 0], (_length(g.index, self.params),))
+                                                 for g in groups]) if groups else np.zeros(0)
+            self._constant_lrs.flags.writeable = False
+
     def _regroup(self) -> None:
-        self._groups = self._build_groups(self._carry_all())
+        self._set_groups(self._build_groups(self._carry_all()))
 
     # ----- state ----------------------------------------------------------
     @property
@@ -218,6 +240,8 @@ class Simulation:
 
     def _rates(self, g: _Group) -> np.ndarray:
         """This update's rate for a group: (g, 1), or (1, 1) when every member shares it."""
+        if g.constant_lr is not None:
+            return g.constant_lr
         steps = self.step_count[g.index]
         if g.shared_lr and steps.shape[0] > 1 and (steps == steps[0]).all():
             return g.schedule(steps[:1, None], g.base_lr[:1])
@@ -226,20 +250,32 @@ class Simulation:
     def _step_once(self, active: np.ndarray, all_active: bool) -> None:
         grads = self._update_gradients(active)
         old = self.params
-        new = np.empty_like(old)
-        lr_used = np.empty_like(self.last_lr)  # every run is in exactly one group
         with np.errstate(all="ignore"):
-            for gi, g in enumerate(self._groups):
-                lr = self._rates(g)
-                updates, state = g.spec.update(grads[g.index], g.state, old[g.index], lr, g.hyper)
-                if all_active:
-                    new[g.index] = old[g.index] + updates
-                else:
-                    m = active[g.index]
-                    new[g.index] = np.where(m[:, None], old[g.index] + updates, old[g.index])
-                    state = _where_rows(m, state, g.state)
-                self._groups[gi] = g._replace(state=state)
-                lr_used[g.index] = lr[:, 0]
+            if all_active and self._tiled:
+                # Common case: the groups' slices tile the runs in order, so one concatenation
+                # and one addition make the new parameters.
+                lrs = [self._rates(g) for g in self._groups]
+                parts = []
+                for g, lr in zip(self._groups, lrs):
+                    updates, g.state = g.spec.update(grads[g.index], g.state, old[g.index], lr, g.hyper)
+                    parts.append(updates)
+                new = old + (parts[0] if len(parts) == 1 else np.concatenate(parts))
+                lr_used = self._constant_lrs if self._constant_lrs is not None else \
+                    np.concatenate([np.broadcast_to(lr[:, 0], (_length(g.index, old),)) for g, lr in zip(self._groups, lrs)])
+            else:
+                new = np.empty_like(old)
+                lr_used = np.empty_like(self.last_lr)  # every run is in exactly one group
+                for g in self._groups:
+                    lr = self._rates(g)
+                    updates, state = g.spec.update(grads[g.index], g.state, old[g.index], lr, g.hyper)
+                    if all_active:
+                        new[g.index] = old[g.index] + updates
+                    else:
+                        m = active[g.index]
+                        new[g.index] = np.where(m[:, None], old[g.index] + updates, old[g.index])
+                        state = _where_rows(m, state, g.state)
+                    g.state = state
+                    lr_used[g.index] = lr[:, 0]
             loss, grad = self.objective.value_and_gradient(new)
             # One cheap test for the common case: any inf/nan makes the sum non-finite.
             healthy = (math.isfinite(float(loss.sum()) + float(grad.sum()))
@@ -307,7 +343,9 @@ class Simulation:
         if "batch_size" in fields and self._sampler is not None:
             self._sampler.resize(i, self._batch_size(self.configs[i]))
         self._refresh_config_arrays()
-        self.last_lr[i] = self._peek_lr()[i] if self.step_count[i] == 0 else self.last_lr[i]
+        if self.step_count[i] == 0:
+            self.last_lr = self.last_lr.copy()
+            self.last_lr[i] = self._peek_lr()[i]
 
     def set_start(self, run: int | str, point: Sequence[float]) -> None:
         """Move a run's start and reset that run."""
@@ -329,6 +367,7 @@ class Simulation:
         loss, grad = self.objective.value_and_gradient(self.params[i : i + 1])
         self.loss[i], self.grad[i] = loss[0], grad[0]
         self.grad_norm[i] = np.linalg.norm(grad[0])
+        self.last_lr = self.last_lr.copy()
         self.last_lr[i] = self._peek_lr()[i]
         self.history.clear_run(i)
 
@@ -336,7 +375,7 @@ class Simulation:
         """Rebuild groups, giving run ``i`` a fresh optimizer state."""
         carry = self._carry_all()
         carry.pop(i, None)
-        self._groups = self._build_groups(carry)
+        self._set_groups(self._build_groups(carry))
 
     def add_run(self, cfg: RunConfig) -> int:
         """Append a run starting now; returns its index."""
@@ -352,10 +391,11 @@ class Simulation:
         self.loss, self.grad = np.append(self.loss, loss), np.vstack([self.grad, grad])
         self.grad_norm = np.append(self.grad_norm, np.linalg.norm(grad[0]))
         self.last_lr = np.append(self.last_lr, 0.0)
-        self._groups = self._build_groups(carry)
+        self._set_groups(self._build_groups(carry))
         if self._sampler is not None:
             self._sampler.add(self._batch_size(cfg), self.rngs[i])
         self._refresh_config_arrays()
+        self.last_lr = self.last_lr.copy()
         self.last_lr[i] = self._peek_lr()[i]
         self.history.add_run()
         return i
@@ -369,7 +409,7 @@ class Simulation:
         del self._streams[i]
         for name in ("params", "step_count", "diverged_at", "loss", "grad", "grad_norm", "last_lr"):
             setattr(self, name, np.delete(getattr(self, name), i, axis=0))
-        self._groups = self._build_groups(carry)
+        self._set_groups(self._build_groups(carry))
         if self._sampler is not None:
             self._sampler.remove(i)
         self._refresh_config_arrays()
@@ -389,6 +429,11 @@ def _row_norms(a: np.ndarray) -> np.ndarray:
         for j in range(1, a.shape[1]):
             acc += a[:, j] * a[:, j]
         return np.sqrt(acc, out=acc)
+
+
+def _length(index: np.ndarray | slice, like: np.ndarray) -> int:
+    """How many runs an index selects."""
+    return len(range(*index.indices(like.shape[0]))) if isinstance(index, slice) else len(index)
 
 
 def _as_index(members: Sequence[int]) -> np.ndarray | slice:
