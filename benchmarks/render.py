@@ -14,6 +14,9 @@ plotext            : plotext.build() of the same five trajectories (braille line
                      scatter of the iso-line points (plotext has no contour plot), points
                      precomputed: only the figure build is timed.
 
+ours, whole screen : the simulator screen of the app (plot, loss and lr curves, run table,
+                     text) after one more step, every widget redrawn and every line composed.
+
 Both sides stop at "a frame ready to write": Textual's own compositing and the terminal
 write are not included for ours, plotext's print is not included for plotext.
 Run: .venv/bin/python benchmarks/render.py [--reps N]
@@ -188,6 +191,34 @@ def _plotext_v6(plt, iso_x, iso_y, runs) -> None:
     fig.build()
 
 
+async def bench_screen(reps: int) -> dict[str, float]:
+    """The whole simulator screen at 160x48: the gallery's five optimizers on Rosenbrock after
+    1,000 steps. A frame = one more step pushed to every widget (plot, curves, table, text)
+    and every line of the screen composed by Textual's compositor (all panels redrawn: the
+    worst case; while playing the app redraws the panels only every 0.2 s)."""
+    from optsim.engine.catalog import resolve
+    from optsim.engine.scenario import load_scenario
+    from optsim.engine.session import Session
+    from optsim.tui.app import OptsimApp
+
+    app = OptsimApp(session=Session(load_scenario(resolve("rosenbrock"))))
+    out: dict[str, float] = {}
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.advance(1000)
+        screen.refresh_views(force=True)
+        await pilot.pause()
+        samples = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            screen.advance(1)  # paused, so advance pushes to every widget, panels included
+            app.screen._compositor.render_strips()
+            samples.append(time.perf_counter() - t)
+        out["screen"] = median_ms(samples)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=300, help="repetitions for ours")
@@ -199,6 +230,9 @@ def main() -> None:
     print(f"ours    frame (every line rebuilt) : {ours['frame']:7.2f} ms  median of {args.reps}")
     print(f"ours    step  (row cache in use)   : {ours['step']:7.2f} ms  median of {args.reps}")
     print(f"ours    view change (background)   : {ours['view']:7.2f} ms  median of {max(10, args.reps // 5)}")
+    screen = asyncio.run(bench_screen(max(20, args.reps // 5)))
+    print(f"ours    whole simulator screen     : {screen['screen']:7.2f} ms  median of {max(20, args.reps // 5)}"
+          "  (one step, every widget redrawn and composed)")
     base = bench_plotext(args.plotext_reps)
     if base is None:
         print("plotext baseline                   :  plotext is not installed, no baseline "
