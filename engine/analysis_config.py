@@ -155,14 +155,7 @@ def parse_guide(raw: Mapping[str, Any] | None, file: str, params: tuple[str, ...
     if "search" in raw:
         t = r.table(raw["search"], "guide.search")
         r.keys(t, "guide.search", SEARCH_KEYS)
-        box = {}
-        for k, v in r.table(t.get("box", {}), "guide.search.box").items():
-            if k not in params:
-                raise r.fail(f"guide.search.box.{k}", "not a parameter" + nearest(k, params))
-            lo, hi = r.numbers(v, f"guide.search.box.{k}", 2)
-            if not lo < hi:
-                raise r.fail(f"guide.search.box.{k}", f"needs low < high, not [{lo:g}, {hi:g}]")
-            box[k] = (lo, hi)
+        box = r.ranges(t.get("box", {}), "guide.search.box", params)
         search = SearchSpec(r.integer(t.get("points", 41), "guide.search.points", 2, 401),
                             r.integer(t.get("refine", 64), "guide.search.refine", 1, 10_000),
                             r.integer(t.get("steps", 300), "guide.search.steps", 0, 100_000),
@@ -286,14 +279,7 @@ def parse_sweep(raw: Mapping[str, Any] | None, file: str, params: tuple[str, ...
             opt = r.string(t["optimizer"], "sweep.basin.optimizer", 64)
             if opt not in OPTIMIZERS:
                 raise r.fail("sweep.basin.optimizer", f"unknown optimizer {opt!r}" + nearest(opt, OPTIMIZERS))
-        window = {}
-        for k, v in r.table(t.get("window", {}), "sweep.basin.window").items():
-            if k not in params:
-                raise r.fail(f"sweep.basin.window.{k}", "not a parameter" + nearest(k, params))
-            a, b = r.numbers(v, f"sweep.basin.window.{k}", 2)
-            if not a < b:
-                raise r.fail(f"sweep.basin.window.{k}", f"needs low < high, not [{a:g}, {b:g}]")
-            window[k] = (a, b)
+        window = r.ranges(t.get("window", {}), "sweep.basin.window", params)
         grid = r.integer(t.get("grid", 100), "sweep.basin.grid", 2, 500)
         basin = BasinSpec(opt, r.number(t["lr"], "sweep.basin.lr", 0.0) if "lr" in t else None,
                           r.integer(t.get("steps", 500), "sweep.basin.steps", 1, MAX_SWEEP_STEPS), grid, window,

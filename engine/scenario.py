@@ -142,6 +142,18 @@ class _Reader:
             raise self.fail(key, f"must hold {length} numbers, not {len(value)}")
         return tuple(self.number(v, f"{key}[{i}]") for i, v in enumerate(value))
 
+    def ranges(self, value: Any, key: str, params: tuple[str, ...]) -> dict[str, tuple[float, float]]:
+        """A table of parameter -> [low, high] (a view, a search box, a window)."""
+        out = {}
+        for k, v in self.table(value, key).items():
+            if k not in params:
+                raise self.fail(f"{key}.{k}", "not a parameter" + nearest(k, params))
+            lo, hi = self.numbers(v, f"{key}.{k}", 2)
+            if not lo < hi:
+                raise self.fail(f"{key}.{k}", f"needs low < high, not [{lo:g}, {hi:g}]")
+            out[k] = (lo, hi)
+        return out
+
     def names(self, value: Any, key: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not value:
             raise self.fail(key, "must be a non-empty list of names")
@@ -257,13 +269,7 @@ def _surface(r: _Reader, t: dict[str, Any], columns: tuple[str, ...]) -> Surface
         if not k.isidentifier() or k in params or k in columns:
             raise r.fail(f"surface.constants.{k}", "must be a new name (not a parameter or data column)")
         constants[k] = r.number(v, f"surface.constants.{k}")
-    for k, v in r.table(t.get("view", {}), "surface.view").items():
-        if k not in params:
-            raise r.fail(f"surface.view.{k}", "not a parameter" + nearest(k, params))
-        lo, hi = r.numbers(v, f"surface.view.{k}", 2)
-        if not lo < hi:
-            raise r.fail(f"surface.view.{k}", f"needs low < high, not [{lo:g}, {hi:g}]")
-        view[k] = (lo, hi)
+    view.update(r.ranges(t.get("view", {}), "surface.view", params))
     if "minima" in t:
         if not isinstance(t["minima"], list):
             raise r.fail("surface.minima", "must be a list of points")
