@@ -18,6 +18,7 @@ from typing import IO
 import numpy as np
 
 from optsim.engine.simulation import Simulation
+from optsim.engine.trajectory_io import csv_header, csv_line
 
 MAX_ROWS = 100_000
 
@@ -108,11 +109,10 @@ class LiveRecorder:
     def write_csv(self, out: IO[str]) -> int:
         """Write the CSV; returns the number of data rows."""
         sim = self.sim
-        out.write(",".join(["run", "step", *sim.objective.params, "loss", "lr", "grad_norm"]) + "\n")
+        out.write(csv_header(sim.objective.params))
         count = 0
         for i, name in enumerate(sim.names):
-            for row in self._runs[i].table():
-                values = row.tolist()
-                out.write(f"{name},{int(values[0])}," + ",".join(map(repr, values[1:])) + "\n")
+            for row in self._runs[i].table().tolist():
+                out.write(csv_line(name, int(row[0]), row[1:]))
                 count += 1
         return count

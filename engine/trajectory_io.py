@@ -29,6 +29,16 @@ def _fmt(values: list[float]) -> str:
     return ",".join(map(repr, values))
 
 
+def csv_header(params: tuple[str, ...] | list[str]) -> str:
+    """The CSV's first line (with its newline)."""
+    return ",".join(["run", "step", *params, "loss", "lr", "grad_norm"]) + "\n"
+
+
+def csv_line(name: str, step: int, values: list[float]) -> str:
+    """One row: params..., loss, lr, grad_norm at full precision (with its newline)."""
+    return f"{name},{step},{_fmt(values)}\n"
+
+
 class TrajectoryRecorder:
     """Collects every row of every run as the simulation steps; then writes CSV or JSON.
 
@@ -83,7 +93,7 @@ class TrajectoryRecorder:
                 d["lr"] += [r[n_params + 1] for r in run_rows]
                 d["grad_norm"] += [r[n_params + 2] for r in run_rows]
             else:
-                self._spools[i].write("".join(f"{name},{k},{_fmt(r)}\n" for k, r in zip(run_steps, run_rows)))
+                self._spools[i].write("".join(csv_line(name, k, r) for k, r in zip(run_steps, run_rows)))
 
     def write(self, out: IO[str], scenario_path: str = "", seed: int = 0) -> None:
         """Write everything recorded so far to ``out``."""
@@ -99,7 +109,7 @@ class TrajectoryRecorder:
                        "runs": runs}, out, allow_nan=True)
             out.write("\n")
             return
-        out.write(",".join(["run", "step", *sim.objective.params, "loss", "lr", "grad_norm"]) + "\n")
+        out.write(csv_header(sim.objective.params))
         for spool in self._spools:
             spool.seek(0)
             shutil.copyfileobj(spool, out)
