@@ -234,6 +234,30 @@ async def test_click_posts_the_data_point_under_the_cell():
 
 
 @run_async
+async def test_mouse_drag_pans_and_is_not_a_click():
+    app = PlotApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        plot = app.query_one(ContourPlot)
+        layout = plot.plot_layout
+        x0, x1, y0, y1 = ROSEN_WINDOW
+        start = (layout.left + 20, 8)
+        await pilot.mouse_down(ContourPlot, offset=start)
+        await pilot.hover(ContourPlot, offset=(start[0] + 10, start[1] + 4))  # 10 cells right, 4 down
+        await pilot.mouse_up(ContourPlot, offset=(start[0] + 10, start[1] + 4))
+        await pilot.pause()
+        nx0, nx1, ny0, ny1 = plot.window
+        # the content moved with the pointer: the view went left by 10 columns and up by 4 rows
+        assert nx0 == pytest.approx(x0 - 10 * (x1 - x0) / layout.plot_cols)
+        assert ny0 == pytest.approx(y0 + 4 * (y1 - y0) / layout.plot_rows)
+        assert nx1 - nx0 == pytest.approx(x1 - x0)  # a pan, not a zoom
+        assert app.clicks == []  # releasing the drag placed no start
+        await pilot.click(ContourPlot, offset=start)  # and the next plain click is a click again
+        await pilot.pause()
+        assert len(app.clicks) == 1 and plot.window == (nx0, nx1, ny0, ny1)
+
+
+@run_async
 async def test_keys_zoom_pan_and_reset():
     app = PlotApp()
     async with app.run_test(size=(80, 24)) as pilot:

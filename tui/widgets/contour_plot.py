@@ -174,6 +174,8 @@ class ContourPlot(Widget, can_focus=True):
         self._style_check = True
         self._plain_bg: str | None = None
         self._overlay_bgs: list[str | None] = []
+        self._drag: tuple[int, int, Window] | None = None  # pointer cell and window when the button went down
+        self._dragged = False
 
     # ------------------------------------------------------------------ public API
 
@@ -269,10 +271,38 @@ class ContourPlot(Widget, can_focus=True):
         return self._bg.layout.widget_to_data(x, y)
 
     def on_click(self, event: events.Click) -> None:
+        if self._dragged:  # the end of a drag, not a click
+            self._dragged = False
+            event.stop()
+            return
         point = self._data_at(event.x, event.y)
         if point is not None:
             event.stop()
             self.post_message(self.Clicked(self, point[0], point[1]))
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        """Start a drag: the view follows the pointer until the button is released."""
+        if self._window is None or self._data_at(event.x, event.y) is None:
+            return
+        self._drag = (event.x, event.y, self._window)
+        self._dragged = False
+        self.capture_mouse()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._drag is None or self._bg is None or self._bg.layout is None:
+            return
+        x0, y0, start = self._drag
+        if (event.x, event.y) == (x0, y0) and not self._dragged:
+            return
+        geometry = self._bg.layout.geometry
+        self._dragged = True
+        # the point under the pointer stays under it: move the view against the drag
+        self._set_window(pan_window(start, -(event.x - x0) / geometry.cols, (event.y - y0) / geometry.rows))
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._drag is not None:
+            self._drag = None
+            self.release_mouse()
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         event.stop()
