@@ -47,7 +47,7 @@ SIMULATOR_COMMANDS: tuple[Command, ...] = (
     Command("z", "zoom_in", "Zoom in", "Zoom the plot in (plot focused; also the mouse wheel)", "View",
             False, "z", "plot"),
     Command("Z", "zoom_out", "Zoom out", "Zoom the plot out", "View", False, "Z", "plot"),
-    Command("", "pan(0, 1)", "Pan", "Move the view: arrow keys (plot focused)", "View", False, "arrows", "plot"),
+    Command("", "pan(0, 1)", "Pan", "Move the view: arrow keys (plot focused), or drag with the mouse", "View", False, "arrows", "plot"),
     Command("0", "reset_view", "Reset view", "Back to the scenario's window", "View", False, "0", "plot"),
     Command("p", "next_slice", "Slice kind", "More than two parameters: cut the surface along the plotted "
             "parameters, two random directions or the run's principal directions", "View"),
