@@ -301,14 +301,21 @@ class Levels:
             return np.log(np.maximum(v - self.vmin, 0.0) + self.eps)
 
 
+SKEW = 0.2
+"""Median of (value - min) below this share of the range: the values are skewed, use log levels."""
+
+
 def choose_levels(values: np.ndarray, n_bands: int = DEFAULT_BANDS,
                   log_decades: float = LOG_DECADES) -> Levels | None:
     """Pick band edges for the finite values; None if there is no finite value.
 
     Linear edges unless max(v) - min(v) exceeds the 10th percentile of v - min(v) by more
-    than `log_decades` decades (Rosenbrock, Beale: a deep narrow valley). Then the edges are
-    evenly spaced in log(v - vmin + eps) with eps = the 2nd percentile of v - vmin (at least
-    1e-6 of the range), so the bottom band is the valley floor rather than a single point.
+    than `log_decades` decades (Rosenbrock, Beale: a deep narrow valley), or the median of
+    v - min(v) lies below `SKEW` of the range (Himmelblau: high walls at the corners would
+    leave half the plot, where the minima and saddles are, in the bottom linear band). Then
+    the edges are evenly spaced in log(v - vmin + eps) with eps = the 2nd percentile of
+    v - vmin (at least 1e-6 of the range), so the bottom band is the valley floor rather
+    than a single point.
     """
     if n_bands < 1:
         raise ValueError("n_bands must be at least 1")
@@ -327,7 +334,7 @@ def choose_levels(values: np.ndarray, n_bands: int = DEFAULT_BANDS,
     # (ignoring exact ties with it, e.g. a flat valley floor).
     positive = d[d > 0]
     p10 = float(np.percentile(positive, 10)) if positive.size else span
-    use_log = math.log10(span / p10) > log_decades
+    use_log = math.log10(span / p10) > log_decades or float(np.median(d)) < SKEW * span
     if not use_log:
         return Levels(np.linspace(vmin, vmax, n_bands + 1), False, vmin, 0.0)
     eps = max(float(np.percentile(d, 2)), span * 1e-6, np.finfo(float).tiny)

@@ -34,7 +34,7 @@ _BANDS_16 = ("#000000", "#0000aa", "#00aa00", "#aa5500")
 RUN_COLORS: tuple[str, ...] = (
     "#ff6b6b",  # coral
     "#5fd7ff",  # sky
-    "#ffffff",  # white
+    "#00ff87",  # spring green (not white: the iso-lines and the minimum markers are light)
     "#ff79e6",  # orchid
     "#b4ff5f",  # lime
     "#ffaf5f",  # orange
@@ -46,7 +46,7 @@ RUN_COLORS: tuple[str, ...] = (
 """Run colours for truecolour and 256 colours (each survives the 256 downgrade distinctly)."""
 
 RUN_COLORS_16: tuple[str, ...] = (
-    "#ff5555", "#55ffff", "#ffffff", "#ff55ff", "#55ff55", "#ffff55", "#5555ff",
+    "#ff5555", "#55ffff", "#ffff55", "#ff55ff", "#55ff55", "#5555ff", "#ffffff",
 )
 """The seven bright standard colours; with 16 colours runs beyond seven repeat."""
 

@@ -335,3 +335,18 @@ def test_field_with_nan_region():
     assert (field.bands[:, :14] == -1).all()
     assert (field.bands[:, 16:] >= 0).all()
     assert field.iso_bits[:, 16:].any()
+
+
+def test_skewed_surface_gets_log_levels_so_the_basins_show():
+    """Himmelblau over [-5, 5]^2: the corners reach 890 while the median is 113; linear bands
+    would put the four minima and the saddles between them in one bottom band."""
+    def himmelblau(p):
+        x, y = p[:, 0], p[:, 1]
+        return (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2
+
+    v = grid_values(himmelblau, (-5, 5, -5, 5))
+    levels = choose_levels(v, n_bands=9)
+    assert levels.log
+    bands = assign_bands(v, levels)
+    share = np.bincount(bands.ravel(), minlength=9) / bands.size
+    assert share.max() < 0.3  # no band swallows the plot
