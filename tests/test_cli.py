@@ -175,3 +175,11 @@ def test_a_formula_that_parses_but_cannot_compile_is_bad_input(scenario_file):
         proc = optsim(cmd, str(path))
         assert proc.returncode == 2, proc.stderr
         assert "surface.expr" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_run_out_dash_writes_csv_to_stdout_and_the_summary_to_stderr(scenario_file):
+    proc = optsim("run", str(scenario_file(SADDLE)), "--steps", "3", "--out", "-")
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "run,step,w1,w2,loss,lr,grad_norm" and len(lines) == 1 + 2 * 4
+    assert "on-line" in proc.stderr and "steps x 2 runs" in proc.stderr
