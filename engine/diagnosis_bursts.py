@@ -17,27 +17,32 @@ if TYPE_CHECKING:
     from optsim.engine.diagnosis import Diagnoser
 
 
-def detect_bursts(d: "Diagnoser", lo: int, stop: int, block_len: np.ndarray) -> None:
+def detect_bursts(d: "Diagnoser", lo: int, stop: int, cur: slice | np.ndarray, len_min: np.ndarray,
+                  len_max: np.ndarray, loss_low: np.ndarray | None = None) -> None:
     """Adaptive runs whose step jumped far above its recent minimum while the loss rose materially.
 
     The references are the smallest step length and the lowest loss over the
     observations before (up to a window back): a minimum over the window before
     the block and a running minimum inside it. A cheap test on the block and a
     summary of the block before keeps the exact one to the few runs where a
-    burst is possible.
+    burst is possible. The caller gives the block's ring rows ``cur``
+    (observations lo..stop-1), each run's smallest step length in the block (inf
+    if it did not move) and largest (0 if it did not move), and, when the block
+    holds no NaN loss, its lowest loss ``loss_low``.
     """
     W = d.window
-    cur_rows = np.arange(lo, stop) % W
-    blk_loss = d._l[cur_rows]
+    blk_loss = d._l[cur]
     with np.errstate(all="ignore"):
-        progress = np.maximum(d.loss_start - d.loss_best, 0.0)
-        progress = np.where(np.isfinite(progress), progress, 0.0)
-        len_min = np.minimum(d._len[cur_rows].min(axis=0), d._prev_len_min)
-        loss_min = np.fmin(np.fmin.reduce(blk_loss, axis=0), d._prev_loss_min)
-        cand = (d._adaptive & (block_len.max(axis=0) >= D.BURST_FACTOR * len_min)
-                & (np.fmax.reduce(blk_loss, axis=0) - loss_min >= D.BURST_GIVEBACK * progress))
-        d._prev_len_min = d._len[cur_rows].min(axis=0)
-        d._prev_loss_min = np.fmin.reduce(blk_loss, axis=0)
+        blk_loss_min = np.fmin.reduce(blk_loss, axis=0) if loss_low is None else loss_low
+        # the step test first: it rarely passes, and then the block's losses need no second pass
+        cand = d._adaptive & (len_max >= D.BURST_FACTOR * np.minimum(len_min, d._prev_len_min))
+        if cand.any():
+            progress = np.maximum(d.loss_start - d.loss_best, 0.0)
+            progress = np.where(np.isfinite(progress), progress, 0.0)
+            cand &= (np.fmax.reduce(blk_loss, axis=0) - np.fmin(blk_loss_min, d._prev_loss_min)
+                     >= D.BURST_GIVEBACK * progress)
+        d._prev_len_min = len_min
+        d._prev_loss_min = blk_loss_min
     ring_loss = d._l
     cols = np.flatnonzero(cand)
     if cols.size == 0:
@@ -45,7 +50,7 @@ def detect_bursts(d: "Diagnoser", lo: int, stop: int, block_len: np.ndarray) -> 
     obs = np.arange(lo, stop)
     cur, prev = obs % W, (obs - 1) % W
     before = np.arange(max(0, stop - W), lo) % W  # older observations still in the ring
-    lens = d._len[:, cols]
+    lens = np.sqrt(d._len2[:, cols])
     loss = np.where(np.isnan(ring_loss[:, cols]), np.inf, ring_loss[:, cols])
     inf_row = np.full((1, cols.size), np.inf)
     with np.errstate(all="ignore"):

@@ -259,3 +259,23 @@ def test_hessians_at_most_every_k_steps():
         d.observe()
         d.report()  # as often as an app could ask
     assert counting.hessian_calls <= 400 // D.HESSIAN_EVERY + 2
+
+
+def test_report_right_after_a_run_is_removed_or_added():
+    from optsim.engine.diagnosis import Diagnoser
+    from optsim.engine.formula import compile_formula
+    from optsim.engine.objective import Objective
+    from optsim.engine.simulation import RunConfig, Simulation
+
+    obj = Objective(compile_formula("x**2 + y**2", ("x", "y")))
+    sim = Simulation(obj, [RunConfig("a", "sgd", {"lr": 0.1}, (1.0, 1.0), 50),
+                           RunConfig("b", "sgd", {"lr": 0.1}, (1.0, 1.0), 50)])
+    d = Diagnoser(sim)
+    for _ in range(10):
+        sim.step()
+        d.observe()
+    assert len(d.report()) == 2
+    sim.remove_run("a")
+    assert len(d.report()) == 1  # no observe() in between: still one report per run
+    sim.add_run(RunConfig("c", "adam", {"lr": 0.1}, (0.5, 0.5), 50))
+    assert [r.status for r in d.report()] and len(d.report()) == 2
