@@ -359,7 +359,7 @@ def assign_bands(values: np.ndarray, levels: Levels | None) -> np.ndarray:
 # --------------------------------------------------------------------------- braille raster
 
 
-def _clip_segments(ax, ay, bx, by, w: float, h: float):
+def clip_segments(ax, ay, bx, by, w: float, h: float):
     """Liang-Barsky clipping of segments a->b to [0, w] x [0, h]; returns the clipped
     endpoints and a mask of segments that keep a part inside."""
     dx, dy = bx - ax, by - ay
@@ -408,7 +408,7 @@ def rasterize_dot_polyline(px: np.ndarray, py: np.ndarray, cols: int, rows: int)
         ok = finite[:-1] & finite[1:]
         ax, ay, bx, by = px[:-1][ok], py[:-1][ok], px[1:][ok], py[1:][ok]
         # Clip to the grid (slightly inside the far edges so floor() stays in range).
-        ax, ay, bx, by, keep = _clip_segments(ax, ay, bx, by, w - 1e-9, h - 1e-9)
+        ax, ay, bx, by, keep = clip_segments(ax, ay, bx, by, w - 1e-9, h - 1e-9)
         ax, ay, bx, by = ax[keep], ay[keep], bx[keep], by[keep]
         if ax.size:
             n = np.ceil(np.maximum(np.abs(bx - ax), np.abs(by - ay))).astype(np.int64) + 1
@@ -475,7 +475,7 @@ def rasterize_arrow(origin: tuple[float, float], direction: tuple[float, float],
         length_dots = max(6.0, 0.2 * min(w, h))
     ux, uy = vx / norm, vy / norm
     ex, ey = ox + ux * length_dots, oy + uy * length_dots
-    cax, cay, cbx, cby, keep = _clip_segments(np.array([ox]), np.array([oy]), np.array([ex]),
+    cax, cay, cbx, cby, keep = clip_segments(np.array([ox]), np.array([oy]), np.array([ex]),
                                               np.array([ey]), w - 1e-9, h - 1e-9)
     ex, ey = float(cbx[0]), float(cby[0])
     shaft = rasterize_dot_polyline(np.array([ox, ex]), np.array([oy, ey]), geometry.cols, geometry.rows)

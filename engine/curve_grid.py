@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
 from optsim.engine.contour_grid import (
+    BRAILLE_BITS,
+    DOTS_X,
+    DOTS_Y,
     Geometry,
     Ticks,
+    clip_segments,
     format_ticks,
     nice_ticks,
     rasterize_dot_polyline,
@@ -228,18 +233,270 @@ def plan_curve_axes(width: int, height: int, x_range: tuple[float, float], scale
                      top + rows + 1 if label_row else None)
 
 
-def rasterize_curve(axes: CurveAxes, xs: np.ndarray, ys: np.ndarray, dashed: bool = False) -> np.ndarray:
-    """Braille bit masks (rows, cols) of one curve; NaN values break it. A dashed curve
-    keeps every other cell column, so it reads as a broken line at any slope and height."""
+def _curve_dots(axes: CurveAxes, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Float dot coordinates of curve points (elementwise: a point maps the same way alone
+    or inside any longer array, which the incremental rasterizer relies on)."""
     g = axes.geometry
     px, py = g.data_to_dots(np.asarray(xs, dtype=float), axes.scale.transform(ys))
     w, h = g.dots
     # Points just outside the top or bottom (rounding at the range's edge) stay on the plot.
     py = np.where(np.isfinite(py), np.clip(py, 0.0, h - 1e-9), py)
+    return px, py
+
+
+def rasterize_curve(axes: CurveAxes, xs: np.ndarray, ys: np.ndarray, dashed: bool = False) -> np.ndarray:
+    """Braille bit masks (rows, cols) of one curve; NaN values break it. A dashed curve
+    keeps every other cell column, so it reads as a broken line at any slope and height."""
+    g = axes.geometry
+    px, py = _curve_dots(axes, xs, ys)
     bits = rasterize_dot_polyline(px, py, g.cols, g.rows)
     if dashed:
         bits[:, 1::2] = 0
     return bits
+
+
+def dot_polyline_samples(px: np.ndarray, py: np.ndarray, cols: int,
+                         rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The dots rasterize_dot_polyline sets, as (ix, iy, src): src is the index of a point
+    of the polyline piece each dot belongs to (a dot may come more than once).
+
+    So that a caller can join several polylines with NaN points between them, sample them
+    all in one vectorized pass and still tell them apart (the curve plots draw all their
+    curves at once). The dots are exactly rasterize_dot_polyline's, but samples known to
+    land on a dot that a point already sets are skipped: on a long curve most segments
+    join two points in the same dot, and most points share their dot with the previous one.
+    """
+    px = np.asarray(px, dtype=float).ravel()
+    py = np.asarray(py, dtype=float).ravel()
+    w, h = cols * DOTS_X, rows * DOTS_Y
+    with np.errstate(invalid="ignore"):
+        fx, fy = np.floor(px), np.floor(py)  # the dot of each point (NaN, inf: not finite)
+    finite = np.isfinite(fx) & np.isfinite(fy)
+    # Points: the first of each run of consecutive points in the same dot.
+    new_dot = np.ones(px.shape, dtype=bool)
+    np.not_equal(fx[1:], fx[:-1], out=new_dot[1:])
+    new_dot[1:] |= fy[1:] != fy[:-1]
+    pts = np.flatnonzero(finite & new_dot)
+    xs_all, ys_all, src_all = [px[pts]], [py[pts]], [pts]
+    if px.size >= 2:
+        ok = finite[:-1] & finite[1:]
+        # A segment inside one dot that is not on the grid's border (so inside the clip box)
+        # is left as it is by clipping, and its samples are its own end points exactly:
+        # the start plus (end - start) is the end, since both lie in [k, k + 1) with k >= 1
+        # (Sterbenz). So it sets only its points' dot, already set above: skip it.
+        fx0, fy0 = fx[:-1], fy[:-1]
+        within = ~new_dot[1:] & (fx0 >= 1) & (fx0 <= w - 2) & (fy0 >= 1) & (fy0 <= h - 2)
+        first = np.flatnonzero(ok & ~within)
+        if first.size:
+            _segment_samples(px, py, first, w, h, xs_all, ys_all, src_all)
+    sx = np.concatenate(xs_all)
+    sy = np.concatenate(ys_all)
+    src = np.concatenate(src_all)
+    inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
+    ix = np.floor(sx[inside]).astype(np.int64)
+    iy = np.floor(sy[inside]).astype(np.int64)
+    return ix, iy, src[inside]
+
+
+def _segment_samples(px: np.ndarray, py: np.ndarray, first: np.ndarray, w: int, h: int,
+                     xs_all: list, ys_all: list, src_all: list) -> None:
+    """Append the samples of the segments first -> first + 1 (both ends finite), as
+    rasterize_dot_polyline computes them, less those that land on a dot an end point sets."""
+    x0, y0, x1, y1 = px[first], py[first], px[first + 1], py[first + 1]
+    # Clipping leaves a segment inside the clip box as it is (t0 = 0 and t1 = 1 exactly:
+    # start + 0 * d, start + 1 * d); clip only the others, the same way.
+    wc, hc = w - 1e-9, h - 1e-9
+    out = ~((x0 >= 0) & (x0 <= wc) & (y0 >= 0) & (y0 <= hc)
+            & (x1 >= 0) & (x1 <= wc) & (y1 >= 0) & (y1 <= hc))
+    ax, ay = x0.copy(), y0.copy()
+    bx, by = x0 + 1.0 * (x1 - x0), y0 + 1.0 * (y1 - y0)
+    if out.any():
+        cx0, cy0, cx1, cy1, keep = clip_segments(x0[out], y0[out], x1[out], y1[out], wc, hc)
+        ax[out], ay[out], bx[out], by[out] = cx0, cy0, cx1, cy1
+        dropped = np.flatnonzero(out)[~keep]
+        if dropped.size:
+            kept = np.ones(first.shape, dtype=bool)
+            kept[dropped] = False
+            ax, ay, bx, by, first = ax[kept], ay[kept], bx[kept], by[kept], first[kept]
+            x0, y0, x1, y1 = x0[kept], y0[kept], x1[kept], y1[kept]
+    if not ax.size:
+        return
+    dx, dy = bx - ax, by - ay
+    n = np.ceil(np.maximum(np.abs(dx), np.abs(dy))).astype(np.int64) + 1
+    # First samples (t = 0, the start itself): only where clipping moved the start point.
+    moved = (ax != x0) | (ay != y0)
+    xs_all.append(ax[moved])
+    ys_all.append(ay[moved])
+    src_all.append(first[moved])
+    # Last samples (t = 1) where there is one (n > 1): only where its dot is not the end
+    # point's dot (which the points set, when inside the grid).
+    ex, ey = ax + 1.0 * dx, ay + 1.0 * dy
+    same = ((np.floor(ex) == np.floor(x1)) & (np.floor(ey) == np.floor(y1))
+            & (x1 >= 0) & (x1 < w) & (y1 >= 0) & (y1 < h))
+    last = (n > 1) & ~same
+    xs_all.append(ex[last])
+    ys_all.append(ey[last])
+    src_all.append(first[last])
+    # Samples strictly between: t = step / (n - 1) for step 1 .. n - 2.
+    long = n > 2
+    if long.any():
+        ln = n[long]
+        k = ln - 2
+        seg = np.repeat(np.flatnonzero(long), k)
+        starts = np.cumsum(k) - k
+        step = np.arange(int(k.sum())) - np.repeat(starts, k) + 1
+        t = step / np.repeat(ln - 1, k)
+        xs_all.append(ax[seg] + t * dx[seg])
+        ys_all.append(ay[seg] + t * dy[seg])
+        src_all.append(first[seg])
+
+
+@dataclass(frozen=True)
+class CurveRaster:
+    """All the curves of a plot area composed: later series are drawn over earlier ones."""
+
+    bits: np.ndarray  # (rows, cols) uint8 braille bits of the series that owns each cell
+    owner: np.ndarray  # (rows, cols) index into the series of that one, -1 for an empty cell
+
+
+@dataclass
+class _Drawn:
+    """One curve as last rasterized. Its points are split into a base, all but the last
+    (the part that stays from frame to frame: a history only grows at its end), and the
+    rest; the bits of the whole curve are the base's OR those of the rest joined to it."""
+
+    n_base: int
+    base_x: bytes  # float64 bytes of the base points: compared byte for byte, NaN included
+    base_y: bytes
+    rest_x: bytes
+    rest_y: bytes
+    base: np.ndarray  # bits of the base polyline (rows, cols)
+    full: np.ndarray | None = None  # bits of the whole curve, once rasterized
+
+    def starts(self, x: np.ndarray, y: np.ndarray) -> bool:
+        """True if these points begin with this curve's base."""
+        k = self.n_base
+        return x.size >= k and x[:k].tobytes() == self.base_x and y[:k].tobytes() == self.base_y
+
+    def rest_is(self, x: np.ndarray, y: np.ndarray) -> bool:
+        """True if, after the base, these points are this curve's rest (so the same curve)."""
+        k = self.n_base
+        return x[k:].tobytes() == self.rest_x and y[k:].tobytes() == self.rest_y
+
+
+class CurveRasterizer:
+    """Rasterizes the curves of one plot frame after frame, reusing the last frame's work.
+
+    A polyline's dots are the union of its points' and its segments' dots, each computed
+    from its own end points only; so the raster of points [0, n) is the raster of [0, k)
+    OR the raster of [k - 1, n), exactly. While a scenario plays, a curve only gains points
+    at its end (the history appends; a stride change rewrites it and it is drawn again), so
+    each frame rasterizes just the new segments of every curve, and those of all curves of
+    the plot together in one vectorized pass. A new y scale (the loss reaching a new low)
+    draws every curve again, still in one pass. The result is identical to rasterize_curve
+    series by series, painted one over the other.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._drawn: dict[tuple, _Drawn] = {}
+
+    def draw(self, axes: CurveAxes, series: Sequence[CurveSeries]) -> CurveRaster:
+        """The composed raster of these series (in drawing order) on these axes."""
+        g = axes.geometry
+        if (g, axes.scale) != self._key:
+            self._key, self._drawn = (g, axes.scale), {}
+        old, new = self._drawn, {}
+        # Short polylines to rasterize: (curve, into its base?, xs, ys).
+        pieces: list[tuple[_Drawn, bool, np.ndarray, np.ndarray]] = []
+        entries: list[_Drawn | None] = []
+        for s in series:
+            x = np.asarray(s.xs, dtype=float).ravel()
+            y = np.asarray(s.ys, dtype=float).ravel()
+            if x.size == 0:
+                entries.append(None)
+                continue
+            if x.size != y.size:
+                x, y = (a.ravel() for a in np.broadcast_arrays(x, y))
+            key = (s.name, s.run, s.dashed, 0)
+            while key in new:  # two series of the same name: told apart by their order
+                key = (*key[:3], key[3] + 1)
+            n = x.size
+            e = old.get(key)
+            if e is not None and e.starts(x, y):
+                if e.rest_is(x, y):
+                    new[key] = e  # unchanged
+                    entries.append(e)
+                    continue
+                # The base grows to all but the last point: [0, n_base) OR [n_base - 1, nb).
+                nb = max(e.n_base, n - 1)
+                d = _Drawn(nb, x[:nb].tobytes(), y[:nb].tobytes(), x[nb:].tobytes(), y[nb:].tobytes(), e.base)
+                if nb > e.n_base:
+                    pieces.append((d, True, x[e.n_base - 1:nb], y[e.n_base - 1:nb]))
+            else:
+                nb = max(n - 1, 1)
+                d = _Drawn(nb, x[:nb].tobytes(), y[:nb].tobytes(), x[nb:].tobytes(), y[nb:].tobytes(),
+                           np.zeros((g.rows, g.cols), dtype=np.uint8))
+                pieces.append((d, True, x[:nb], y[:nb]))
+            if n > nb:  # the rest, joined to the base's last point
+                pieces.append((d, False, x[nb - 1:], y[nb - 1:]))
+            new[key] = d
+            entries.append(d)
+        self._drawn = new
+        if pieces:
+            bits = self._rasterize_pieces(axes, [(p[2], p[3]) for p in pieces])
+            for (d, into_base, _, _), b in zip(pieces, bits):
+                if into_base:
+                    d.base = d.base | b
+            for (d, into_base, _, _), b in zip(pieces, bits):
+                if not into_base:
+                    d.full = d.base | b
+        for d in entries:
+            if d is not None and d.full is None:
+                d.full = d.base
+        return _compose(g, series, entries)
+
+    @staticmethod
+    def _rasterize_pieces(axes: CurveAxes, pieces: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Bits (len(pieces), rows, cols) of several short polylines in one pass: they are
+        joined with a NaN point between them (NaN breaks a line) and told apart by src."""
+        g = axes.geometry
+        gap = np.array([np.nan])
+        xs_parts, ys_parts, starts = [], [], []
+        at = 0
+        for px, py in pieces:
+            starts.append(at)
+            xs_parts += [px, gap]
+            ys_parts += [py, gap]
+            at += px.size + 1
+        px, py = _curve_dots(axes, np.concatenate(xs_parts), np.concatenate(ys_parts))
+        ix, iy, src = dot_polyline_samples(px, py, g.cols, g.rows)
+        piece = np.searchsorted(np.asarray(starts), src, side="right") - 1
+        cell = (piece * g.rows + iy // DOTS_Y) * g.cols + ix // DOTS_X
+        out = np.zeros(len(pieces) * g.rows * g.cols, dtype=np.uint8)
+        np.bitwise_or.at(out, cell, BRAILLE_BITS[iy % DOTS_Y, ix % DOTS_X])
+        return out.reshape(len(pieces), g.rows, g.cols)
+
+
+def _compose(g: Geometry, series: Sequence[CurveSeries], entries: list[_Drawn | None]) -> CurveRaster:
+    """Each cell shows the last series that has dots in it (dashed ones with every other
+    cell column left out), as the widget used to paint them one over the other."""
+    rows, cols = g.rows, g.cols
+    layers = np.zeros((len(series), rows, cols), dtype=np.uint8)
+    for i, (s, d) in enumerate(zip(series, entries)):
+        if d is not None:
+            layers[i] = d.full
+            if s.dashed:
+                layers[i, :, 1::2] = 0
+    if not len(series):
+        return CurveRaster(np.zeros((rows, cols), dtype=np.uint8), np.full((rows, cols), -1, dtype=np.int64))
+    hit = layers != 0
+    last = len(series) - 1 - np.argmax(hit[::-1], axis=0)
+    any_hit = hit.any(axis=0)
+    owner = np.where(any_hit, last, -1)
+    bits = np.take_along_axis(layers, last[None], axis=0)[0]
+    bits[~any_hit] = 0
+    return CurveRaster(bits, owner)
 
 
 @dataclass

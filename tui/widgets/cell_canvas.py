@@ -94,8 +94,14 @@ class CellCanvas:
         self._strips.clear()
 
     def strip(self, y: int, width: int, base: Style) -> Strip:
+        line = self.line(y)
+        return Strip.blank(width, base) if line is None else line
+
+    def line(self, y: int) -> Strip | None:
+        """Row y of the frame as a Strip (cached until the row changes); None when there
+        is no such row, so the caller needs its (costly to compute) base style only then."""
         if self.codes is None or not 0 <= y < self.codes.shape[0]:
-            return Strip.blank(width, base)
+            return None
         strip = self._strips.get(y)
         if strip is None:
             strip = self._strips[y] = self._build(y)
@@ -120,6 +126,15 @@ def put_text(codes: np.ndarray, styles: np.ndarray, row: int, col: int, text: st
     end = width if limit is None else min(width, col + limit)
     if not 0 <= row < height:
         return col
+    if text.isascii() and text.isprintable():
+        # Every character is one cell: one slice assignment instead of a loop (the run
+        # table writes some sixty short texts a frame). Same cells, same return value.
+        stop = min(col + len(text), end)
+        start = max(col, 0)
+        if stop > start:
+            codes[row, start:stop] = np.frombuffer(text[start - col:stop - col].encode("ascii"), dtype=np.uint8)
+            styles[row, start:stop] = style
+        return max(col, stop)
     x = col
     for ch in text:
         if x >= end:

@@ -2,9 +2,10 @@
 
 A Line-API widget. The axes (title, ticks, labels) are laid out by
 optsim.engine.curve_grid and cached until the size, the step range or the y scale
-changes; each frame the curves are rasterized (also in the engine) over a copy of that
-background and only the rows that differ are repainted. The y range only grows while a
-scenario plays (reset_range() starts it again), so the axes hold still.
+changes; each frame the curves are rasterized (also in the engine, by a CurveRasterizer
+that keeps each curve's raster and adds only its new tail, all curves in one pass) over a
+copy of that background and only the rows that differ are repainted. The y range only
+grows while a scenario plays (reset_range() starts it again), so the axes hold still.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from textual import events
 from textual.strip import Strip
 from textual.widget import Widget
 
-from optsim.engine.contour_grid import braille_chars
-from optsim.engine.curve_grid import CurveAxes, CurveRange, CurveSeries, plan_curve_axes, rasterize_curve
+from optsim.engine.contour_grid import BRAILLE_BASE
+from optsim.engine.curve_grid import CurveAxes, CurveRange, CurveRasterizer, CurveSeries, plan_curve_axes
 from optsim.tui.widgets.cell_canvas import CellCanvas, put_text
 
 
@@ -43,6 +44,7 @@ class CurvePlot(Widget):
         self._canvas = CellCanvas()
         self._bg_key: tuple | None = None
         self._bg: tuple[np.ndarray, np.ndarray, CurveAxes | None] | None = None
+        self._rasterizer = CurveRasterizer()  # keeps each curve's raster: a frame adds its new tail
 
     # ------------------------------------------------------------------ public API
 
@@ -67,8 +69,8 @@ class CurvePlot(Widget):
         self._colors = colors
         self._x_range = (float(x_range[0]), float(x_range[1]))
         self.note = note
-        for s in self._series:
-            self._range.include(s.ys)
+        if self._series:  # one pass over all the values: the same range as series by series
+            self._range.include(np.concatenate([np.asarray(s.ys, dtype=float).ravel() for s in self._series]))
         self._draw(refresh=True)
 
     def text_lines(self) -> list[str]:
@@ -93,7 +95,8 @@ class CurvePlot(Widget):
 
     def render_line(self, y: int) -> Strip:
         self._ensure()
-        return self._canvas.strip(y, self.size.width, self.rich_style)
+        line = self._canvas.line(y)  # rich_style walks the ancestors: only for a blank line
+        return Strip.blank(self.size.width, self.rich_style) if line is None else line
 
     def _ensure(self) -> None:
         if self._canvas.codes is None:
@@ -152,16 +155,16 @@ class CurvePlot(Widget):
             top, left = axes.top, axes.left
             area_codes = codes[top:top + axes.plot_rows, left:left + axes.plot_cols]
             area_styles = styles[top:top + axes.plot_rows, left:left + axes.plot_cols]
-            for s in self._series:
-                if len(s.xs) == 0:
-                    continue
-                bits = rasterize_curve(axes, s.xs, s.ys, s.dashed)
-                hit = bits > 0
-                if not hit.any():
-                    continue
-                color = self._colors[s.run] if s.run < len(self._colors) else None
-                area_codes[hit] = braille_chars(bits)[hit]
-                area_styles[hit] = table.get(fg=color)
+            raster = self._rasterizer.draw(axes, self._series)
+            hit = raster.owner >= 0
+            if hit.any():
+                owners = raster.owner[hit]
+                style_of = np.zeros(len(self._series), dtype=styles.dtype)
+                for i in np.unique(owners).tolist():
+                    run = self._series[i].run
+                    style_of[i] = table.get(fg=self._colors[run] if run < len(self._colors) else None)
+                area_codes[hit] = BRAILLE_BASE + raster.bits[hit].astype(np.uint32)
+                area_styles[hit] = style_of[owners]
             _fill_blanks(area_codes, area_styles)
         if refresh:
             self._canvas.commit(self, codes, styles)

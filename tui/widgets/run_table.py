@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple, Sequence
 
+import numpy as np
+from rich.cells import cell_len
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
@@ -165,7 +167,8 @@ class RunTable(Widget, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         self._ensure()
-        return self._canvas.strip(y, self.size.width, self.rich_style)
+        line = self._canvas.line(y)  # rich_style walks the ancestors: only for a blank line
+        return Strip.blank(self.size.width, self.rich_style) if line is None else line
 
     def _ensure(self) -> None:
         if self._canvas.codes is None:
@@ -220,28 +223,46 @@ class RunTable(Widget, can_focus=True):
         for line, row_cells in [(0, None), *[(k + 1, c) for k, c in enumerate(cells)]]:
             if line >= height:
                 break
-            x = 0
             if row_cells is None:
-                style = head_id
-            else:
-                run = self._rows[line - 1]
-                chosen = line - 1 == self._selected
-                style = table.get(fg=run.color, bg=cursor_bg if chosen else None,
-                                  bold=chosen, dim=not run.visible)
-                # One style for the whole line, gaps included: one escape sequence per line
-                # instead of one per cell (the gaps are blank, so their colour never shows).
-                styles[line, :] = style
+                # The header: its gaps keep the base style, so cell by cell.
+                x = 0
+                for key, head, w, right in layout:
+                    put_text(codes, styles, line, x, _fit(head, w, right), head_id)
+                    x += w + (GAP if key != "marker" else 1)
+                continue
+            run = self._rows[line - 1]
+            chosen = line - 1 == self._selected
+            style = table.get(fg=run.color, bg=cursor_bg if chosen else None,
+                              bold=chosen, dim=not run.visible)
+            # One style for the whole line, gaps included: one escape sequence per line
+            # instead of one per cell (the gaps are blank, so their colour never shows).
+            styles[line, :] = style
+            # The line's text in one write: each column is its own width, gaps blank, and
+            # as put_text would write it (characters not one cell wide left out).
+            parts = []
             for key, head, w, right in layout:
-                text = head if row_cells is None else row_cells[key]
-                if len(text) > w:
-                    text = text[: max(0, w - 1)] + "…" if w > 1 else text[:w]
-                text = text.rjust(w) if right else text.ljust(w)
-                put_text(codes, styles, line, x, text, style)
-                x += w + (GAP if key != "marker" else 1)
+                text = _one_cell(_fit(row_cells[key], w, right))
+                parts.append(text + " " * (w - len(text) + (GAP if key != "marker" else 1)))
+            text = "".join(parts)[:width]
+            codes[line, :len(text)] = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
         if refresh:
             self._canvas.commit(self, codes, styles)
         else:
             self._canvas.codes, self._canvas.styles = codes, styles
+
+
+def _fit(text: str, width: int, right: bool) -> str:
+    """The text cut (with an ellipsis) or padded to exactly `width` characters."""
+    if len(text) > width:
+        text = text[: max(0, width - 1)] + "…" if width > 1 else text[:width]
+    return text.rjust(width) if right else text.ljust(width)
+
+
+def _one_cell(text: str) -> str:
+    """The characters of text that take one cell (put_text skips the others)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(ch for ch in text if cell_len(ch) == 1)
 
 
 def _hex(color) -> str | None:
