@@ -197,6 +197,7 @@ class Simulation:
         self._batched = np.array([i for i, c in enumerate(self.configs) if c.batch_size and c.batch_size < n_rows],
                                  dtype=np.int64)
         self._noisy = np.array([i for i, c in enumerate(self.configs) if c.noise], dtype=np.int64)
+        self._count_lockstep()
 
     @property
     def done(self) -> bool:
@@ -215,13 +216,24 @@ class Simulation:
         """Make up to ``n`` updates of every active run; returns how many ticks were stepped."""
         made = 0
         for _ in range(n):
-            active = self.active
-            all_active = bool(active.all())
-            if not all_active and not active.any():
-                break
+            if self._lockstep_ticks > 0:  # every run active for at least this many more ticks
+                self._lockstep_ticks -= 1
+                active, all_active = self._all_runs, True
+            else:
+                active = self.active
+                all_active = bool(active.all())
+                if not all_active and not active.any():
+                    break
             self._step_once(active, all_active)
             made += 1
         return made
+
+    def _count_lockstep(self) -> None:
+        """How many ticks every run will still make before one reaches its step count (0 if any
+        run is stopped): the step loop then needs no per-tick activity mask."""
+        left = self._limits - self.step_count
+        self._lockstep_ticks = int(left.min()) if left.size and bool(self.active.all()) else 0
+        self._all_runs = np.ones(len(self.configs), dtype=bool)
 
     def _update_gradients(self, active: np.ndarray) -> np.ndarray:
         """The gradient each run's update uses: exact, or a mini-batch's, plus noise."""
@@ -289,6 +301,7 @@ class Simulation:
             keep = ~active | bad  # stopped runs, and runs that just diverged, stay on their last finite point
             new[keep], loss[keep], grad[keep] = old[keep], self.loss[keep], self.grad[keep]
             self.diverged_at[bad] = self.step_count[bad] + 1
+            self._lockstep_ticks = 0
             stepped = active & ~bad
             all_active = bool(stepped.all())
         if not all_active:
