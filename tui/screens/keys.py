@@ -44,6 +44,10 @@ SIMULATOR_COMMANDS: tuple[Command, ...] = (
     Command("h", "hessian", "Hessian", "Hessian report at the selected run's point, with the gradient "
             "and escape arrows on the plot", "Analysis", True),
     Command("c", "clear_arrows", "Clear arrows", "Remove the report's arrows from the plot", "Analysis"),
+    Command("g", "general_guide", "General guide", "The general guide on the runs' numbers: verdict, remedies",
+            "Analysis"),
+    Command("L", "batch_lab", "Batch lab", "Batch-size lab: time per epoch, loss, sharpness",
+            "Analysis", False, "L"),
     Command("z", "zoom_in", "Zoom in", "Zoom the plot in (plot focused; also the mouse wheel)", "View",
             False, "z", "plot"),
     Command("Z", "zoom_out", "Zoom out", "Zoom the plot out", "View", False, "Z", "plot"),

@@ -458,6 +458,24 @@ class SimulatorScreen(Screen):
         self.app.push_screen(ReportScreen(report, s.objective.params, s.sim.names[run],
                                           int(s.sim.step_count[run])))
 
+    def action_general_guide(self) -> None:
+        from optsim.tui.screens.guide import GuideScreen
+
+        if self.playing:
+            self.pause()  # the guide reads the simulation from a worker thread: hold it still
+        self.app.push_screen(GuideScreen(self.session))
+
+    def action_batch_lab(self) -> None:
+        from optsim.tui.screens.batch_lab import BatchLabScreen
+
+        if "batch_lab" not in self.session.scenario.extra:
+            self.notify("This scenario has no [batch_lab] table: no batch-size lab to run.", severity="warning",
+                        timeout=4)
+            return
+        if self.playing:
+            self.pause()
+        self.app.push_screen(BatchLabScreen(self.session))
+
     def action_next_slice(self) -> None:
         s = self.session
         if s.objective.n_params == 2:

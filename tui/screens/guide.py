@@ -1,0 +1,83 @@
+"""The lecture's general guide on the session's own numbers, as a modal screen (g).
+
+The guide's coarse global search can take a second, so it runs in a worker thread and the
+screen says "Computing…" meanwhile. The simulator pauses before opening this screen, so the
+thread reads a simulation that holds still.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from optsim.engine.errors import ScenarioError
+from optsim.engine.guide import GuideReport, general_guide
+from optsim.engine.session import Session
+from optsim.tui.widgets.guide_view import guide_body
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+COMPUTING = "Computing… (walking the decision tree; the coarse global search can take a second)"
+
+
+class GuideScreen(ModalScreen):
+    """Training loss large? -> model bias / optimization; small -> test loss large? -> ..."""
+
+    CSS_PATH = "guide.tcss"
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("g", "close", "Close", show=False),
+        Binding("q", "close", "Close", show=False),
+        Binding("left_square_bracket", "run(-1)", "Previous run", show=False),
+        Binding("right_square_bracket", "run(1)", "Next run", show=False),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.step = int(session.tick)
+        self.report: GuideReport | None = None
+        self.index = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(f"General guide · {self.session.scenario.title} · step {self.step}", id="title")
+            with VerticalScroll(id="body"):
+                yield Static(Text(COMPUTING, style="italic"), id="guide")
+            yield Static("esc closes · [ ] other runs · the lecture's §1: look at the training loss first",
+                         id="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#body").focus()
+        s = self.session
+        self.run_worker(partial(general_guide, s.scenario, s.sim), name="general-guide", thread=True,
+                        exclusive=True, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name != "general-guide":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.report = event.worker.result
+            self.index = self.report.best
+            self._show()
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            message = f"{error.key}: {error.message}" if isinstance(error, ScenarioError) else f"{type(error).__name__}: {error}"
+            self.query_one("#guide", Static).update(Text(f"The guide could not run: {message}", style="bold red"))
+
+    def _show(self) -> None:
+        if self.report is not None:
+            self.query_one("#guide", Static).update(guide_body(self.report, self.index))
+
+    def action_run(self, delta: int) -> None:
+        if self.report is None or len(self.report.verdicts) < 2:
+            return
+        self.index = (self.index + delta) % len(self.report.verdicts)
+        self._show()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,120 @@
+"""The batch-size lab as tables: what each batch size costs, and where it ended.
+
+Formats an engine BatchLabResult (optsim.engine.batch_lab) for the batch-lab screen. Only
+formatting and picking here (which row has the lowest sharpness, the fastest epoch); every
+number is the engine's, and the loss at an equal simulated time comes from batch_lab.loss_at.
+"""
+
+from __future__ import annotations
+
+import math
+
+from optsim.engine.batch_lab import BatchLabResult, BatchRun, loss_at
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+FLAT_STYLE = "bold green"
+SHARP_STYLE = "yellow"
+FLAT_WITHIN = 1.1
+"""Rows whose sharpness is within 10% of the lowest are called flat with it (same minimum)."""
+
+
+def fmt(x: float | None) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
+
+
+def cost_table(result: BatchLabResult) -> Table:
+    u = result.cost.unit
+    fastest = min(c.time_per_epoch for c in result.costs) if result.costs else None
+    table = Table(title=f"Cost: epoch = {result.config.n_samples} samples", title_style="bold", title_justify="left",
+                  box=None, padding=(0, 1), header_style="bold")
+    for name in ("batch", "updates/epoch", "time/update", "time/epoch"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for c in result.costs:
+        style = "bold cyan" if c.time_per_epoch == fastest else ""
+        table.add_row(str(c.batch), str(c.updates_per_epoch), f"{c.time_per_update:.4g} {u}",
+                      f"{c.time_per_epoch:.4g} {u}", style=style)
+    return table
+
+
+def equal_time(result: BatchLabResult) -> float | None:
+    """The simulated time every run reached (the shortest run's end): losses compare there."""
+    ends = [float(r.time[-1]) for r in result.runs if len(r.time)]
+    return min(ends) if ends else None
+
+
+def flat_rows(result: BatchLabResult) -> list[BatchRun]:
+    """The runs that ended in the flattest minimum: lowest sharpness (within FLAT_WITHIN)."""
+    finite = [r for r in result.runs if math.isfinite(r.sharpness) and r.diverged_at < 0]
+    if not finite:
+        return []
+    low = min(r.sharpness for r in finite)
+    return [r for r in finite if r.sharpness <= low * FLAT_WITHIN or r.sharpness == low]
+
+
+def runs_table(result: BatchLabResult) -> Table:
+    u = result.cost.unit
+    t_eq = equal_time(result)
+    flat = {r.batch for r in flat_rows(result)}
+    table = Table(title="Runs: the same problem at each batch size", title_style="bold", title_justify="left",
+                  box=None, padding=(0, 1), header_style="bold")
+    columns = ["batch", "updates", "epochs", "time", "train loss", "test loss", "sharpness"]
+    if t_eq is not None:
+        columns.append(f"loss @ {t_eq:.4g} {u}")
+    for name in columns:
+        table.add_column(name, justify="right", no_wrap=True)
+    for r in result.runs:
+        cells = [str(r.batch), str(int(r.updates[-1])), f"{r.epochs[-1]:.4g}", f"{r.time[-1]:.4g} {u}",
+                 fmt(r.final_loss), fmt(r.final_test), fmt(r.sharpness)]
+        if t_eq is not None:
+            cells.append(fmt(loss_at(r, "time", t_eq)))
+        style = "red" if r.diverged_at >= 0 else (FLAT_STYLE if r.batch in flat else SHARP_STYLE if flat else "")
+        table.add_row(*cells, style=style)
+    return table
+
+
+def _batches(rows: list[BatchRun]) -> str:
+    names = [str(r.batch) for r in rows]
+    return ("batch " if len(names) == 1 else "batches ") + ", ".join(names)
+
+
+def _span(values: list[float]) -> str:
+    lo, hi = min(values), max(values)
+    return fmt(lo) if fmt(lo) == fmt(hi) else f"{fmt(lo)} to {fmt(hi)}"
+
+
+def notice(result: BatchLabResult) -> Text:
+    """One or two sentences on what to notice, picked from the numbers shown."""
+    out = Text()
+    u = result.cost.unit
+    if result.costs:
+        fastest = min(result.costs, key=lambda c: c.time_per_epoch)
+        smallest = min(result.costs, key=lambda c: c.batch)
+        out.append(f"An epoch takes {smallest.time_per_epoch:.4g} {u} at batch {smallest.batch} "
+                   f"({smallest.updates_per_epoch} updates) but only {fastest.time_per_epoch:.4g} {u} at batch "
+                   f"{fastest.batch} ({fastest.updates_per_epoch} updates): time per update stays flat up to "
+                   f"batch {result.cost.capacity}. ")
+    flat = flat_rows(result)
+    finite = [r for r in result.runs if math.isfinite(r.sharpness) and r.diverged_at < 0]
+    sharp = [r for r in finite if r not in flat]
+    if flat and sharp:
+        out.append(f"{_batches(flat).capitalize()} ended in the flat minimum (lowest sharpness "
+                   f"{_span([r.sharpness for r in flat])}), {_batches(sharp)} in a sharp one "
+                   f"(sharpness {_span([r.sharpness for r in sharp])})", style="bold")
+        if all(r.final_test is not None for r in finite):
+            out.append(f"; on the shifted test data the flat one's test loss is "
+                       f"{_span([r.final_test for r in flat])} against {_span([r.final_test for r in sharp])}",
+                       style="bold")
+        out.append(".", style="bold")
+    elif flat:
+        out.append(f"Every batch size ended about equally sharp (sharpness {_span([r.sharpness for r in flat])}).")
+    diverged = [r for r in result.runs if r.diverged_at >= 0]
+    if diverged:
+        out.append(f" {_batches(diverged).capitalize()} diverged.", style="red")
+    return out
+
+
+def batch_lab_body(result: BatchLabResult) -> RenderableType:
+    """Notice first, then the cost table and the runs table."""
+    return Group(notice(result), Text(""), cost_table(result), Text(""), runs_table(result))
