@@ -18,11 +18,10 @@ import warnings
 
 import numpy as np
 import pytest
+import torch  # the test extra installs it: a missing torch must fail, not skip
 
-torch = pytest.importorskip("torch")
-
-from optsim.engine.optimizers import get_optimizer  # noqa: E402
-from optsim.engine.schedules import make_schedule  # noqa: E402
+from optsim.engine.optimizers import get_optimizer
+from optsim.engine.schedules import make_schedule
 
 STEPS = 200
 TOL = 1e-9
