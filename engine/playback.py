@@ -7,7 +7,7 @@ pauses, focus and reports are for whoever shows them.
 """
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from optsim.engine.scenario import EventSpec
 from optsim.engine.simulation import Simulation
@@ -38,3 +38,23 @@ def apply_event(sim: Simulation, event: EventSpec) -> None:
     """Apply an event's hyperparameter changes to its run (captions are the viewer's job)."""
     if event.set and event.run is not None:
         sim.set_hyperparameters(event.run, **dict(event.set))
+
+
+def play_to_end(sim: Simulation, events: Sequence[EventSpec],
+                after_tick: Callable[[], None] | None = None,
+                before_event: Callable[[EventSpec], None] | None = None) -> Script:
+    """Step until every run is done, applying each event at its step (as `optsim run` does).
+
+    ``before_event`` sees each event just before it is applied, ``after_tick`` runs after
+    every tick (recorders, the diagnosis). Returns the script, played to its end.
+    """
+    script = Script(events)
+    while True:
+        for event in script.due(sim.tick):
+            if before_event is not None:
+                before_event(event)
+            apply_event(sim, event)
+        if not sim.step():
+            return script
+        if after_tick is not None:
+            after_tick()

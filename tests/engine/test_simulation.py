@@ -193,3 +193,17 @@ def test_a_runaway_loss_counts_as_divergence_even_with_moderate_parameters():
     sim.step(10)
     assert sim.diverged_at[0] == 1
     assert sim.params[0, 0] == 229.0 and sim.loss[0] <= 1e100  # left on its last point below the bound
+
+
+def test_play_to_end_applies_events_at_their_steps():
+    from optsim.engine.playback import play_to_end
+    from optsim.engine.scenario import EventSpec
+
+    sim = Simulation(bowl(), [gd("a", lr=0.05, steps=20)])
+    seen = []
+    events = [EventSpec(at=5, run="a", set={"lr": 0.0}), EventSpec(at=0, say="start")]
+    script = play_to_end(sim, events, after_tick=lambda: seen.append(sim.tick),
+                         before_event=lambda e: seen.append(("event", e.at, sim.tick)))
+    assert script.position == 2 and sim.done
+    assert seen[:2] == [("event", 0, 0), 1] and ("event", 5, 5) in seen
+    assert sim.history.series("lr")[1][6:, 0].tolist() == [0.0] * (len(sim.history.series("lr")[0]) - 6)

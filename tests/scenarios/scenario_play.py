@@ -14,7 +14,7 @@ import numpy as np
 
 from optsim.engine.build import build_simulation
 from optsim.engine.catalog import builtin_dir
-from optsim.engine.playback import Script, apply_event
+from optsim.engine.playback import play_to_end
 from optsim.engine.scenario import EventSpec, Scenario, load_scenario
 from optsim.engine.simulation import Simulation
 
@@ -78,7 +78,6 @@ def play(scenario: Scenario | str, sim: Simulation | None = None, seed: int | No
         scenario = load(scenario)
     if sim is None:
         sim = build_simulation(scenario, seed=seed, steps=steps)
-    script = Script(scenario.events)
     params, loss, gnorm, lr, test = [], [], [], [], []
     snaps: list[Snapshot] = []
 
@@ -91,15 +90,12 @@ def play(scenario: Scenario | str, sim: Simulation | None = None, seed: int | No
         if t is not None:
             test.append(t.copy())
 
+    def snapshot(event) -> None:
+        snaps.append(Snapshot(event, sim.tick, sim.params.copy(), sim.loss.copy(), sim.grad.copy(),
+                              sim.grad_norm.copy()))
+
     record()
-    while True:
-        for event in script.due(sim.tick):
-            snaps.append(Snapshot(event, sim.tick, sim.params.copy(), sim.loss.copy(), sim.grad.copy(),
-                                  sim.grad_norm.copy()))
-            apply_event(sim, event)
-        if not sim.step():
-            break
-        record()
+    play_to_end(sim, scenario.events, after_tick=record, before_event=snapshot)
     return Trace(scenario, sim, np.array(params), np.array(loss), np.array(gnorm), np.array(lr),
                  np.array(test) if test else None, snaps)
 

@@ -10,7 +10,7 @@ import pytest
 
 from optsim.engine.build import build_objective, build_simulation
 from optsim.engine.catalog import catalog
-from optsim.engine.playback import Script, apply_event
+from optsim.engine.playback import play_to_end
 from optsim.engine.scenario import load_scenario
 from optsim.tui.cli import main as cli_main
 
@@ -54,12 +54,7 @@ def test_loads_compiles_and_runs_headless(path):
     for name, (lo, hi) in scenario.surface.view.items():
         assert name in scenario.surface.params and lo < hi
     sim = build_simulation(scenario)
-    script = Script(scenario.events)
-    while True:
-        for event in script.due(sim.tick):
-            apply_event(sim, event)
-        if not sim.step():
-            break
+    script = play_to_end(sim, scenario.events)
     assert sim.tick == last and script.position == len(script.events)  # every event played
     assert np.all(np.isfinite(sim.loss))
 

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from optsim.engine.catalog import resolve
     from optsim.engine.diagnosis import Diagnoser
     from optsim.engine.errors import ScenarioError
-    from optsim.engine.playback import Script, apply_event
+    from optsim.engine.playback import play_to_end
     from optsim.engine.scenario import MAX_STEPS, load_scenario
 
     if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
@@ -43,13 +43,7 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(path)
     sim = build_simulation(scenario, seed=args.seed, steps=args.steps)
     diag = Diagnoser(sim)
-    script = Script(scenario.events)
-    while True:
-        for event in script.due(sim.tick):
-            apply_event(sim, event)
-        if not sim.step():
-            break
-        diag.observe()
+    play_to_end(sim, scenario.events, after_tick=diag.observe)
     report = diag.report()
     guide = None
     if not args.no_guide:
