@@ -175,3 +175,16 @@ def loss_at(run: BatchRun, axis: str, value: float) -> float:
     xs = {"updates": run.updates, "epochs": run.epochs, "time": run.time}[axis]
     k = np.searchsorted(xs, value, side="right") - 1
     return float(run.loss[k]) if k >= 0 else float("nan")
+
+
+AXES = ("updates", "epochs", "time")
+"""The x axes a run's loss is recorded against (BatchRun fields)."""
+
+
+def loss_curves(result: BatchLabResult, axis: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(x, loss) of every run, in result.runs order, against updates, epochs or simulated time:
+    the same records on three clocks, so the plot can show that a large batch needs fewer
+    updates per epoch and less time per epoch, and that small batches are noisy."""
+    if axis not in AXES:
+        raise ValueError(f"axis must be one of {AXES}, not {axis!r}")
+    return [(getattr(r, axis), r.loss) for r in result.runs]

@@ -36,6 +36,9 @@ LOG_MIN_DECADES = 1.0
 MAX_DECADES = 12.0
 """A log range never spans more than this: a loss falling to 1e-30 would flatten the rest."""
 
+LOG_X_SPREAD = 10.0
+"""Curves whose x extents end more than this many times apart get a log x axis (x_scale_for)."""
+
 MIN_CURVE_COLS = 8
 MIN_CURVE_ROWS = 2
 
@@ -116,6 +119,15 @@ class CurveAxes:
     y_ticks: Ticks  # cells are plot rows
     x_ticks: Ticks  # cells are plot columns
     x_label_row: int | None  # widget row of the x tick labels (None: no room)
+    x_log: bool = False  # the x axis is log10(x): the window's x0, x1 are decades, xs are mapped
+
+    def x_transform(self, xs: np.ndarray) -> np.ndarray:
+        """x values in axis units: log10 on a log x axis (x <= 0 becomes NaN: off the plot)."""
+        v = np.asarray(xs, dtype=float)
+        if not self.x_log:
+            return v
+        with np.errstate(all="ignore"):
+            return np.log10(np.where(v > 0, v, np.nan))
 
     @property
     def plot_rows(self) -> int:
@@ -190,6 +202,35 @@ def x_ticks(x0: float, x1: float, cols: int) -> Ticks:
     return Ticks(best.values, best.cells, labels, best.step)
 
 
+def x_log_ticks(x0: float, x1: float, cols: int) -> Ticks:
+    """Decade ticks on a log x axis (x0, x1 in decades): as many as fit with two spaces between."""
+    for n in range(max(2, cols // 4), 0, -1):
+        values, labels = _log_ticks(x0, x1, n)
+        ticks = _ticks_on_cells(values, labels, x0, x1, cols, False, 1.0)
+        if _labels_fit(ticks, cols):
+            return ticks
+    return ticks
+
+
+def x_scale_for(xs: Sequence[np.ndarray], spread: float = LOG_X_SPREAD) -> tuple[tuple[float, float], bool]:
+    """The x range of curves that all start near zero and end at different places, and
+    whether to draw it on a log axis: log when their ends differ by more than `spread`
+    times (the short ones would be squashed against the y axis), from the smallest
+    positive x; else linear from the smallest x."""
+    arrays = [np.asarray(x, dtype=float) for x in xs]
+    finite = [x[np.isfinite(x)] for x in arrays]
+    finite = [x for x in finite if x.size]
+    if not finite:
+        return (0.0, 1.0), False
+    ends = np.array([float(x.max()) for x in finite])
+    lo = min(float(x.min()) for x in finite)
+    hi = float(ends.max())
+    positive = np.concatenate([x[x > 0] for x in finite])
+    if positive.size and ends.min() > 0 and hi / ends.min() > spread:
+        return (float(positive.min()), hi), True
+    return (lo, hi if hi > lo else lo + 1.0), False
+
+
 def _step_label(v: float) -> str:
     if abs(v) >= 1e6:
         return f"{v / 1e6:g}M"
@@ -209,13 +250,19 @@ def _labels_fit(ticks: Ticks, width: int) -> bool:
 
 
 def plan_curve_axes(width: int, height: int, x_range: tuple[float, float], scale: YScale,
-                    top: int = 1) -> CurveAxes | None:
+                    top: int = 1, x_log: bool = False) -> CurveAxes | None:
     """Lay out a curve plot; None when the widget is too small for one.
 
     Row `top - 1` and above are left for the caller (a title). Below the plot area: the x
-    axis line, then (if there is room) the x tick labels.
+    axis line, then (if there is room) the x tick labels. With x_log the x axis is log10(x)
+    (x_range in data units, both > 0) with decade ticks.
     """
     x0, x1 = float(x_range[0]), float(x_range[1])
+    if x_log:
+        if not (x0 > 0 and x1 > 0):
+            x_log = False
+        else:
+            x0, x1 = math.log10(x0), math.log10(x1)
     if not x1 > x0:
         x1 = x0 + 1.0
     label_row = height >= top + MIN_CURVE_ROWS + 2
@@ -228,16 +275,16 @@ def plan_curve_axes(width: int, height: int, x_range: tuple[float, float], scale
     if cols < MIN_CURVE_COLS:
         return None
     geometry = Geometry((x0, x1, scale.lo, scale.hi), cols, rows)
-    xt = x_ticks(x0, x1, cols)
+    xt = x_log_ticks(x0, x1, cols) if x_log else x_ticks(x0, x1, cols)
     return CurveAxes(width, height, left, top, geometry, scale, yt, xt,
-                     top + rows + 1 if label_row else None)
+                     top + rows + 1 if label_row else None, x_log)
 
 
 def _curve_dots(axes: CurveAxes, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Float dot coordinates of curve points (elementwise: a point maps the same way alone
     or inside any longer array, which the incremental rasterizer relies on)."""
     g = axes.geometry
-    px, py = g.data_to_dots(np.asarray(xs, dtype=float), axes.scale.transform(ys))
+    px, py = g.data_to_dots(axes.x_transform(xs), axes.scale.transform(ys))
     w, h = g.dots
     # Points just outside the top or bottom (rounding at the range's edge) stay on the plot.
     py = np.where(np.isfinite(py), np.clip(py, 0.0, h - 1e-9), py)
@@ -404,8 +451,8 @@ class CurveRasterizer:
     def draw(self, axes: CurveAxes, series: Sequence[CurveSeries]) -> CurveRaster:
         """The composed raster of these series (in drawing order) on these axes."""
         g = axes.geometry
-        if (g, axes.scale) != self._key:
-            self._key, self._drawn = (g, axes.scale), {}
+        if (g, axes.scale, axes.x_log) != self._key:
+            self._key, self._drawn = (g, axes.scale, axes.x_log), {}
         old, new = self._drawn, {}
         # Short polylines to rasterize: (curve, into its base?, xs, ys).
         pieces: list[tuple[_Drawn, bool, np.ndarray, np.ndarray]] = []

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from optsim.engine.batch_lab import run_batch_lab
+import math
+
+import numpy as np
+from optsim.engine.batch_lab import loss_curves, run_batch_lab
 from optsim.engine.catalog import resolve
+from optsim.engine.curve_grid import (
+    YScale,
+    plan_curve_axes,
+    rasterize_curve,
+    x_scale_for,
+)
 from optsim.engine.guide import general_guide
 from optsim.engine.scenario import load_scenario
 from optsim.engine.session import Session
@@ -12,6 +21,7 @@ from optsim.tui.screens.guide import COMPUTING, GuideScreen
 from optsim.tui.screens.help import HelpScreen
 from optsim.tui.screens.keys import SIMULATOR_COMMANDS
 from optsim.tui.screens.simulator import SimulatorScreen
+from optsim.tui.widgets.curve_plot import CurvePlot
 from tui_helpers import ROSENBROCK, SCENARIOS, catalog, run_async, screen_lines
 
 SIZE = (100, 32)
@@ -131,6 +141,75 @@ async def test_batch_lab_shows_the_engines_table():
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, SimulatorScreen)
+
+
+@run_async
+async def test_batch_lab_plots_one_curve_per_batch_size_on_three_axes():
+    app, session = _app("batch-size-cost")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _open(pilot, "L")
+        screen = app.screen
+        assert isinstance(screen, BatchLabScreen)
+        lab = run_batch_lab(session.scenario)
+        plot = screen.query_one("#curves", CurvePlot)
+        assert plot.display
+        series = plot.series
+        assert [s.name for s in series] == [r.name for r in lab.runs]  # one curve per batch size
+        assert sorted(s.run for s in series) == list(range(len(lab.runs)))  # each its own colour
+        for s, r in zip(series, lab.runs):
+            np.testing.assert_array_equal(s.ys, r.loss)  # the engine's loss records, every update
+        legend = str(screen.query_one("#legend").render())
+        assert all(f"━━ {r.batch}" in legend for r in lab.runs)
+        # the losses go below 0 here, so the y axis stays linear
+        assert min(float(np.nanmin(r.loss)) for r in lab.runs) < 0 and not plot.y_range.scale().log
+
+        # default: simulated time; the runs end 60x apart (2500 ms vs 1.5e5 ms): log x
+        assert screen.axis == "time" and plot.x_log
+        assert plot.x_range[1] == max(float(r.time[-1]) for r in lab.runs)
+        assert plot.x_range[1] == float(lab.runs[-1].time[-1]) == 2500 * lab.cost.time_per_update_at(60000)
+        assert plot.x_range[0] == float(lab.cost.time_per_update_at(1))  # the first update; 0 is off a log axis
+        assert plot.title == "loss vs simulated time (ms)" and "(log x)" in plot.text_lines()[0]
+        assert "1e5" in "\n".join(plot.text_lines())  # decade tick labels
+        assert "[t] time" in str(screen.query_one("#hint").render())
+
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.axis == "updates" and not plot.x_log  # every run makes 2500 updates: linear
+        assert plot.x_range == (0.0, max(float(r.updates[-1]) for r in lab.runs)) == (0.0, 2500.0)
+        assert plot.text_lines()[0].startswith("loss vs updates") and "log" not in plot.text_lines()[0]
+        for s, r in zip(plot.series, lab.runs):
+            np.testing.assert_array_equal(s.xs, r.updates)
+
+        await pilot.press("p")
+        await pilot.pause()
+        assert screen.axis == "epochs" and plot.x_log
+        assert plot.x_range[1] == max(float(r.epochs[-1]) for r in lab.runs) == 2500.0  # batch 60000: 1 per update
+        assert math.isclose(plot.x_range[0], 1 / lab.config.n_samples)  # batch 1's first update
+        for s, r in zip(plot.series, lab.runs):
+            np.testing.assert_array_equal(s.xs, r.epochs)
+
+        await pilot.press("t")
+        await pilot.pause()
+        assert screen.axis == "time" and plot.x_range[1] == float(lab.runs[-1].time[-1])
+        assert isinstance(app.screen, BatchLabScreen)  # the axis keys do not close the screen
+
+
+def test_loss_curves_and_log_x_axis():
+    lab = run_batch_lab(load_scenario(resolve("batch-size-cost")))
+    curves = loss_curves(lab, "epochs")
+    assert len(curves) == len(lab.runs)
+    assert x_scale_for([x for x, _ in loss_curves(lab, "updates")]) == ((0.0, 2500.0), False)
+    # equal ends: linear, from the smallest x; ends 10x+ apart: log from the smallest positive x
+    assert x_scale_for([np.array([0.0, 5.0]), np.array([0.0, 40.0])]) == ((0.0, 40.0), False)
+    assert x_scale_for([np.array([0.0, 2.0, 4.0]), np.array([0.0, 100.0])]) == ((2.0, 100.0), True)
+    axes = plan_curve_axes(60, 12, (1.0, 1000.0), YScale(False, 0.0, 1.0), x_log=True)
+    assert axes.x_log and axes.x_ticks.labels == ["1", "10", "100", "1000"]
+    # x = 10 is a third of the way along 1..1000 on a log axis (not 1% as on a linear one)
+    bits = rasterize_curve(axes, np.array([10.0, 10.0]), np.array([0.5, 0.5]))
+    cols = np.flatnonzero(bits.any(axis=0))
+    assert cols.size and abs(cols[0] - axes.plot_cols / 3) <= 1
+    # x <= 0 is off a log axis: nothing drawn
+    assert not rasterize_curve(axes, np.array([0.0, -1.0]), np.array([0.5, 0.5])).any()
 
 
 @run_async

@@ -2,17 +2,23 @@
 
 run_batch_lab steps every batch size in its own simulation (a second or so), in a worker
 thread; the screen says "Computing…" meanwhile. The lab copies the scenario file's runs, not
-live edits.
+live edits. Below the tables, the loss of every batch size against updates, epochs or
+simulated time (keys u, p, t): the engine's records (batch_lab.loss_curves) on the axis
+curve_grid.x_scale_for picks (log x where the runs end decades apart).
 """
 
 from __future__ import annotations
 
 from functools import partial
 
-from optsim.engine.batch_lab import BatchLabResult, run_batch_lab
+from optsim.engine.batch_lab import AXES, BatchLabResult, loss_curves, run_batch_lab
+from optsim.engine.curve_grid import CurveSeries, x_scale_for
 from optsim.engine.errors import ScenarioError
 from optsim.engine.session import Session
-from optsim.tui.widgets.batch_lab_view import batch_lab_body
+from optsim.tui import palette
+from optsim.tui.widgets.batch_lab_view import axis_hint, batch_lab_body, legend, plot_title
+from optsim.tui.widgets.cell_canvas import widget_color_system
+from optsim.tui.widgets.curve_plot import CurvePlot
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,30 +31,38 @@ COMPUTING = "Computing… (running the scenario at every batch size)"
 
 
 class BatchLabScreen(ModalScreen):
-    """Cost per update and per epoch by batch size; loss, test loss and sharpness where each ended."""
+    """Cost per update and per epoch by batch size; loss, test loss and sharpness where each ended;
+    the loss curves of every batch size against updates, epochs or simulated time."""
 
     CSS_PATH = "batch_lab.tcss"
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("L", "close", "Close", show=False),
         Binding("q", "close", "Close", show=False),
+        Binding("u", "axis('updates')", "Loss vs updates"),
+        Binding("p", "axis('epochs')", "Loss vs epochs"),
+        Binding("t", "axis('time')", "Loss vs simulated time"),
     ]
 
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
         self.result: BatchLabResult | None = None
+        self.axis = "time"  # the lecture's point first: per unit of device time
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(f"Batch lab · {self.session.scenario.title}", id="title")
             with VerticalScroll(id="body"):
                 yield Static(Text(COMPUTING, style="italic"), id="lab")
-            yield Static("esc closes · the lecture's §3: large batches are faster per epoch, small ones find "
-                         "flat minima", id="hint")
+                yield CurvePlot("loss", id="curves")
+                yield Static("", id="legend")
+            yield Static(axis_hint(self.axis), id="hint")
 
     def on_mount(self) -> None:
         self.query_one("#body").focus()
+        self.query_one("#curves").display = False
+        self.query_one("#legend").display = False
         s = self.session
         self.run_worker(partial(run_batch_lab, s.scenario, s.objective), name="batch-lab", thread=True,
                         exclusive=True, exit_on_error=False)
@@ -60,11 +74,38 @@ class BatchLabScreen(ModalScreen):
         if event.state == WorkerState.SUCCESS:
             self.result = event.worker.result
             lab.update(batch_lab_body(self.result))
+            self.query_one("#curves").display = True
+            self.query_one("#legend").display = True
+            self.add_class("-plotted")  # the dialog takes the height; the hint stays in view
+            self._draw_curves()
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
             message = f"{error.key}: {error.message}" if isinstance(error, ScenarioError) else \
                 f"{type(error).__name__}: {error}"
             lab.update(Text(f"The batch lab could not run: {message}", style="bold red"))
+
+    def _draw_curves(self) -> None:
+        """Push the engine's (x, loss) records on the current axis to the plot."""
+        result = self.result
+        if result is None:
+            return
+        plot = self.query_one("#curves", CurvePlot)
+        curves = loss_curves(result, self.axis)
+        x_range, x_log = x_scale_for([x for x, _ in curves])
+        system = widget_color_system(plot)
+        colors = [palette.run_color(i, system) for i in range(len(curves))]
+        series = [CurveSeries(run.name, i, xs, ys) for i, (run, (xs, ys)) in enumerate(zip(result.runs, curves))]
+        plot.title = plot_title(result, self.axis)
+        plot.set_curves(series, colors, x_range, x_log=x_log)
+        self.query_one("#legend", Static).update(legend(result, [palette.run_color(i) for i in range(len(curves))]))
+
+    def action_axis(self, axis: str) -> None:
+        """Show the loss against another x axis (updates, epochs or simulated time)."""
+        if axis not in AXES:
+            return
+        self.axis = axis
+        self.query_one("#hint", Static).update(axis_hint(axis))
+        self._draw_curves()
 
     def action_close(self) -> None:
         self.dismiss(None)

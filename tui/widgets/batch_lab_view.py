@@ -115,6 +115,39 @@ def notice(result: BatchLabResult) -> Text:
     return out
 
 
+AXIS_KEYS = {"updates": "u", "epochs": "p", "time": "t"}
+"""The screen's key for each x axis of the loss plot (engine.batch_lab.AXES)."""
+
+
+def axis_name(result: BatchLabResult, axis: str) -> str:
+    return {"updates": "updates", "epochs": "epochs", "time": f"simulated time ({result.cost.unit})"}[axis]
+
+
+def plot_title(result: BatchLabResult, axis: str) -> str:
+    return f"loss vs {axis_name(result, axis)}"
+
+
+def legend(result: BatchLabResult, colors: list[str]) -> Text:
+    """One swatch per batch size in its curve's colour (the plot draws batch 1 first, below)."""
+    out = Text("curves by batch size: ", style="dim")
+    for i, r in enumerate(result.runs):
+        out.append("━━ ", style=colors[i % len(colors)] if colors else "")
+        out.append(str(r.batch), style="bold" if r.diverged_at < 0 else "bold red")
+        out.append("   ")
+    return out
+
+
+def axis_hint(axis: str) -> Text:
+    """The key line: the x axis keys, the one shown highlighted."""
+    out = Text("loss plot x axis: ")
+    for name, key in AXIS_KEYS.items():
+        out.append(f"[{key}] ", style="bold")
+        out.append(name, style="bold reverse" if name == axis else "")
+        out.append("  ")
+    out.append("· esc closes")
+    return out
+
+
 def batch_lab_body(result: BatchLabResult) -> RenderableType:
     """Notice first, then the cost table and the runs table."""
     return Group(notice(result), Text(""), cost_table(result), Text(""), runs_table(result))

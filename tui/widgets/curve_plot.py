@@ -41,6 +41,7 @@ class CurvePlot(Widget):
         self._series: list[CurveSeries] = []
         self._colors: Sequence[str] = ()
         self._x_range: tuple[float, float] = (0.0, 1.0)
+        self._x_log = False
         self._canvas = CellCanvas()
         self._bg_key: tuple | None = None
         self._bg: tuple[np.ndarray, np.ndarray, CurveAxes | None] | None = None
@@ -54,6 +55,21 @@ class CurvePlot(Widget):
         return self._bg[2] if self._bg else None
 
     @property
+    def x_range(self) -> tuple[float, float]:
+        """The x range last set (data units, also on a log axis)."""
+        return self._x_range
+
+    @property
+    def x_log(self) -> bool:
+        """True if the x axis was last set to log10(x)."""
+        return self._x_log
+
+    @property
+    def series(self) -> list[CurveSeries]:
+        """The curves last set, in drawing order."""
+        return list(self._series)
+
+    @property
     def y_range(self) -> CurveRange:
         return self._range
 
@@ -62,12 +78,14 @@ class CurvePlot(Widget):
         self._range.reset()
 
     def set_curves(self, series: Sequence[CurveSeries], colors: Sequence[str],
-                   x_range: tuple[float, float], note: str = "") -> None:
+                   x_range: tuple[float, float], note: str = "", x_log: bool = False) -> None:
         """Draw these curves; `colors[s.run]` is the colour of series s. Called every frame:
-        only the rows that change are repainted."""
+        only the rows that change are repainted. x_log: a log x axis (x_range > 0,
+        chosen by the engine, e.g. curve_grid.x_scale_for)."""
         self._series = list(series)
         self._colors = colors
         self._x_range = (float(x_range[0]), float(x_range[1]))
+        self._x_log = x_log
         self.note = note
         if self._series:  # one pass over all the values: the same range as series by series
             self._range.include(np.concatenate([np.asarray(s.ys, dtype=float).ravel() for s in self._series]))
@@ -104,18 +122,20 @@ class CurvePlot(Widget):
 
     def _background(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray, CurveAxes | None]:
         scale = self._range.scale()
-        key = (width, height, self._x_range, scale, self.title, self.note, self.rich_style)
+        key = (width, height, self._x_range, self._x_log, scale, self.title, self.note, self.rich_style)
         if key == self._bg_key and self._bg is not None:
             return self._bg
         codes, styles, table = self._canvas.blank(width, height, self.rich_style)
         title = table.get(bold=True)
         dim = table.get(dim=True)
         x = put_text(codes, styles, 0, 0, self.title, title)
-        if scale.log:
-            put_text(codes, styles, 0, x, " (log)", dim)
+        axes = plan_curve_axes(width, height, self._x_range, scale, top=1, x_log=self._x_log)
+        x_log = axes is not None and axes.x_log
+        marker = " (log-log)" if scale.log and x_log else " (log)" if scale.log else " (log x)" if x_log else ""
+        if marker:
+            put_text(codes, styles, 0, x, marker, dim)
         if self.note and width - len(self.note) > x + 8:
             put_text(codes, styles, 0, width - len(self.note), self.note, dim)
-        axes = plan_curve_axes(width, height, self._x_range, scale, top=1)
         if axes is None:
             if height > 1:
                 put_text(codes, styles, 1, 0, "(too small)", dim)
