@@ -13,16 +13,14 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from textual import events
-from textual.strip import Strip
-from textual.widget import Widget
 
 from optsim.engine.contour_grid import BRAILLE_BASE
 from optsim.engine.curve_grid import CurveAxes, CurveRange, CurveRasterizer, CurveSeries, plan_curve_axes
-from optsim.tui.widgets.cell_canvas import CellCanvas, put_text
+from optsim.tui.widgets.canvas_widget import CanvasWidget
+from optsim.tui.widgets.cell_canvas import put_text
 
 
-class CurvePlot(Widget):
+class CurvePlot(CanvasWidget):
     """Braille curves of several runs against the step, with a log y axis where it fits."""
 
     DEFAULT_CSS = """
@@ -42,7 +40,6 @@ class CurvePlot(Widget):
         self._colors: Sequence[str] = ()
         self._x_range: tuple[float, float] = (0.0, 1.0)
         self._x_log = False
-        self._canvas = CellCanvas()
         self._bg_key: tuple | None = None
         self._bg: tuple[np.ndarray, np.ndarray, CurveAxes | None] | None = None
         self._rasterizer = CurveRasterizer()  # keeps each curve's raster: a frame adds its new tail
@@ -100,25 +97,8 @@ class CurvePlot(Widget):
 
     # ------------------------------------------------------------------ rendering
 
-    def on_resize(self, event: events.Resize) -> None:
-        self._canvas.invalidate()
+    def _style_changed(self) -> None:
         self._bg_key = None
-        self._draw(refresh=True)
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._bg_key = None
-        if self.is_attached:
-            self._canvas.invalidate()
-
-    def render_line(self, y: int) -> Strip:
-        self._ensure()
-        line = self._canvas.line(y)  # rich_style walks the ancestors: only for a blank line
-        return Strip.blank(self.size.width, self.rich_style) if line is None else line
-
-    def _ensure(self) -> None:
-        if self._canvas.codes is None:
-            self._draw(refresh=False)
 
     def _background(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray, CurveAxes | None]:
         scale = self._range.scale()

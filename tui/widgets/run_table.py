@@ -16,10 +16,9 @@ from rich.cells import cell_len
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
-from textual.strip import Strip
-from textual.widget import Widget
 
-from optsim.tui.widgets.cell_canvas import CellCanvas, put_text
+from optsim.tui.widgets.canvas_widget import CanvasWidget
+from optsim.tui.widgets.cell_canvas import put_text
 
 
 class RunRow(NamedTuple):
@@ -66,7 +65,7 @@ GAP = 2
 MIN_STATUS = 15  # "stuck at saddle"
 
 
-class RunTable(Widget, can_focus=True):
+class RunTable(CanvasWidget, can_focus=True):
     """The runs of the scenario, one per line, in their colours; click or arrows select."""
 
     DEFAULT_CSS = """
@@ -112,7 +111,6 @@ class RunTable(Widget, can_focus=True):
         self._rows: list[RunRow] = []
         self._selected = 0
         self._show_test = False
-        self._canvas = CellCanvas()
 
     @property
     def selected(self) -> int:
@@ -153,26 +151,6 @@ class RunTable(Widget, can_focus=True):
         if 0 <= index < len(self._rows):
             event.stop()
             self.post_message(self.Selected(self, index))
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._canvas.invalidate()
-        self._draw(refresh=True)
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        if self.is_attached:
-            self._canvas.invalidate()
-
-    # ------------------------------------------------------------------ rendering
-
-    def render_line(self, y: int) -> Strip:
-        self._ensure()
-        line = self._canvas.line(y)  # rich_style walks the ancestors: only for a blank line
-        return Strip.blank(self.size.width, self.rich_style) if line is None else line
-
-    def _ensure(self) -> None:
-        if self._canvas.codes is None:
-            self._draw(refresh=False)
 
     def _cells(self, row: RunRow) -> dict[str, str]:
         return {
