@@ -36,6 +36,12 @@ class History:
         self.values = {f: np.full((capacity, n_runs), np.nan) for f in self.FIELDS}
         self.recent = _Ring(recent, n_runs, n_params)
 
+    def stores(self, tick: int) -> bool:
+        """Whether ``record`` at this tick will keep a decimated sample (the ring keeps every tick),
+        so that callers compute what only the sample needs (the test loss) only then."""
+        stride = self.stride * 2 if self.size == self.capacity else self.stride
+        return tick % stride == 0
+
     def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad_norm: np.ndarray,
                lr: np.ndarray, test_loss: np.ndarray | None = None) -> None:
         """Store the state after ``tick`` steps (NaN rows for runs that have stopped are fine)."""

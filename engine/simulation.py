@@ -326,7 +326,8 @@ class Simulation:
     def _record(self, stepped: np.ndarray | None = None) -> None:
         if not self.record_history:
             return
-        test = self.test_loss()
+        # the test loss is a full evaluation: only for the ticks the decimated history keeps
+        test = self.test_loss() if self.history.stores(self.tick) else None
         if stepped is None or stepped.all():
             self.history.record(self.tick, self.params, self.loss, self.grad_norm, self.last_lr, test)
             return

@@ -55,3 +55,17 @@ def test_budget_caps_memory_for_many_runs():
     assert h.capacity >= 4 and h.capacity % 2 == 0
     small = History(3, 2, capacity=2048, budget=1 << 24)
     assert small.capacity == 2048  # few runs keep the full resolution
+
+
+def test_stores_tells_which_ticks_the_decimated_history_keeps():
+    h = History(1, 2, capacity=8)
+    kept = []
+    for t in range(100):
+        will = h.stores(t)
+        before = h.series("loss")[0].tolist()
+        p = np.full((1, 2), float(t))
+        h.record(t, p, p[:, 0], p[:, 0], p[:, 0])
+        after = h.series("loss")[0].tolist()
+        assert will == (t in after and t not in before)
+        kept += [t] if will else []
+    assert kept[:8] == list(range(8)) and len(kept) > 8
