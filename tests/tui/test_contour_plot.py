@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ from rich.color import Color, ColorSystem
 from textual import events
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from tui_helpers import run_async
 
 from optsim.tui import palette
 from optsim.tui.widgets.contour_plot import CURRENT_GLYPH, MINIMUM_GLYPH, ContourPlot
@@ -66,16 +65,6 @@ class PlotApp(App):
 
     def on_contour_plot_view_changed(self, message: ContourPlot.ViewChanged) -> None:
         self.views.append(message.window)
-
-
-def run_async(test):
-    """Run an async test with asyncio (the project has no pytest async plugin)."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 def strip_texts(plot: ContourPlot) -> list[str]:
