@@ -183,3 +183,12 @@ def test_run_out_dash_writes_csv_to_stdout_and_the_summary_to_stderr(scenario_fi
     lines = proc.stdout.splitlines()
     assert lines[0] == "run,step,w1,w2,loss,lr,grad_norm" and len(lines) == 1 + 2 * 4
     assert "on-line" in proc.stderr and "steps x 2 runs" in proc.stderr
+
+
+def test_list_a_folder_and_a_missing_folder(tmp_path, capsys):
+    (tmp_path / "07-my-ravine.toml").write_text('title = "My ravine"\n')
+    (tmp_path / "notes.txt").write_text("not a scenario")
+    assert main(["list", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.split() == ["my-ravine", "My", "ravine"]
+    proc = optsim("list", str(tmp_path / "nowhere"))
+    assert proc.returncode == 2 and "not a folder" in proc.stderr
