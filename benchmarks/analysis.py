@@ -21,12 +21,12 @@ import time
 
 import numpy as np
 
-from optsim.engine.diagnosis import Diagnoser
-from optsim.engine.formula import compile_formula
-from optsim.engine.objective import Objective
-from optsim.engine.simulation import RunConfig, Simulation
-from optsim.engine.surfaces import BUILTIN_SURFACES
-from optsim.engine.sweep import basin_map, log_rates, lr_sweep
+from optsim.engine.analysis.diagnosis import Diagnoser
+from optsim.engine.formula.compile import compile_formula
+from optsim.engine.core.objective import Objective
+from optsim.engine.core.simulation import RunConfig, Simulation
+from optsim.engine.core.surfaces import BUILTIN_SURFACES
+from optsim.engine.analysis.sweep import basin_map, log_rates, lr_sweep
 
 
 def objective(name: str) -> Objective:

@@ -189,7 +189,7 @@ def measure_first_frame(target: str) -> float:
 def default_name() -> str | None:
     """A built-in scenario's name, for `optsim NAME` (None if the library is empty)."""
     sys.path.insert(0, str(ROOT))
-    from optsim.engine.catalog import catalog
+    from optsim.engine.scenario.catalog import catalog
 
     entries = catalog()
     return entries[0].name if entries else None

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from optsim.engine.formula import compile_formula
-from optsim.engine.objective import Objective
-from optsim.engine.optim_base import compact_columns
-from optsim.engine.optimizers import get_optimizer
-from optsim.engine.simulation import RunConfig, Simulation
+from optsim.engine.formula.compile import compile_formula
+from optsim.engine.core.objective import Objective
+from optsim.engine.optim.base import compact_columns
+from optsim.engine.optim.registry import get_optimizer
+from optsim.engine.core.simulation import RunConfig, Simulation
 
 ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
 SIZES = (1, 1_000, 100_000)

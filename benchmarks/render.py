@@ -33,8 +33,8 @@ import contourpy
 import numpy as np
 from textual.app import App, ComposeResult
 
-from optsim.engine.contour_grid import compute_contour_field, plan_layout
-from optsim.tui import palette
+from optsim.tui.render.contour_grid import compute_contour_field, plan_layout
+from optsim.tui.render import palette
 from optsim.tui.widgets.contour_plot import ContourPlot
 
 WIDTH, HEIGHT = 160, 48
@@ -196,9 +196,9 @@ async def bench_screen(reps: int) -> dict[str, float]:
     1,000 steps. A frame = one more step pushed to every widget (plot, curves, table, text)
     and every line of the screen composed by Textual's compositor (all panels redrawn: the
     worst case; while playing the app redraws the panels only every 0.2 s)."""
-    from optsim.engine.catalog import resolve
-    from optsim.engine.scenario import load_scenario
-    from optsim.engine.session import Session
+    from optsim.engine.scenario.catalog import resolve
+    from optsim.engine.scenario.load import load_scenario
+    from optsim.engine.watch.session import Session
     from optsim.tui.app import OptsimApp
 
     app = OptsimApp(session=Session(load_scenario(resolve("rosenbrock"))))

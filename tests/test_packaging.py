@@ -16,7 +16,9 @@ def test_wheel_holds_the_packages_and_data_under_optsim(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert {t for t in tops if not t.endswith(".dist-info")} == {"optsim"}  # no top-level engine/ or tui/
-    assert "optsim/engine/simulation.py" in names and "optsim/tui/cli.py" in names
+    sources = sorted(str(p.relative_to(ROOT)) for top in ("engine", "tui") for p in (ROOT / top).rglob("*.py"))
+    missing = [s for s in sources if f"optsim/{s}" not in names]
+    assert len(sources) > 60 and missing == []  # every module of every sub-package is packaged
     builtins = sorted(p.name for p in (ROOT / "scenarios").glob("*.toml"))
     assert builtins and all(f"optsim/scenarios/{b}" in names for b in builtins)
     tcss = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tui").rglob("*.tcss"))

@@ -15,9 +15,9 @@ from typing import Iterable
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from optsim.engine.catalog import CatalogEntry, catalog
-from optsim.engine.errors import ScenarioError
-from optsim.engine.scenario import Scenario
+from ..engine.scenario.catalog import CatalogEntry, catalog
+from ..engine.errors import ScenarioError
+from ..engine.scenario.load import Scenario
 
 
 class OptsimApp(App):
@@ -50,7 +50,7 @@ class OptsimApp(App):
     # ------------------------------------------------------------------ screens
 
     def make_picker(self) -> Screen:
-        from optsim.tui.screens.picker import PickerScreen
+        from .screens.picker import PickerScreen
 
         builtins = catalog() if self._builtins is None else self._builtins
         folder_entries = catalog(self.folder) if self.folder is not None else None
@@ -58,7 +58,7 @@ class OptsimApp(App):
 
     def open_scenario(self, scenario: Scenario, autoplay: bool = False) -> bool:
         """Build the scenario's session and show it; a problem is a notification, not a crash."""
-        from optsim.engine.session import Session
+        from ..engine.watch.session import Session
 
         try:
             session = Session(scenario)
@@ -69,13 +69,13 @@ class OptsimApp(App):
         return True
 
     def show_session(self, session, autoplay: bool = False) -> None:
-        from optsim.tui.screens.simulator import SimulatorScreen
+        from .screens.simulator import SimulatorScreen
 
         self.push_screen(SimulatorScreen(session, autoplay=autoplay, play_mode=self.play))
 
     def back_to_picker(self) -> None:
         """Escape from the simulator: the picker it came from, or a new one."""
-        from optsim.tui.screens.picker import PickerScreen
+        from .screens.picker import PickerScreen
 
         below = self.screen_stack[-2] if len(self.screen_stack) >= 2 else None
         if isinstance(below, PickerScreen):

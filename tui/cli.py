@@ -65,7 +65,7 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
-    from optsim.engine.errors import ScenarioError
+    from ..engine.errors import ScenarioError
 
     try:
         if args_list and args_list[0] in COMMANDS or any(a in ("-h", "--help", "--version") for a in args_list[:1]):
@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 0
             return int(_command(args.command).run(args) or 0)
         args = _app_parser().parse_args(args_list)
-        from optsim.tui.launch import launch_app
+        from .launch import launch_app
 
         return launch_app(args.target, low_bandwidth=args.low_bandwidth)
     except ScenarioError as exc:

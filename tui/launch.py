@@ -12,7 +12,7 @@ from pathlib import Path
 
 def launch_app(target: str | None, low_bandwidth: bool = False, play: bool = False) -> int:
     """Run the app until the person quits; returns the exit code."""
-    from optsim.tui.app import OptsimApp
+    from .app import OptsimApp
 
     app = build_app(target, low_bandwidth=low_bandwidth, play=play)
     assert isinstance(app, OptsimApp)
@@ -22,11 +22,11 @@ def launch_app(target: str | None, low_bandwidth: bool = False, play: bool = Fal
 
 def build_app(target: str | None, low_bandwidth: bool = False, play: bool = False):
     """The app for a command-line target, without running it (tests use this too)."""
-    from optsim.engine.catalog import resolve
-    from optsim.engine.errors import ScenarioError
-    from optsim.engine.scenario import load_scenario
-    from optsim.engine.session import Session
-    from optsim.tui.app import OptsimApp
+    from ..engine.scenario.catalog import resolve
+    from ..engine.errors import ScenarioError
+    from ..engine.scenario.load import load_scenario
+    from ..engine.watch.session import Session
+    from .app import OptsimApp
 
     folder = None
     session = None

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from optsim.engine.batch_lab import CostModel, cost_table, loss_at, run_batch_lab
+from optsim.engine.analysis.batch_lab import CostModel, cost_table, loss_at, run_batch_lab
 from optsim.engine.errors import ScenarioError
-from optsim.engine.scenario import load_scenario
+from optsim.engine.scenario.load import load_scenario
 
 
 def test_cost_is_flat_up_to_capacity_then_linear():
@@ -56,7 +56,7 @@ def test_lab_on_data_uses_real_batches(scenario_file):
     assert [r.batch for r in res.runs] == [1, 10, 100] and res.config.n_samples == 100
     full = res.runs[2]
     # the full batch is plain gradient descent: same numbers as one run without batches
-    from optsim.engine.build import build_simulation
+    from optsim.engine.scenario.build import build_simulation
 
     sim = build_simulation(sc)
     sim.step(300)

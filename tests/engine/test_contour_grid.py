@@ -8,7 +8,7 @@ from collections import deque
 import numpy as np
 import pytest
 
-from optsim.engine.contour_grid import (
+from optsim.tui.render.contour_grid import (
     ARROW_GLYPHS,
     BRAILLE_BITS,
     DOTS_X,

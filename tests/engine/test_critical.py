@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.critical import (
+from optsim.engine.analysis.critical import (
     LowerBound, analyze_point, classify, formula_lower_bound, known_lower_bound, minimum_ratio,
 )
-from optsim.engine.formula import compile_formula
-from optsim.engine.objective import Objective
-from optsim.engine.scenario import parse_scenario
+from optsim.engine.formula.compile import compile_formula
+from optsim.engine.core.objective import Objective
+from optsim.engine.scenario.load import parse_scenario
 
 W1W2 = "(1 - w1*w2)^2"
 
@@ -125,7 +125,7 @@ def test_formula_lower_bound_rule(expr, nonneg):
 def test_known_lower_bound_of_a_builtin_surface_uses_its_listed_minima():
     sc = parse_scenario({"title": "t", "surface": {"builtin": "sharp_and_flat"},
                          "runs": [{"start": [0, 0]}]}, "t.toml")
-    from optsim.engine.build import build_objective
+    from optsim.engine.scenario.build import build_objective
 
     obj = build_objective(sc)
     bound = known_lower_bound(sc, obj)
@@ -147,9 +147,9 @@ def test_to_json_keeps_design_keys(lecture):
 
 def test_a_point_just_off_the_valley_of_minima_is_not_a_saddle():
     """1e-7 from the lecture's global minima the gradient counts as zero; the -4e-7 eigenvalue is noise."""
-    from optsim.engine.critical import analyze_point
-    from optsim.engine.formula import compile_formula
-    from optsim.engine.objective import Objective
+    from optsim.engine.analysis.critical import analyze_point
+    from optsim.engine.formula.compile import compile_formula
+    from optsim.engine.core.objective import Objective
 
     obj = Objective(compile_formula("(1 - w1*w2)^2", ["w1", "w2"]))
     r = analyze_point(obj, [1 + 1e-7, 1 + 1e-7])

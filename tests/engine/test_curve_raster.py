@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.contour_grid import dots_to_bits, rasterize_dot_polyline
-from optsim.engine.curve_grid import (
+from optsim.tui.render.contour_grid import dots_to_bits, rasterize_dot_polyline
+from optsim.tui.render.curve_grid import (
     CurveRange,
     CurveRasterizer,
     CurveSeries,

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine import diagnosis as D
-from optsim.engine.diagnosis import STATUSES, Diagnoser
-from optsim.engine.formula import compile_formula
-from optsim.engine.objective import Objective
-from optsim.engine.simulation import RunConfig, Simulation
+from optsim.engine.analysis import diagnosis as D
+from optsim.engine.analysis.diagnosis import STATUSES, Diagnoser
+from optsim.engine.formula.compile import compile_formula
+from optsim.engine.core.objective import Objective
+from optsim.engine.core.simulation import RunConfig, Simulation
 
 RAVINE = "0.5*(x^2 + 50*y^2)"  # eigenvalues 1 and 50: GD is stable below lr 2/50 = 0.04
 W1W2 = "(1 - w1*w2)^2"
@@ -262,10 +262,10 @@ def test_hessians_at_most_every_k_steps():
 
 
 def test_report_right_after_a_run_is_removed_or_added():
-    from optsim.engine.diagnosis import Diagnoser
-    from optsim.engine.formula import compile_formula
-    from optsim.engine.objective import Objective
-    from optsim.engine.simulation import RunConfig, Simulation
+    from optsim.engine.analysis.diagnosis import Diagnoser
+    from optsim.engine.formula.compile import compile_formula
+    from optsim.engine.core.objective import Objective
+    from optsim.engine.core.simulation import RunConfig, Simulation
 
     obj = Objective(compile_formula("x**2 + y**2", ("x", "y")))
     sim = Simulation(obj, [RunConfig("a", "sgd", {"lr": 0.1}, (1.0, 1.0), 50),

@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 import pytest
 
-from optsim.engine import _formula_eval
-from optsim.engine.formula import (
+from optsim.engine.formula import program
+from optsim.engine.formula.compile import (
     MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_NODES, CompiledFormula, FormulaError,
     compile_formula,
 )
@@ -300,7 +300,7 @@ def test_overflow_is_silent_inf_or_nan():
 def test_large_batches_use_the_workspace_and_match_small_batches():
     f = compile_formula("sin(x)*y^2 + sigmoid(x - y) + relu(x)*abs(y) - log1p(x^2)", XY)
     assert f._gradient._ws is not None
-    n = 3 * _formula_eval.WORKSPACE_MIN_ELEMENTS
+    n = 3 * program.WORKSPACE_MIN_ELEMENTS
     p = RNG.uniform(-3, 3, size=(n, 2))
     for method in ("value", "gradient", "value_and_gradient", "hessian"):
         fn = getattr(f, method)
@@ -317,7 +317,7 @@ def test_large_batches_use_the_workspace_and_match_small_batches():
 
 def test_large_data_batches_use_the_workspace_and_match():
     f = compile_formula("(t - a*tanh(w*x))^2", ["a", "w"], columns=["x", "t"])
-    m = _formula_eval.WORKSPACE_MIN_ELEMENTS
+    m = program.WORKSPACE_MIN_ELEMENTS
     p = RNG.normal(size=(3, 2))
     data = {"x": RNG.normal(size=m), "t": RNG.normal(size=(3, m))}
     big = f.gradient(p, data)
@@ -330,7 +330,7 @@ def test_large_data_batches_use_the_workspace_and_match():
 def test_concurrent_calls_from_threads_agree():
     from concurrent.futures import ThreadPoolExecutor
     f = compile_formula("tanh(x)*y^2 + exp(-x^2)", XY)
-    n = 2 * _formula_eval.WORKSPACE_MIN_ELEMENTS
+    n = 2 * program.WORKSPACE_MIN_ELEMENTS
     inputs = [RNG.normal(size=(n, 2)) for _ in range(6)]
     expected = [f.gradient(p) for p in inputs]
     with ThreadPoolExecutor(4) as pool:
@@ -381,7 +381,7 @@ def test_data_is_validated():
 def test_sympy_specific_objects_are_lowered():
     import sympy as sp
 
-    from optsim.engine._formula_sympy import programs_from_sympy
+    from optsim.engine.formula.lower import programs_from_sympy
     x, y = sp.symbols("x y", real=True)
     f = (sp.Abs(x) * y + sp.Heaviside(x) + sp.Max(x, y, 0) + sp.Min(x, 1)
          + sp.Piecewise((x**2, x > 1), (y, sp.And(x <= 1, y > 0)), (0, True)))
@@ -539,17 +539,17 @@ def test_formula_error_attributes():
 
 # --- safety and import hygiene ------------------------------------------------------------
 
-ENGINE = pathlib.Path(__file__).resolve().parents[2] / "engine"
-FORMULA_FILES = ["formula.py", "_formula_parse.py", "_formula_sympy.py", "_formula_eval.py",
-                 "_formula_ops.py"]
+FORMULA_DIR = pathlib.Path(__file__).resolve().parents[2] / "engine" / "formula"
+FORMULA_FILES = sorted(p.name for p in FORMULA_DIR.glob("*.py"))
 
 
 def test_no_eval_exec_or_string_parsing_in_the_compiler_sources():
     """Only names in code count (not comments or docstrings)."""
     banned = {"eval", "exec", "sympify", "parse_expr", "lambdify", "ast", "__import__",
               "importlib", "getattr", "setattr", "globals", "locals", "vars"}
+    assert {"parse.py", "lower.py", "program.py", "compile.py", "ops.py"} <= set(FORMULA_FILES)
     for name in FORMULA_FILES:
-        with open(ENGINE / name, "rb") as fh:
+        with open(FORMULA_DIR / name, "rb") as fh:
             toks = [t for t in tokenize.tokenize(fh.readline)
                     if t.type in (tokenize.NAME, tokenize.OP)]
         for prev, tok, nxt in zip([None] + toks, toks, toks[1:] + [None]):
@@ -564,7 +564,7 @@ def test_no_eval_exec_or_string_parsing_in_the_compiler_sources():
 
 
 def test_importing_the_formula_module_does_not_import_sympy():
-    code = ("import sys, optsim.engine.formula, optsim.engine.surfaces; "
+    code = ("import sys, optsim.engine.formula.compile, optsim.engine.core.surfaces; "
             "print('sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
@@ -613,11 +613,11 @@ def test_the_deepest_and_longest_accepted_formulas_compile_and_agree_with_fd(tex
 
 
 def test_recursion_errors_become_formula_errors(monkeypatch):
-    from optsim.engine import _formula_sympy
+    from optsim.engine.formula import lower
 
     def boom(*args):
         raise RecursionError
-    monkeypatch.setattr(_formula_sympy, "compile_programs", boom)
+    monkeypatch.setattr(lower, "compile_programs", boom)
     with pytest.raises(FormulaError, match="too deeply nested"):
         compile_formula("x", ["x"])
 

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from optsim.engine.formula import FormulaError, compile_formula
+from optsim.engine.formula.compile import FormulaError, compile_formula
 
 PARAMS = ["x", "y"]
 CONSTANTS = {"c": 2.5}

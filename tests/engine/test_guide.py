@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.analysis_config import parse_guide
-from optsim.engine.build import build_simulation
+from optsim.engine.scenario.analysis_tables import parse_guide
+from optsim.engine.scenario.build import build_simulation
 from optsim.engine.errors import ScenarioError
-from optsim.engine.guide import coarse_search, general_guide, shift_evidence
-from optsim.engine.scenario import load_scenario
+from optsim.engine.analysis.guide import coarse_search, general_guide, shift_evidence
+from optsim.engine.scenario.load import load_scenario
 
 LINE_DATA = """
 title = "t"
@@ -145,16 +145,16 @@ steps = 300
 
 def test_coarse_search_finds_himmelblau_zero():
     sc_objective = _himmelblau()
-    from optsim.engine.analysis_config import SearchSpec
+    from optsim.engine.scenario.analysis_tables import SearchSpec
 
     res = coarse_search(sc_objective, np.array([[-5.0, 5.0], [-5.0, 5.0]]), SearchSpec(points=21, refine=8, steps=200))
     assert res.best_loss < 1e-8 and res.n_points == 441
 
 
 def _himmelblau():
-    from optsim.engine.formula import compile_formula
-    from optsim.engine.objective import Objective
-    from optsim.engine.surfaces import BUILTIN_SURFACES
+    from optsim.engine.formula.compile import compile_formula
+    from optsim.engine.core.objective import Objective
+    from optsim.engine.core.surfaces import BUILTIN_SURFACES
 
     s = BUILTIN_SURFACES["himmelblau"]
     return Objective(compile_formula(s.expr, s.params, s.constants))

@@ -1,7 +1,7 @@
 """The bounded history keeps memory flat and covers the whole run evenly."""
 import numpy as np
 
-from optsim.engine.history import History
+from optsim.engine.core.history import History
 
 
 def feed(h: History, ticks: int) -> None:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from optsim.engine.optimizers import (
+from optsim.engine.optim.registry import (
     OPTIMIZERS,
     HyperparameterError,
     OptimizerSpec,

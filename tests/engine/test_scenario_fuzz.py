@@ -9,9 +9,9 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optsim.engine.build import build_simulation
+from optsim.engine.scenario.build import build_simulation
 from optsim.engine.errors import ScenarioError
-from optsim.engine.scenario import load_scenario
+from optsim.engine.scenario.load import load_scenario
 
 KEYS = ["title", "description", "seed", "surface", "data", "runs", "events", "expr", "builtin", "params",
         "constants", "view", "minima", "test_shift", "plot", "columns", "rows", "generate", "n", "x", "y",

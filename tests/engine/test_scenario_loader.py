@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from optsim.engine.errors import ScenarioError
-from optsim.engine.scenario import load_scenario
+from optsim.engine.scenario.load import load_scenario
 
 GOOD = """
 title = "The saddle of y = w1 * w2 * x"
@@ -170,7 +170,7 @@ def test_event_changes_are_checked_against_their_run(scenario_file):
 
 
 def test_check_run_changes_merges_the_current_values():
-    from optsim.engine.scenario import check_run_changes
+    from optsim.engine.scenario.load import check_run_changes
 
     check_run_changes({"nesterov": True}, "sgd", current={"lr": 0.1, "momentum": 0.9})
     with pytest.raises(ScenarioError, match="set.nesterov"):

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from optsim.engine.schedules import KINDS, ScheduleError, make_schedule, schedule_curve, validate_schedule
+from optsim.engine.optim.schedules import KINDS, ScheduleError, make_schedule, schedule_curve, validate_schedule
 
 
 def curve(spec: dict, n: int, base: float = 1.0) -> list[float]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.data import BatchSampler, Dataset
-from optsim.engine.formula import compile_formula
-from optsim.engine.objective import Objective
-from optsim.engine.simulation import RunConfig, Simulation
+from optsim.engine.core.data import BatchSampler, Dataset
+from optsim.engine.formula.compile import compile_formula
+from optsim.engine.core.objective import Objective
+from optsim.engine.core.simulation import RunConfig, Simulation
 
 
 def bowl() -> Objective:
@@ -196,8 +196,8 @@ def test_a_runaway_loss_counts_as_divergence_even_with_moderate_parameters():
 
 
 def test_play_to_end_applies_events_at_their_steps():
-    from optsim.engine.playback import play_to_end
-    from optsim.engine.scenario import EventSpec
+    from optsim.engine.watch.script import play_to_end
+    from optsim.engine.scenario.load import EventSpec
 
     sim = Simulation(bowl(), [gd("a", lr=0.05, steps=20)])
     seen = []

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.formula import compile_formula
-from optsim.engine.objective import Objective
-from optsim.engine.simulation import RunConfig, Simulation
-from optsim.engine.slicing import filter_normalize, make_slice, param_slice, pca_slice, random_slice
+from optsim.engine.formula.compile import compile_formula
+from optsim.engine.core.objective import Objective
+from optsim.engine.core.simulation import RunConfig, Simulation
+from optsim.engine.analysis.slicing import filter_normalize, make_slice, param_slice, pca_slice, random_slice
 
 NAMES = ("a", "b", "c", "d")
 EXPR = "(a - 1)^2 + 2*(b + 1)^2 + 3*(c - 0.5)^2 + 4*d^2 + a*c"
@@ -95,7 +95,7 @@ def test_make_slice_kinds(obj):
 
 def test_network_slice_matches_the_loss():
     """A tiny two-unit tanh network on a toy data set: the slice function is the data loss on the plane."""
-    from optsim.engine.data import Dataset
+    from optsim.engine.core.data import Dataset
 
     x = np.linspace(-1, 1, 20)
     data = Dataset.from_rows(("x", "y"), np.column_stack([x, np.sin(2 * x)]))

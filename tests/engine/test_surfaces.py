@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from optsim.engine.formula import compile_formula
-from optsim.engine.surfaces import BUILTIN_SURFACES, BuiltinSurface
+from optsim.engine.formula.compile import compile_formula
+from optsim.engine.core.surfaces import BUILTIN_SURFACES, BuiltinSurface
 
 NAMES = sorted(BUILTIN_SURFACES)
 _COMPILED: dict = {}

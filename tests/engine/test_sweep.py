@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.formula import compile_formula
-from optsim.engine.objective import Objective
-from optsim.engine.simulation import RunConfig, Simulation
-from optsim.engine.surfaces import BUILTIN_SURFACES
-from optsim.engine.sweep import DIVERGED, NONE, basin_map, cluster_points, log_rates, lr_sweep, step_batch
-from optsim.engine.sweep_plot import basin_plot, lr_plot, lr_table
+from optsim.engine.formula.compile import compile_formula
+from optsim.engine.core.objective import Objective
+from optsim.engine.core.simulation import RunConfig, Simulation
+from optsim.engine.core.surfaces import BUILTIN_SURFACES
+from optsim.engine.analysis.sweep import DIVERGED, NONE, basin_map, cluster_points, log_rates, lr_sweep, step_batch
+from optsim.tui.render.sweep_plot import basin_plot, lr_plot, lr_table
 
 
 def builtin(name: str) -> Objective:

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import torch  # the test extra installs it: a missing torch must fail, not skip
 
-from optsim.engine.optimizers import get_optimizer
-from optsim.engine.schedules import make_schedule
+from optsim.engine.optim.registry import get_optimizer
+from optsim.engine.optim.schedules import make_schedule
 
 STEPS = 200
 TOL = 1e-9
@@ -345,7 +345,7 @@ def test_torch_defaults_are_ours() -> None:
     ("adamw", {"eps": -1e-8}), ("nadam", {"momentum_decay": -0.1}), ("radam", {"betas": (0.9, 1.5)}),
 ])
 def test_validation_messages_are_torchs(name: str, bad: dict) -> None:
-    from optsim.engine.optimizers import validate_hyperparameters
+    from optsim.engine.optim.registry import validate_hyperparameters
 
     with pytest.raises(ValueError) as err:
         TORCH[name]([torch.zeros(2, requires_grad=True)], **bad)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from optsim.engine.build import build_simulation
-from optsim.engine.catalog import builtin_dir
-from optsim.engine.playback import play_to_end
-from optsim.engine.scenario import EventSpec, Scenario, load_scenario
-from optsim.engine.simulation import Simulation
+from optsim.engine.scenario.build import build_simulation
+from optsim.engine.scenario.catalog import builtin_dir
+from optsim.engine.watch.script import play_to_end
+from optsim.engine.scenario.load import EventSpec, Scenario, load_scenario
+from optsim.engine.core.simulation import Simulation
 
 SCENARIOS = builtin_dir()
 

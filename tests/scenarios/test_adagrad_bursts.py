@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.build import build_simulation
+from optsim.engine.scenario.build import build_simulation
 
 from scenario_play import load, play
 

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from optsim.engine.batch_lab import run_batch_lab
-from optsim.engine.build import build_simulation
-from optsim.engine.scenario import load_scenario
+from optsim.engine.analysis.batch_lab import run_batch_lab
+from optsim.engine.scenario.build import build_simulation
+from optsim.engine.scenario.load import load_scenario
 
 from scenario_play import scenario_path
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optsim.engine.build import build_objective, build_simulation
-from optsim.engine.catalog import catalog
-from optsim.engine.playback import play_to_end
-from optsim.engine.scenario import load_scenario
+from optsim.engine.scenario.build import build_objective, build_simulation
+from optsim.engine.scenario.catalog import catalog
+from optsim.engine.watch.script import play_to_end
+from optsim.engine.scenario.load import load_scenario
 from optsim.tui.cli import main as cli_main
 
 from scenario_play import SCENARIOS

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from optsim.engine.catalog import catalog
+from optsim.engine.scenario.catalog import catalog
 from optsim.tui.cli import main
 
 BUILTINS = [e.name for e in catalog()]

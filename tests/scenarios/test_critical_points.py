@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.critical import analyze_point
+from optsim.engine.analysis.critical import analyze_point
 
 from scenario_play import play
 
@@ -107,6 +107,6 @@ def test_nine_critical_points(trace):
 
 
 def test_description_points_to_the_monkey_saddle():
-    from optsim.engine.catalog import resolve
+    from optsim.engine.scenario.catalog import resolve
 
     assert resolve("monkey-saddle").name == "12-monkey-saddle.toml"

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.build import build_simulation
-from optsim.engine.critical import analyze_point
-from optsim.engine.surfaces import BUILTIN_SURFACES
+from optsim.engine.scenario.build import build_simulation
+from optsim.engine.analysis.critical import analyze_point
+from optsim.engine.core.surfaces import BUILTIN_SURFACES
 
 from scenario_play import load, play
 

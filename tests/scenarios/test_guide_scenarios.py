@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.build import build_simulation
-from optsim.engine.critical import analyze_point
-from optsim.engine.diagnosis import Diagnoser
-from optsim.engine.guide import general_guide, shift_evidence
-from optsim.engine.scenario import load_scenario
+from optsim.engine.scenario.build import build_simulation
+from optsim.engine.analysis.critical import analyze_point
+from optsim.engine.analysis.diagnosis import Diagnoser
+from optsim.engine.analysis.guide import general_guide, shift_evidence
+from optsim.engine.scenario.load import load_scenario
 
 from scenario_play import scenario_path
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.critical import analyze_point
+from optsim.engine.analysis.critical import analyze_point
 
 from scenario_play import play
 
@@ -87,7 +87,7 @@ def test_description_try_h_on_on_ridge(trace):
 
 def test_description_try_a_tiny_push(trace):
     """'give on-ridge a start of [1, 0.0001]': it creeps too, and reaches a minimum only after some 370 steps."""
-    from optsim.engine.build import build_simulation
+    from optsim.engine.scenario.build import build_simulation
 
     sim = build_simulation(trace.scenario)
     sim.set_start("on-ridge", [1.0, 0.0001])

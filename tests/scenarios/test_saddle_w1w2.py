@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from optsim.engine.build import build_simulation
-from optsim.engine.critical import analyze_point
+from optsim.engine.scenario.build import build_simulation
+from optsim.engine.analysis.critical import analyze_point
 from optsim.tui.cli import main as cli_main
 
 from scenario_play import load, play, scenario_path

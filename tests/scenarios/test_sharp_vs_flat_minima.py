@@ -6,9 +6,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from optsim.engine.build import build_simulation, run_config
-from optsim.engine.critical import analyze_point
-from optsim.engine.simulation import Simulation
+from optsim.engine.scenario.build import build_simulation, run_config
+from optsim.engine.analysis.critical import analyze_point
+from optsim.engine.core.simulation import Simulation
 
 from scenario_play import load, play
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.build import build_simulation
-from optsim.engine.critical import analyze_point
+from optsim.engine.scenario.build import build_simulation
+from optsim.engine.analysis.critical import analyze_point
 
 from scenario_play import load, play
 

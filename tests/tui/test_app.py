@@ -48,7 +48,7 @@ async def test_picker_previews_and_opens_with_enter():
 
 @run_async
 async def test_picker_shows_a_broken_file_instead_of_opening_it(tmp_path):
-    from optsim.engine.catalog import catalog
+    from optsim.engine.scenario.catalog import catalog
     from optsim.tui.app import OptsimApp
 
     (tmp_path / "bad.toml").write_text('title = "Broken"\n[surface]\nexpr = "x +* y"\n[[runs]]\nstart = [0, 0]\n')
@@ -268,7 +268,7 @@ async def test_files_are_saved(tmp_path):
     assert (tmp_path / "saddle-step12.svg").read_text().startswith("<svg")
     csv = (tmp_path / "saddle-step12.csv").read_text().splitlines()
     assert csv[0] == "run,step,w1,w2,loss,lr,grad_norm" and len(csv) == 1 + 3 * 13
-    from optsim.engine.scenario import load_scenario
+    from optsim.engine.scenario.load import load_scenario
 
     assert [r.name for r in load_scenario(tmp_path / "saddle-edited.toml").runs] == ["gd", "gd-off-line", "adam"]
 

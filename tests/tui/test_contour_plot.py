@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from tui_helpers import run_async
 
-from optsim.tui import palette
+from optsim.tui.render import palette
 from optsim.tui.widgets.contour_plot import CURRENT_GLYPH, MINIMUM_GLYPH, ContourPlot
 
 ROSEN_WINDOW = (-2.0, 2.0, -1.0, 3.0)

@@ -5,17 +5,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from optsim.engine.batch_lab import loss_curves, run_batch_lab
-from optsim.engine.catalog import resolve
-from optsim.engine.curve_grid import (
+from optsim.engine.analysis.batch_lab import loss_curves, run_batch_lab
+from optsim.engine.scenario.catalog import resolve
+from optsim.tui.render.curve_grid import (
     YScale,
     plan_curve_axes,
     rasterize_curve,
     x_scale_for,
 )
-from optsim.engine.guide import general_guide
-from optsim.engine.scenario import load_scenario
-from optsim.engine.session import Session
+from optsim.engine.analysis.guide import general_guide
+from optsim.engine.scenario.load import load_scenario
+from optsim.engine.watch.session import Session
 from optsim.tui.screens.batch_lab import BatchLabScreen
 from optsim.tui.screens.guide import COMPUTING, GuideScreen
 from optsim.tui.screens.help import HelpScreen

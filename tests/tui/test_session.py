@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from optsim.engine.errors import ScenarioError
-from optsim.engine.simulation import RunConfig
+from optsim.engine.core.simulation import RunConfig
 from tui_helpers import DATA, ROSENBROCK, SADDLE, THREE, session
 
 
@@ -197,7 +197,7 @@ def test_curves_carry_the_test_loss_and_the_planned_schedule():
     lr = {c.name: c for c in r.lr_curves()}
     planned = lr["adagrad (planned)"]
     assert planned.dashed and planned.xs[0] == 0 and planned.xs[-1] == 2999  # the whole run
-    from optsim.engine.schedules import schedule_curve
+    from optsim.engine.optim.schedules import schedule_curve
 
     full = schedule_curve(r.sim.configs[4].schedule, 0.3, 3000)
     assert np.allclose(planned.ys, full[planned.xs.astype(int)])
@@ -219,7 +219,7 @@ def test_statuses_come_from_the_diagnosis_when_it_exists():
     s.advance_to(60)
     statuses = s.statuses()
     assert len(statuses) == 3 and all(isinstance(x, str) and x for x in statuses)
-    if importlib.util.find_spec("optsim.engine.diagnosis") is None:
+    if importlib.util.find_spec("optsim.engine.analysis.diagnosis") is None:
         assert statuses == ["running"] * 3 and s.diagnosis(0) is None
     else:
         assert statuses[0] == "stuck at saddle" and s.diagnosis(0).status == statuses[0]
@@ -232,7 +232,7 @@ def test_statuses_come_from_the_diagnosis_when_it_exists():
 
 
 def test_to_toml_reads_back_with_the_live_runs(tmp_path):
-    from optsim.engine.scenario import load_scenario
+    from optsim.engine.scenario.load import load_scenario
 
     s = session(SADDLE)
     s.edit_run(1, {"lr": 0.07, "schedule": {"kind": "step", "step_size": 50}})

@@ -6,9 +6,9 @@ import asyncio
 import functools
 from pathlib import Path
 
-from optsim.engine.catalog import catalog
-from optsim.engine.scenario import load_scenario
-from optsim.engine.session import Session
+from optsim.engine.scenario.catalog import catalog
+from optsim.engine.scenario.load import load_scenario
+from optsim.engine.watch.session import Session
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 SADDLE = SCENARIOS / "01-saddle.toml"

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_point(text: str, n: int, file: str, key: str = "--at"):
-    from optsim.engine.errors import ScenarioError
+    from ...engine.errors import ScenarioError
 
     try:
         values = [float(v) for v in text.split(",")]
@@ -46,11 +46,11 @@ def default_steps(scenario) -> tuple[float, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from optsim.engine.build import build_objective
-    from optsim.engine.catalog import resolve
-    from optsim.engine.critical import analyze_point, known_lower_bound
-    from optsim.engine.errors import ScenarioError
-    from optsim.engine.scenario import load_scenario
+    from ...engine.scenario.build import build_objective
+    from ...engine.scenario.catalog import resolve
+    from ...engine.analysis.critical import analyze_point, known_lower_bound
+    from ...engine.errors import ScenarioError
+    from ...engine.scenario.load import load_scenario
 
     path = resolve(args.file)
     scenario = load_scenario(path)

@@ -11,10 +11,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from optsim.engine.build import build_simulation
-    from optsim.engine.catalog import resolve
-    from optsim.engine.errors import ScenarioError
-    from optsim.engine.scenario import load_scenario
+    from ...engine.scenario.build import build_simulation
+    from ...engine.scenario.catalog import resolve
+    from ...engine.errors import ScenarioError
+    from ...engine.scenario.load import load_scenario
 
     bad = 0
     for target in args.files:

@@ -28,12 +28,12 @@ def _clean(x):
 
 
 def run(args: argparse.Namespace) -> int:
-    from optsim.engine.build import build_simulation
-    from optsim.engine.catalog import resolve
-    from optsim.engine.diagnosis import Diagnoser
-    from optsim.engine.errors import ScenarioError
-    from optsim.engine.playback import play_to_end
-    from optsim.engine.scenario import MAX_STEPS, load_scenario
+    from ...engine.scenario.build import build_simulation
+    from ...engine.scenario.catalog import resolve
+    from ...engine.analysis.diagnosis import Diagnoser
+    from ...engine.errors import ScenarioError
+    from ...engine.watch.script import play_to_end
+    from ...engine.scenario.load import MAX_STEPS, load_scenario
 
     if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
         raise ScenarioError("--steps", "", f"must be between 1 and {MAX_STEPS}, not {args.steps}")
@@ -47,12 +47,12 @@ def run(args: argparse.Namespace) -> int:
     report = diag.report()
     guide = None
     if not args.no_guide:
-        from optsim.engine.guide import general_guide
+        from ...engine.analysis.guide import general_guide
 
         guide = general_guide(scenario, sim, seed=args.seed)
     lab = None
     if "batch_lab" in scenario.extra:
-        from optsim.engine.batch_lab import run_batch_lab
+        from ...engine.analysis.batch_lab import run_batch_lab
 
         lab = run_batch_lab(scenario, sim.objective, seed=args.seed)
     if args.json:

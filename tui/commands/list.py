@@ -11,8 +11,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from optsim.engine.catalog import catalog
-    from optsim.engine.errors import ScenarioError
+    from ...engine.scenario.catalog import catalog
+    from ...engine.errors import ScenarioError
 
     folder = Path(args.folder) if args.folder else None
     if folder is not None and not folder.is_dir():

@@ -21,7 +21,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from optsim.engine.playback_frames import DEFAULT_FRAMES
+from ...engine.watch.frames import DEFAULT_FRAMES
 
 MIN_SIZE = (40, 12)
 MAX_SIZE = (400, 200)
@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    from optsim.engine.errors import ScenarioError
+    from ...engine.errors import ScenarioError
 
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -59,18 +59,18 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from optsim.engine.catalog import resolve
-    from optsim.engine.errors import ScenarioError
-    from optsim.engine.playback_frames import parse_frames
-    from optsim.engine.scenario import load_scenario
-    from optsim.engine.session import Session
+    from ...engine.scenario.catalog import resolve
+    from ...engine.errors import ScenarioError
+    from ...engine.watch.frames import parse_frames
+    from ...engine.scenario.load import load_scenario
+    from ...engine.watch.session import Session
 
     if args.seed is not None and args.seed < 0:
         raise ScenarioError("--seed", "", f"must be 0 or more, not {args.seed}")
     scenario = load_scenario(resolve(args.file))
     session = Session(scenario, seed=args.seed)
     if not args.headless:
-        from optsim.tui.app import OptsimApp
+        from ..app import OptsimApp
 
         app = OptsimApp(session=session, low_bandwidth=args.low_bandwidth, play=True)
         app.run()
@@ -101,8 +101,8 @@ def screen_text(app) -> str:
 def play_headless(session, plan, out_dir: Path, size: tuple[int, int], low_bandwidth: bool = False) -> list[Path]:
     """Run the app without a terminal, step the session to each frame and write the files.
     Returns the paths written (frames in step order, then the CSV)."""
-    from optsim.engine.playback_frames import frame_name
-    from optsim.tui.app import OptsimApp
+    from ...engine.watch.frames import frame_name
+    from ..app import OptsimApp
 
     app = OptsimApp(session=session, low_bandwidth=low_bandwidth, play=False)
     written: list[Path] = []

@@ -21,12 +21,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from optsim.engine.build import build_simulation
-    from optsim.engine.catalog import resolve
-    from optsim.engine.errors import ScenarioError
-    from optsim.engine.playback import Script, apply_event
-    from optsim.engine.scenario import MAX_STEPS, load_scenario
-    from optsim.engine.trajectory_io import TrajectoryRecorder
+    from ...engine.scenario.build import build_simulation
+    from ...engine.scenario.catalog import resolve
+    from ...engine.errors import ScenarioError
+    from ...engine.watch.script import Script, apply_event
+    from ...engine.scenario.load import MAX_STEPS, load_scenario
+    from ...engine.scenario.trajectory_io import TrajectoryRecorder
 
     if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
         raise ScenarioError("--steps", "", f"must be between 1 and {MAX_STEPS}, not {args.steps}")
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 def summary_table(sim) -> str:
     """Plain-text table: run, optimizer, steps, loss, grad norm, status."""
-    from optsim.engine.trajectory_io import run_status
+    from ...engine.scenario.trajectory_io import run_status
 
     head = ("run", "optimizer", "steps", "loss", "grad_norm", "status")
     rows = [(c.name, c.optimizer, str(int(sim.step_count[i])), f"{sim.loss[i]:.6g}",

@@ -39,7 +39,7 @@ def app_command(target: str | None, low_bandwidth: bool = False) -> str:
 
 def make_server(args: argparse.Namespace):
     """Validate the arguments and build (not start) the textual-serve Server."""
-    from optsim.engine.errors import ScenarioError
+    from ...engine.errors import ScenarioError
 
     if not 1 <= args.port <= 65535:
         raise ScenarioError("--port", "", f"must be between 1 and 65535, not {args.port}")
@@ -48,7 +48,7 @@ def make_server(args: argparse.Namespace):
     if args.target is not None:
         from pathlib import Path
 
-        from optsim.engine.catalog import resolve
+        from ...engine.scenario.catalog import resolve
 
         if not Path(args.target).is_dir():
             resolve(args.target)  # a bad name or file is an error now, not in every browser tab

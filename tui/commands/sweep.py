@@ -29,17 +29,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _bad(file: str, key: str, message: str):
-    from optsim.engine.errors import ScenarioError
+    from ...engine.errors import ScenarioError
 
     return ScenarioError(file, key, message)
 
 
 def run(args: argparse.Namespace) -> int:
-    from optsim.engine.analysis_config import MAX_SWEEP_RUNS, MAX_SWEEP_STEPS, parse_sweep
-    from optsim.engine.build import build_objective
-    from optsim.engine.catalog import resolve
-    from optsim.engine.optimizers import OPTIMIZERS
-    from optsim.engine.scenario import load_scenario
+    from ...engine.scenario.analysis_tables import MAX_SWEEP_RUNS, MAX_SWEEP_STEPS, parse_sweep
+    from ...engine.scenario.build import build_objective
+    from ...engine.scenario.catalog import resolve
+    from ...engine.optim.registry import OPTIMIZERS
+    from ...engine.scenario.load import load_scenario
 
     path = resolve(args.file)
     file = str(path)
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             opts = tuple(dict.fromkeys(r.optimizer for r in scenario.runs))
         for o in opts:
             if o not in OPTIMIZERS:
-                from optsim.engine.errors import nearest
+                from ...engine.errors import nearest
 
                 raise _bad(file, "--optimizers", f"unknown optimizer {o!r}" + nearest(o, OPTIMIZERS))
         lo = args.lr_min if args.lr_min is not None else cfg.lr.lr_min
@@ -77,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
         for o in opts:
             spec = next((r for r in scenario.runs if r.optimizer == o), None)
             hyper[o] = dict(spec.hyper) if spec is not None else {}
-        from optsim.engine.sweep import log_rates, lr_sweep
-        from optsim.engine.sweep_plot import lr_plot, lr_table
+        from ...engine.analysis.sweep import log_rates, lr_sweep
+        from ..render.sweep_plot import lr_plot, lr_table
 
         t = time.perf_counter()
         sweeps = lr_sweep(objective, opts, log_rates(lo, hi, n), start, steps, hyper)
@@ -103,8 +103,8 @@ def run(args: argparse.Namespace) -> int:
 def _basin(args, scenario, objective, cfg, file: str, out_json: dict) -> list[str]:
     import numpy as np
 
-    from optsim.engine.sweep import basin_map
-    from optsim.engine.sweep_plot import basin_plot
+    from ...engine.analysis.sweep import basin_map
+    from ..render.sweep_plot import basin_plot
 
     s = scenario.surface
     names = s.plot or (s.params[0], s.params[1])

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from functools import partial
 
-from optsim.engine.batch_lab import AXES, BatchLabResult, loss_curves, run_batch_lab
-from optsim.engine.curve_grid import CurveSeries, x_scale_for
-from optsim.engine.errors import ScenarioError
-from optsim.engine.session import Session
-from optsim.tui import palette
-from optsim.tui.widgets.batch_lab_view import axis_hint, batch_lab_body, legend, plot_title
-from optsim.tui.widgets.cell_canvas import widget_color_system
-from optsim.tui.widgets.curve_plot import CurvePlot
+from ...engine.analysis.batch_lab import AXES, BatchLabResult, loss_curves, run_batch_lab
+from ..render.curve_grid import CurveSeries, x_scale_for
+from ...engine.errors import ScenarioError
+from ...engine.watch.session import Session
+from ..render import palette
+from ..widgets.batch_lab_view import axis_hint, batch_lab_body, legend, plot_title
+from ..widgets.cell_canvas import widget_color_system
+from ..widgets.curve_plot import CurvePlot
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding

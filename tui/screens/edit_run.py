@@ -18,11 +18,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from optsim.engine.errors import ScenarioError
-from optsim.engine.optimizers import OPTIMIZERS
-from optsim.engine.schedules import KINDS, REQUIRED, WARMUP
-from optsim.engine.session import Session
-from optsim.engine.simulation import RunConfig
+from ...engine.errors import ScenarioError
+from ...engine.optim.registry import OPTIMIZERS
+from ...engine.optim.schedules import KINDS, REQUIRED, WARMUP
+from ...engine.watch.session import Session
+from ...engine.core.simulation import RunConfig
 
 
 # ---------------------------------------------------------------------------- parsing (pure)

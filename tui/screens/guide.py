@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from optsim.engine.errors import ScenarioError
-from optsim.engine.guide import GuideReport, general_guide
-from optsim.engine.session import Session
-from optsim.tui.widgets.guide_view import guide_body
+from ...engine.errors import ScenarioError
+from ...engine.analysis.guide import GuideReport, general_guide
+from ...engine.watch.session import Session
+from ..widgets.guide_view import guide_body
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding

@@ -11,7 +11,7 @@ from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from optsim.tui.screens.keys import Command
+from .keys import Command
 
 
 def key_label(command: Command) -> str:

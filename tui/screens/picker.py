@@ -16,11 +16,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from optsim.engine.catalog import CatalogEntry
-from optsim.engine.errors import ScenarioError
-from optsim.engine.scenario import Scenario, load_scenario
-from optsim.tui.screens.keys import PICKER_COMMANDS, Command, ScreenCommands, bindings
-from optsim.tui.widgets.too_small import TooSmall
+from ...engine.scenario.catalog import CatalogEntry
+from ...engine.errors import ScenarioError
+from ...engine.scenario.load import Scenario, load_scenario
+from .keys import PICKER_COMMANDS, Command, ScreenCommands, bindings
+from ..widgets.too_small import TooSmall
 
 MIN_SIZE = (40, 12)
 
@@ -173,7 +173,7 @@ class PickerScreen(Screen):
         self.call_later(self.run_action, command.action)
 
     def action_help(self) -> None:
-        from optsim.tui.screens.help import HelpScreen
+        from .help import HelpScreen
 
         self.app.push_screen(HelpScreen(PICKER_COMMANDS, "Picker keys"))
 

@@ -10,8 +10,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from optsim.engine.critical import PointReport
-from optsim.tui.widgets.report_view import report_text
+from ...engine.analysis.critical import PointReport
+from ..widgets.report_view import report_text
 
 
 class ReportScreen(ModalScreen):

@@ -22,20 +22,20 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from optsim.engine.errors import ScenarioError
-from optsim.engine.session import Session
-from optsim.engine.simulation import RunConfig
-from optsim.tui import palette
-from optsim.tui.screens.keys import SIMULATOR_COMMANDS, Command, ScreenCommands, bindings
-from optsim.tui.widgets.cell_canvas import widget_color_system
-from optsim.tui.widgets.contour_plot import ContourPlot
-from optsim.tui.widgets.curve_plot import CurvePlot
-from optsim.tui.widgets.info_panel import InfoPanel
-from optsim.tui.widgets.report_view import report_summary
-from optsim.tui.widgets.run_table import RunRow, RunTable, fmt_num
-from optsim.tui.widgets.sim_plot import SimPlot
-from optsim.tui.widgets.status_line import StatusLine
-from optsim.tui.widgets.too_small import TooSmall
+from ...engine.errors import ScenarioError
+from ...engine.watch.session import Session
+from ...engine.core.simulation import RunConfig
+from ..render import palette
+from .keys import SIMULATOR_COMMANDS, Command, ScreenCommands, bindings
+from ..widgets.cell_canvas import widget_color_system
+from ..widgets.contour_plot import ContourPlot
+from ..widgets.curve_plot import CurvePlot
+from ..widgets.info_panel import InfoPanel
+from ..widgets.report_view import report_summary
+from ..widgets.run_table import RunRow, RunTable, fmt_num
+from ..widgets.sim_plot import SimPlot
+from ..widgets.status_line import StatusLine
+from ..widgets.too_small import TooSmall
 
 SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3000, 6000, 12000, 30000)
 """Playing speeds, in steps per second."""
@@ -379,7 +379,7 @@ class SimulatorScreen(Screen):
         self.refresh_views()
 
     def action_edit_run(self) -> None:
-        from optsim.tui.screens.edit_run import EditRunScreen
+        from .edit_run import EditRunScreen
 
         s = self.session
         run = s.selected
@@ -400,7 +400,7 @@ class SimulatorScreen(Screen):
         self.app.push_screen(EditRunScreen(s, run), done)
 
     def action_add_run(self) -> None:
-        from optsim.tui.screens.edit_run import EditRunScreen
+        from .edit_run import EditRunScreen
 
         s = self.session
 
@@ -449,7 +449,7 @@ class SimulatorScreen(Screen):
         self.notify("Click the plot where the selected run should start.", timeout=3)
 
     def action_hessian(self) -> None:
-        from optsim.tui.screens.report import ReportScreen
+        from .report import ReportScreen
 
         s = self.session
         run = s.selected
@@ -459,14 +459,14 @@ class SimulatorScreen(Screen):
                                           int(s.sim.step_count[run])))
 
     def action_general_guide(self) -> None:
-        from optsim.tui.screens.guide import GuideScreen
+        from .guide import GuideScreen
 
         if self.playing:
             self.pause()  # the guide reads the simulation from a worker thread: hold it still
         self.app.push_screen(GuideScreen(self.session))
 
     def action_batch_lab(self) -> None:
-        from optsim.tui.screens.batch_lab import BatchLabScreen
+        from .batch_lab import BatchLabScreen
 
         if "batch_lab" not in self.session.scenario.extra:
             self.notify("This scenario has no [batch_lab] table: no batch-size lab to run.", severity="warning",
@@ -509,7 +509,7 @@ class SimulatorScreen(Screen):
             self.notify(f"Screenshot: {path}", timeout=4)
 
     def action_save_scenario(self) -> None:
-        from optsim.engine.scenario_writer import dropped_events
+        from ...engine.scenario.write import dropped_events
 
         s = self.session
         text = s.to_toml()
@@ -529,7 +529,7 @@ class SimulatorScreen(Screen):
             self.notify(f"Trajectories ({rows} rows): {path}", timeout=4)
 
     def action_help(self) -> None:
-        from optsim.tui.screens.help import HelpScreen
+        from .help import HelpScreen
 
         self.app.push_screen(HelpScreen(SIMULATOR_COMMANDS, "Simulator keys"))
 

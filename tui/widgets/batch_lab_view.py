@@ -1,6 +1,6 @@
 """The batch-size lab as tables: what each batch size costs, and where it ended.
 
-Formats an engine BatchLabResult (optsim.engine.batch_lab) for the batch-lab screen. Only
+Formats an engine BatchLabResult (optsim.engine.analysis.batch_lab) for the batch-lab screen. Only
 formatting and picking here (which row has the lowest sharpness, the fastest epoch); every
 number is the engine's, and the loss at an equal simulated time comes from batch_lab.loss_at.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from optsim.engine.batch_lab import BatchLabResult, BatchRun, loss_at
+from ...engine.analysis.batch_lab import BatchLabResult, BatchRun, loss_at
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text

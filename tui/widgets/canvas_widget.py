@@ -6,7 +6,7 @@ from textual import events
 from textual.strip import Strip
 from textual.widget import Widget
 
-from optsim.tui.widgets.cell_canvas import CellCanvas
+from .cell_canvas import CellCanvas
 
 
 class CanvasWidget(Widget):

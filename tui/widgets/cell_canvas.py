@@ -16,7 +16,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from optsim.tui import palette
+from ..render import palette
 
 
 def widget_color_system(widget: Widget) -> str:

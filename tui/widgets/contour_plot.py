@@ -1,7 +1,7 @@
 """ContourPlot: the loss surface as filled bands and iso-lines, with runs drawn over it.
 
 A Line-API widget (render_line returns cached Strips). The expensive part, sampling the
-surface and tracing iso-lines (optsim.engine.contour_grid), runs only when the view, the
+surface and tracing iso-lines (optsim.tui.render.contour_grid), runs only when the view, the
 size or the surface changes; it leaves a background of character codes and style ids for
 every cell. Each frame, set_runs() rasterizes the trajectories (also in the engine), lays
 the overlay over a copy of the background, compares it with the previous frame and asks
@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from optsim.engine.contour_grid import (
+from ..render.contour_grid import (
     BOTTOM_MARGIN,
     DEFAULT_BANDS,
     MIN_PLOT_COLS,
@@ -42,7 +42,7 @@ from optsim.engine.contour_grid import (
     rasterize_polyline,
     zoom_window,
 )
-from optsim.tui import palette
+from ..render import palette
 
 MINIMUM_GLYPH = "★"
 CURRENT_GLYPH = "●"

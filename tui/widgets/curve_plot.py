@@ -1,7 +1,7 @@
 """CurvePlot: curves against steps (the loss of every run, or its learning rate) in braille.
 
 A Line-API widget. The axes (title, ticks, labels) are laid out by
-optsim.engine.curve_grid and cached until the size, the step range or the y scale
+optsim.tui.render.curve_grid and cached until the size, the step range or the y scale
 changes; each frame the curves are rasterized (also in the engine, by a CurveRasterizer
 that keeps each curve's raster and adds only its new tail, all curves in one pass) over a
 copy of that background and only the rows that differ are repainted. The y range only
@@ -14,10 +14,10 @@ from typing import Sequence
 
 import numpy as np
 
-from optsim.engine.contour_grid import BRAILLE_BASE
-from optsim.engine.curve_grid import CurveAxes, CurveRange, CurveRasterizer, CurveSeries, plan_curve_axes
-from optsim.tui.widgets.canvas_widget import CanvasWidget
-from optsim.tui.widgets.cell_canvas import put_text
+from ..render.contour_grid import BRAILLE_BASE
+from ..render.curve_grid import CurveAxes, CurveRange, CurveRasterizer, CurveSeries, plan_curve_axes
+from .canvas_widget import CanvasWidget
+from .cell_canvas import put_text
 
 
 class CurvePlot(CanvasWidget):

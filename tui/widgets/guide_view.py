@@ -1,6 +1,6 @@
 """The general guide as the lecture draws it: a decision tree with the path taken lit up.
 
-Formats an engine GuideReport (optsim.engine.guide) for the guide screen. Only formatting
+Formats an engine GuideReport (optsim.engine.analysis.guide) for the guide screen. Only formatting
 here: which branch was taken follows from the engine's verdict, the numbers are the
 engine's evidence and sentences.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from optsim.engine.guide import GuideReport, Verdict
+from ...engine.analysis.guide import GuideReport, Verdict
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table

@@ -1,6 +1,6 @@
 """The Hessian report as text: what kind of point a run sits on, and why.
 
-Formats an engine PointReport (optsim.engine.critical) for the report screen (full) and
+Formats an engine PointReport (optsim.engine.analysis.critical) for the report screen (full) and
 for the side panel (compact). Only formatting here; the numbers come from the engine.
 """
 
@@ -13,7 +13,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from optsim.engine.critical import PointReport
+from ...engine.analysis.critical import PointReport
 
 WHY = {
     "local minimum": "every eigenvalue of the Hessian is positive: the loss rises in every direction.",

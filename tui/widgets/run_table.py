@@ -17,8 +17,8 @@ from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
-from optsim.tui.widgets.canvas_widget import CanvasWidget
-from optsim.tui.widgets.cell_canvas import put_text
+from .canvas_widget import CanvasWidget
+from .cell_canvas import put_text
 
 
 class RunRow(NamedTuple):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from optsim.tui.widgets.contour_plot import ContourPlot
+from .contour_plot import ContourPlot
 
 
 class SimPlot(ContourPlot):

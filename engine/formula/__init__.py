@@ -1,0 +1,1 @@
+"""The formula compiler: untrusted text -> parse tree -> SymPy -> exact value, gradient and Hessian programs."""

@@ -1,0 +1,62 @@
+"""The built-in scenario library and the lookup of ``FILE|NAME`` arguments.
+
+Built-ins are the ``*.toml`` files of the ``optsim.scenarios`` package, named
+``NN-short-name.toml``: ``NN`` orders them as the lecture goes, and the short
+name is what a person types (``optsim saddle-point``). Listing reads only each
+file's title (plain TOML, no formula compiling) so that ``optsim list`` starts fast.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ..errors import ScenarioError, nearest
+from .load import scenario_name
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    path: Path
+    title: str
+    summary: str  # first sentence of the description
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("optsim.scenarios")))
+
+
+def catalog(folder: Path | None = None) -> list[CatalogEntry]:
+    """Scenarios of a folder (default: the built-ins), in file-name order."""
+    out = []
+    for path in sorted((folder or builtin_dir()).glob("*.toml")):
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            raw = {}
+        title = raw.get("title") if isinstance(raw.get("title"), str) else "(unreadable file)"
+        desc = raw.get("description") if isinstance(raw.get("description"), str) else ""
+        out.append(CatalogEntry(scenario_name(path), path, title, _first_sentence(desc)))
+    return out
+
+
+def _first_sentence(text: str) -> str:
+    flat = " ".join(text.replace("#", " ").split())
+    end = flat.find(". ")
+    return flat if end < 0 else flat[: end + 1]
+
+
+def resolve(target: str) -> Path:
+    """A path to an existing file, or the built-in of that name; else a ScenarioError."""
+    p = Path(target)
+    if p.suffix == ".toml" or p.exists() or "/" in target:
+        if not p.is_file():
+            raise ScenarioError(target, "", "no such file")
+        return p
+    names = {e.name: e.path for e in catalog()}
+    if target in names:
+        return names[target]
+    raise ScenarioError(target, "", "no such file or built-in scenario" + nearest(target, names)
+                        + "; `optsim list` shows them")

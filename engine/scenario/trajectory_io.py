@@ -1,0 +1,126 @@
+"""Trajectories written as CSV or JSON while a simulation runs.
+
+CSV: header ``run,step,<params>,loss,lr,grad_norm``, rows grouped by run, steps
+0..n. Row k holds the parameters after k updates, the exact full-data loss and
+gradient norm there, and the rate of the update that led to row k (row 0: the
+first update's). Floats are written with ``repr`` (the shortest text that
+round-trips), so a reader gets the engine's float64 values back exactly.
+Each run's rows are spooled to a temporary file (in memory up to 8 MB) so a
+million-step run does not grow memory; a diverged run's rows end at its last
+finite point.
+
+JSON: ``{"scenario", "seed", "params", "runs": [{"name", "optimizer",
+"status", "diverged_at", "steps": [...], "params": [[...]], "loss": [...],
+"lr": [...], "grad_norm": [...]}]}``, built in memory (use CSV for very long runs).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from typing import IO
+
+import numpy as np
+
+from ..core.simulation import Simulation
+
+
+def _fmt(values: list[float]) -> str:
+    return ",".join(map(repr, values))
+
+
+def csv_header(params: tuple[str, ...] | list[str]) -> str:
+    """The CSV's first line (with its newline)."""
+    return ",".join(["run", "step", *params, "loss", "lr", "grad_norm"]) + "\n"
+
+
+def csv_line(name: str, step: int, values: list[float]) -> str:
+    """One row: params..., loss, lr, grad_norm at full precision (with its newline)."""
+    return f"{name},{step},{_fmt(values)}\n"
+
+
+class TrajectoryRecorder:
+    """Collects every row of every run as the simulation steps; then writes CSV or JSON.
+
+    ``observe`` only copies the step's arrays into a block; text is made a block
+    of ``BLOCK`` steps at a time, so recording costs little per step.
+    """
+
+    BLOCK = 2048
+
+    def __init__(self, sim: Simulation, fmt: str = "csv") -> None:
+        self.sim = sim
+        self.fmt = fmt
+        self._prev_steps = sim.step_count.copy()
+        self._spools: list[IO[str]] = [tempfile.SpooledTemporaryFile(8 << 20, mode="w+", newline="")
+                                       for _ in range(sim.n_runs)]
+        self._json: list[dict[str, list]] = [{"steps": [], "params": [], "loss": [], "lr": [], "grad_norm": []}
+                                             for _ in range(sim.n_runs)]
+        self._block: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.observe(initial=True)
+
+    def observe(self, initial: bool = False) -> None:
+        """Record a row for every run that made an update since the last call (all runs if ``initial``)."""
+        sim = self.sim
+        moved = np.ones(sim.n_runs, bool) if initial else sim.step_count != self._prev_steps
+        if not moved.any():
+            return
+        self._prev_steps = sim.step_count.copy()
+        rows = np.column_stack([sim.params, sim.loss, sim.last_lr, sim.grad_norm])
+        self._block.append((moved, self._prev_steps, rows))
+        if len(self._block) >= self.BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Turn the block's arrays into text (or JSON lists), run by run."""
+        if not self._block:
+            return
+        moved = np.array([b[0] for b in self._block])  # (k, R)
+        steps = np.array([b[1] for b in self._block])  # (k, R)
+        rows = np.array([b[2] for b in self._block])  # (k, R, p + 3)
+        self._block = []
+        n_params = self.sim.objective.n_params
+        for i, name in enumerate(self.sim.names):
+            take = np.flatnonzero(moved[:, i])
+            if not take.size:
+                continue
+            run_rows, run_steps = rows[take, i].tolist(), steps[take, i].tolist()
+            if self.fmt == "json":
+                d = self._json[i]
+                d["steps"] += run_steps
+                d["params"] += [r[:n_params] for r in run_rows]
+                d["loss"] += [r[n_params] for r in run_rows]
+                d["lr"] += [r[n_params + 1] for r in run_rows]
+                d["grad_norm"] += [r[n_params + 2] for r in run_rows]
+            else:
+                self._spools[i].write("".join(csv_line(name, k, r) for k, r in zip(run_steps, run_rows)))
+
+    def write(self, out: IO[str], scenario_path: str = "", seed: int = 0) -> None:
+        """Write everything recorded so far to ``out``."""
+        self._flush()
+        sim = self.sim
+        if self.fmt == "json":
+            runs = []
+            for i, cfg in enumerate(sim.configs):
+                d = dict(name=cfg.name, optimizer=cfg.optimizer, status=run_status(sim, i),
+                         diverged_at=int(sim.diverged_at[i]) if sim.diverged_at[i] >= 0 else None, **self._json[i])
+                runs.append(d)
+            json.dump({"scenario": scenario_path, "seed": seed, "params": list(sim.objective.params),
+                       "runs": runs}, out, allow_nan=True)
+            out.write("\n")
+            return
+        out.write(csv_header(sim.objective.params))
+        for spool in self._spools:
+            spool.seek(0)
+            shutil.copyfileobj(spool, out)
+
+    def close(self) -> None:
+        for spool in self._spools:
+            spool.close()
+
+
+def run_status(sim: Simulation, i: int) -> str:
+    """A short word for the summary: 'diverged at step k', or 'finished'."""
+    if sim.diverged_at[i] >= 0:
+        return f"diverged at step {int(sim.diverged_at[i])}"
+    return "finished" if sim.step_count[i] >= sim.configs[i].steps else f"stopped at step {int(sim.step_count[i])}"

@@ -1,0 +1,1 @@
+"""A simulation being watched: scripted events, the session that plays them, the live recorder, frame plans."""
