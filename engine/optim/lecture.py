@@ -1,4 +1,4 @@
-"""The lecture's own Adagrad, RMSProp and momentum (Hung-yi Lee, ML 2022 Spring), beside torch's.
+"""The lecture's own Adagrad, RMSProp, momentum and Adam (Hung-yi Lee, ML 2022 Spring), beside torch's.
 
 They differ from torch.optim on purpose, so that a person can watch the difference:
 
@@ -11,6 +11,15 @@ They differ from torch.optim on purpose, so that a person can watch the differen
   torch's SGD keeps b = mu*b + g and moves by -lr*b, which rescales the whole
   remembered velocity when lr changes (a schedule, an edit); here past steps
   keep the rate they were taken with. With a constant lr both are identical.
+- adam_lecture builds Adam from those parts: momentum as the notes write it
+  for Adam, m = beta1*m + (1-beta1)*g, and RMSProp's sigma^2 =
+  beta2*sigma^2 + (1-beta2)*g^2, both started at 0 (as torch does). With
+  ``bias_correction = true`` it divides them by 1 - beta^t and equals
+  torch.optim.Adam. With ``false`` it divides by the notes' printed
+  constants 1 - beta1 and 1 - beta2 instead: the same at t = 1, but a
+  constant is no correction at all (it is uncorrected Adam at the rate
+  lr*sqrt(1-beta2)/(1-beta1)), so with a steady gradient the steps first
+  grow to about 2*lr (t ~ 12) and then shrink towards 0.32*lr.
 
 eps (default 1e-8) is added to sigma, as torch does, so that a zero gradient
 (a run started on a critical point) gives a zero step instead of 0/0.
@@ -22,7 +31,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 
 from .base import OptimizerSpec, Problems, hyper_maker, rule
-from .ops import columns, select, uniform
+from .ops import columns, lerp, select, square_avg, uniform
 
 F64 = np.float64
 
@@ -126,15 +135,63 @@ def _check_momentum_lecture(v: Mapping[str, Any]) -> Problems:
     return p
 
 
+# ----- adam_lecture -------------------------------------------------------------
+class AdamLectureHyper(NamedTuple):
+    beta1: np.ndarray  # the momentum's beta
+    beta2: np.ndarray  # RMSProp's alpha
+    eps: np.ndarray
+    bias_correction: np.ndarray  # bool: divide by 1 - beta^t (true) or by the notes' 1 - beta (false)
+
+
+class AdamLectureState(NamedTuple):
+    step: np.ndarray  # (n, 1) float: updates made so far
+    momentum: np.ndarray  # (n, p): m_t, a running mean of gradients started at 0
+    square_avg: np.ndarray  # (n, p): sigma_t^2, a running mean of squared gradients started at 0
+
+
+def adam_lecture_init(params: np.ndarray) -> AdamLectureState:
+    z = np.zeros(params.shape, F64)
+    return AdamLectureState(np.zeros((params.shape[0], 1), F64), z, z.copy())
+
+
+def adam_lecture_update(grads, state: AdamLectureState, params, lr, hyper: AdamLectureHyper):
+    """m_t = b1*m + (1-b1)*g; sigma_t^2 = b2*sigma^2 + (1-b2)*g^2; mhat = m/c1, sigmahat = sigma/sqrt(c2);
+    theta -= lr*mhat/(sigmahat + eps), with c = 1 - b^t (bias_correction) or the notes' c = 1 - b."""
+    step = state.step + 1.0
+    s = uniform(step)
+    b1, b2, on = hyper.beta1, hyper.beta2, hyper.bias_correction
+    c1 = select(on, 1.0 - b1 ** s, 1.0 - b1)  # powers on (n, 1) arrays: see ops' notes on bit-identity
+    c2 = select(on, 1.0 - b2 ** s, 1.0 - b2)
+    lr_, b1_, b2_, eps, c1, root_c2 = columns(lr, b1, b2, hyper.eps, c1, np.sqrt(c2))
+    m = lerp(state.momentum, grads, 1.0 - b1_)  # torch's exp_avg.lerp_(g, 1 - beta1)
+    v = square_avg(state.square_avg, grads, b2_)
+    den = np.sqrt(v)
+    den /= root_c2
+    den += eps
+    upd = m * (-lr_ / c1)
+    upd /= den
+    return upd, AdamLectureState(step, m, v)
+
+
+def _check_adam_lecture(v: Mapping[str, Any]) -> Problems:
+    p: Problems = []
+    rule(p, v["lr"] >= 0.0, "lr", f"Invalid learning rate: {v['lr']}")
+    rule(p, v["eps"] >= 0.0, "eps", f"Invalid epsilon value: {v['eps']}")
+    b1, b2 = v["betas"]
+    rule(p, 0.0 <= b1 < 1.0, "betas", f"Invalid beta parameter at index 0: {b1}")
+    rule(p, 0.0 <= b2 < 1.0, "betas", f"Invalid beta parameter at index 1: {b2}")
+    return p
+
+
 # ----- specs --------------------------------------------------------------------
 LECTURE_CHECKS: dict[str, Any] = {}
 """Each optimizer's value rules, by name (read by optimizers.validate_hyperparameters)."""
 
 
-def _spec(name, defaults, init, update, hyper_cls, check, description):
+def _spec(name, defaults, init, update, hyper_cls, check, description, structural=()):
     LECTURE_CHECKS[name] = check
-    return OptimizerSpec(name, defaults, (), init, update, hyper_maker(name, hyper_cls, defaults, (), check),
-                         description)
+    return OptimizerSpec(name, defaults, structural, init, update,
+                         hyper_maker(name, hyper_cls, defaults, structural, check), description)
 
 
 LECTURE_SPECS = (
@@ -147,4 +204,8 @@ LECTURE_SPECS = (
     _spec("momentum_lecture", {"lr": 1e-3, "momentum": 0.9}, momentum_lecture_init, momentum_lecture_update,
           MomentumLectureHyper, _check_momentum_lecture,
           "The lecture's momentum: m = lambda*m - lr*g, theta += m (past steps keep their own lr)."),
+    _spec("adam_lecture", {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "bias_correction": True},
+          adam_lecture_init, adam_lecture_update, AdamLectureHyper, _check_adam_lecture,
+          "The lecture's Adam: RMSProp + momentum; bias_correction divides by 1 - beta^t (torch's) "
+          "or, when false, by the notes' printed 1 - beta.", structural=("bias_correction",)),
 )

@@ -42,7 +42,7 @@ __all__ = [
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {spec.name: spec for spec in TORCH_SPECS + LECTURE_SPECS}
 """Every optimizer by name: sgd, adagrad, rmsprop, adam, adamw, nadam, radam, and the lecture's
-adagrad_lecture, rmsprop_lecture, momentum_lecture."""
+adagrad_lecture, rmsprop_lecture, momentum_lecture, adam_lecture."""
 
 
 def get_optimizer(name: str) -> OptimizerSpec:

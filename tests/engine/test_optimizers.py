@@ -19,7 +19,7 @@ from optsim.engine.optim.registry import (
 )
 
 EXPECTED = ["sgd", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam",
-            "adagrad_lecture", "rmsprop_lecture", "momentum_lecture"]
+            "adagrad_lecture", "rmsprop_lecture", "momentum_lecture", "adam_lecture"]
 
 
 def steps(name: str, hyper: dict, grads: list, start, lr: float = 0.1) -> list[np.ndarray]:
@@ -212,6 +212,32 @@ def test_rmsprop_lecture_sigma0_is_abs_g0() -> None:
     assert u[0, 1] == pytest.approx(-0.1, rel=1e-15)  # sigma stays 0.5 under an equal gradient
 
 
+def _notes_factor(t: int, b1: float = 0.9, b2: float = 0.999) -> float:
+    """Step / lr of the notes' Adam (m/(1 - b1), sigma/sqrt(1 - b2)) after t equal gradients, eps = 0."""
+    return ((1 - b1 ** t) / (1 - b1)) / math.sqrt((1 - b2 ** t) / (1 - b2))
+
+
+def test_adam_lecture_without_bias_correction_is_the_notes_formula() -> None:
+    """bias_correction = false divides by the printed constants 1 - beta: closed forms of the first steps."""
+    lr, g0, g1 = 0.1, np.array([4.0, -0.01]), np.array([-2.0, -0.01])
+    x = steps("adam_lecture", {"bias_correction": False, "eps": 0.0}, [g0, g1], [0.0, 0.0], lr=lr)
+    np.testing.assert_allclose(x[1], -lr * np.sign(g0), rtol=1e-15)  # m1/(1-b1) = g0, sigma1/sqrt(1-b2) = |g0|
+    m2 = (0.9 * 0.1 * g0 + 0.1 * g1) / 0.1
+    s2 = np.sqrt((0.999 * 0.001 * g0 ** 2 + 0.001 * g1 ** 2) / 0.001)
+    np.testing.assert_allclose(x[2] - x[1], -lr * m2 / s2, rtol=1e-14)
+    # a steady gradient: the notes' steps grow past lr (1.34 lr at t = 2, ~2.08 lr near t = 12) ...
+    y = steps("adam_lecture", {"bias_correction": False, "eps": 0.0}, [[1.0]] * 3000, [0.0], lr=lr)
+    sizes = -np.diff(np.array(y)[:, 0])
+    factors = np.array([_notes_factor(t) for t in range(1, 3001)])
+    np.testing.assert_allclose(sizes, lr * factors, rtol=1e-10)
+    assert sizes[1] == pytest.approx(1.3438 * lr, rel=1e-4) and np.argmax(sizes) + 1 == 12
+    assert sizes[11] == pytest.approx(2.0770 * lr, rel=1e-4)
+    assert sizes[-1] == pytest.approx(0.3244 * lr, rel=1e-3)  # ... then shrink towards sqrt(1 - b2)/(1 - b1) lr = 0.316 lr
+    # ... while bias correction keeps every step at lr
+    z = steps("adam_lecture", {"eps": 0.0}, [[1.0]] * 50, [0.0], lr=lr)
+    np.testing.assert_allclose(-np.diff(np.array(z)[:, 0]), lr, rtol=1e-13)
+
+
 def test_momentum_lecture_m2() -> None:
     # m1 = -lr*g0; m2 = lambda*m1 - lr*g1 = -lambda*lr*g0 - lr*g1; theta2 = theta0 + m1 + m2
     lam, lr, g0, g1 = 0.9, 0.1, 2.0, -1.0
@@ -286,6 +312,7 @@ def test_state_and_hyper_field_names() -> None:
     assert fields["adam"][0] == fields["adamw"][0] == ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     assert fields["nadam"][0] == ("step", "exp_avg", "exp_avg_sq", "mu_product")
     assert fields["momentum_lecture"] == (("movement",), ("momentum",))
+    assert fields["adam_lecture"] == (("step", "momentum", "square_avg"), ("beta1", "beta2", "eps", "bias_correction"))
 
 
 # ----- validation -----------------------------------------------------------------
@@ -349,6 +376,7 @@ MIXED = {
     "adagrad_lecture": [{}, {"eps": 0.1}, {}],
     "rmsprop_lecture": [{}, {"alpha": 0.5}, {"eps": 1e-3}],
     "momentum_lecture": [{}, {"momentum": 0.5}, {"momentum": 0.0}],
+    "adam_lecture": [{}, {"bias_correction": False}, {"betas": (0.5, 0.9), "eps": 1e-3}],
 }
 
 

@@ -324,6 +324,21 @@ def test_momentum_lecture_equals_torch_sgd_momentum_at_constant_lr_only() -> Non
     assert np.abs(ours_s[21:] - theirs_s[21:]).max() > 1e-6
 
 
+def test_adam_lecture_with_bias_correction_equals_torch_adam() -> None:
+    """RMSProp + momentum divided by 1 - beta^t is torch.optim.Adam, step by step, also under a schedule."""
+    cfg = [{"lr": 1e-3}, {"lr": 3e-3, "betas": (0.8, 0.99)}, {"lr": 1e-2, "eps": 1e-6}]
+    warm = {"kind": "cosine", "T_max": 150}
+    for schedule in (None, warm):
+        ours, lrs_a = run_ours("adam_lecture", [dict(c, bias_correction=True) for c in cfg], schedule)
+        theirs, lrs_b = run_torch("adam", cfg, schedule)
+        np.testing.assert_allclose(lrs_a, lrs_b, rtol=LR_TOL)
+        np.testing.assert_allclose(ours, theirs, rtol=TOL, atol=TOL)
+    notes, _ = run_ours("adam_lecture", [dict(c, bias_correction=False) for c in cfg])
+    theirs, _ = run_torch("adam", cfg)
+    np.testing.assert_allclose(notes[1], theirs[1], rtol=TOL, atol=TOL)  # 1 - beta^1 = 1 - beta: step 1 agrees
+    assert np.abs(notes[2] - theirs[2]).max() > 1e-5  # and from step 2 on they part
+
+
 def test_torch_defaults_are_ours() -> None:
     """Every default we list is the default of torch's constructor (names and values)."""
     import inspect
