@@ -32,6 +32,7 @@ import numpy as np
 
 from .base import OptimizerSpec, Problems, hyper_maker, rule
 from .ops import columns, lerp, select, square_avg, uniform
+from .torch_equal import TORCH_CHECKS
 
 F64 = np.float64
 
@@ -174,13 +175,8 @@ def adam_lecture_update(grads, state: AdamLectureState, params, lr, hyper: AdamL
 
 
 def _check_adam_lecture(v: Mapping[str, Any]) -> Problems:
-    p: Problems = []
-    rule(p, v["lr"] >= 0.0, "lr", f"Invalid learning rate: {v['lr']}")
-    rule(p, v["eps"] >= 0.0, "eps", f"Invalid epsilon value: {v['eps']}")
-    b1, b2 = v["betas"]
-    rule(p, 0.0 <= b1 < 1.0, "betas", f"Invalid beta parameter at index 0: {b1}")
-    rule(p, 0.0 <= b2 < 1.0, "betas", f"Invalid beta parameter at index 1: {b2}")
-    return p
+    """torch's Adam rules (lr, eps, betas); there is no weight decay here."""
+    return TORCH_CHECKS["adam"]({**v, "weight_decay": 0.0})
 
 
 # ----- specs --------------------------------------------------------------------

@@ -477,3 +477,12 @@ def test_make_hyper_checks_every_row_even_when_rows_look_alike() -> None:
     assert err.value.problems == [("[1].nesterov", "must be true or false, not int 1")]
     h = get_optimizer("sgd").make_hyper([{"momentum": 0.5}] * 3 + [{"momentum": 0.25}])
     assert h.momentum[:, 0].tolist() == [0.5, 0.5, 0.5, 0.25]
+
+
+def test_adam_lecture_validation() -> None:
+    """torch's Adam rules on lr, eps and betas; bias_correction is a flag; there is no weight decay."""
+    assert validate_hyperparameters("adam_lecture", {"betas": [0.9, 0.99], "bias_correction": False}) == []
+    assert validate_hyperparameters("adam_lecture", {"betas": [1.0, 0.5], "bias_correction": 1}) == [
+        ("bias_correction", "must be true or false, not int 1"),
+        ("betas", "Invalid beta parameter at index 0: 1.0")]
+    assert validate_hyperparameters("adam_lecture", {"weight_decay": 0.1})[0][0] == "weight_decay"
