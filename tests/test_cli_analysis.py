@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -120,7 +121,8 @@ def test_sweep_text_and_json(scenario_file, capsys):
     assert main(["sweep", path]) == 0
     out = capsys.readouterr().out
     assert "Learning-rate sweep: 50 rates" in out and "100 runs stepped together" in out
-    assert "sgd: final loss" in out and "adam: final loss" in out
+    plot = out[out.index("Final loss after the sweep's steps"):]  # plotext's plot after the table
+    assert re.search(r"(\S)\1 sgd\b", plot) and re.search(r"(\S)\1 adam\b", plot)  # legend entries
     assert main(["sweep", path, "--json", "--optimizers", "sgd"]) == 0
     r = json.loads(capsys.readouterr().out)
     (s,) = r["lr"]

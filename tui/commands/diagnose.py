@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="seed (overrides the file)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--no-guide", action="store_true", help="skip the general guide (and its global search)")
+    p.add_argument("--plot", action="store_true", help="plot loss and |g| against steps after the report")
+    p.add_argument("--width", type=int, help="plot width in characters (default: the terminal's)")
+    p.add_argument("--height", type=int, help="height of each plot in lines (default: half the terminal's)")
 
 
 def _clean(x):
@@ -39,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
         raise ScenarioError("--steps", "", f"must be between 1 and {MAX_STEPS}, not {args.steps}")
     if args.seed is not None and args.seed < 0:
         raise ScenarioError("--seed", "", f"must be 0 or more, not {args.seed}")
+    from .run import _check_plot_size
+
+    _check_plot_size(args)
     path = resolve(args.file)
     scenario = load_scenario(path)
     sim = build_simulation(scenario, seed=args.seed, steps=args.steps)
@@ -57,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         lab = run_batch_lab(scenario, sim.objective, seed=args.seed)
     if args.json:
         print(json.dumps(_as_json(sim, report, guide, lab)))
+        _plot(args, sim, sys.stderr)  # stdout holds the JSON
         return 0
     print(format_runs(sim, report))
     if guide is not None:
@@ -66,7 +74,16 @@ def run(args: argparse.Namespace) -> int:
         print()
         print("Batch-size lab")
         print(lab.format())
+    _plot(args, sim, sys.stdout)
     return 0
+
+
+def _plot(args: argparse.Namespace, sim, stream) -> None:
+    if args.plot:
+        from ..render.cli_plot import print_run_plot
+
+        print(file=stream)
+        print_run_plot(sim, stream, args.width, args.height)
 
 
 def format_runs(sim, report) -> str:

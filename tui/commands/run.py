@@ -2,7 +2,8 @@
 
 Scripted ``set`` events are applied at their steps, so the numbers are the
 ones the app shows. Prints a summary table; ``--out -`` writes CSV to stdout
-(and the summary to stderr).
+(and the summary to stderr). ``--plot`` adds loss and |g| against steps
+(plotext), after the summary and on the same stream.
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, help="steps for every run (overrides the file)")
     p.add_argument("--seed", type=int, help="seed (overrides the file)")
     p.add_argument("--out", help="F.csv or F.json (or - for CSV on stdout)")
+    p.add_argument("--plot", action="store_true", help="plot loss and |g| against steps after the summary")
+    p.add_argument("--width", type=int, help="plot width in characters (default: the terminal's)")
+    p.add_argument("--height", type=int, help="height of each plot in lines (default: half the terminal's)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
         raise ScenarioError("--steps", "", f"must be between 1 and {MAX_STEPS}, not {args.steps}")
     if args.seed is not None and args.seed < 0:
         raise ScenarioError("--seed", "", f"must be 0 or more, not {args.seed}")
+    _check_plot_size(args)
     fmt = None
     if args.out:
         fmt = "csv" if args.out == "-" else Path(args.out).suffix.lower().lstrip(".")
@@ -69,7 +74,21 @@ def run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     print(f"{sim.tick} steps x {sim.n_runs} runs in {engine_time:.3f} s of engine time ({elapsed:.3f} s in all)"
           + (f"; wrote {args.out}" if args.out and args.out != "-" else ""), file=summary_to)
+    if args.plot:  # with --out -, stdout carries the CSV: the plot goes with the summary to stderr
+        from ..render.cli_plot import print_run_plot
+
+        print_run_plot(sim, summary_to, args.width, args.height)
     return 0
+
+
+def _check_plot_size(args: argparse.Namespace) -> None:
+    """--width/--height out of range: one line naming the option (shared by `optsim diagnose`)."""
+    from ...engine.errors import ScenarioError
+    from ..render.cli_plot import size_problem
+
+    problem = size_problem(args.width, args.height)
+    if problem:
+        raise ScenarioError(problem[0], "", problem[1])
 
 
 def summary_table(sim) -> str:

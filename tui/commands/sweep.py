@@ -1,5 +1,8 @@
 """`optsim sweep FILE [--lr] [--basin] ...`: final loss against learning rate, and basin maps.
 
+The lr sweep prints a table and a plotext plot (log axes, a colour per
+optimizer, a legend), sized to the terminal unless --width/--height say.
+
 Without --lr or --basin: the learning-rate sweep, plus the basin map when the
 scenario has a [sweep.basin] table. Settings come from the file's [sweep]
 table, then the options here, then defaults taken from the scenario's runs
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import time
 
 
@@ -24,7 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", "--n", type=int, help="number of rates (log grid)")
     p.add_argument("--steps", type=int, help="steps of every run")
     p.add_argument("--grid", type=int, help="basin map starts per axis")
-    p.add_argument("--width", type=int, default=64, help="plot width in characters")
+    p.add_argument("--width", type=int, help="plot width in characters (default: the terminal's)")
+    p.add_argument("--height", type=int, help="plot height in lines (default: the terminal's)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -35,11 +40,11 @@ def _bad(file: str, key: str, message: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...engine.scenario.analysis_tables import MAX_SWEEP_RUNS, MAX_SWEEP_STEPS, parse_sweep
+    from ...engine.scenario.analysis_tables import MAX_SWEEP_STEPS, parse_sweep
     from ...engine.scenario.build import build_objective
     from ...engine.scenario.catalog import resolve
-    from ...engine.optim.registry import OPTIMIZERS
     from ...engine.scenario.load import load_scenario
+    from ..render.cli_plot import size_problem
 
     path = resolve(args.file)
     file = str(path)
@@ -47,50 +52,16 @@ def run(args: argparse.Namespace) -> int:
     cfg = parse_sweep(scenario.extra.get("sweep"), file, scenario.surface.params)
     if args.steps is not None and not 1 <= args.steps <= MAX_SWEEP_STEPS:
         raise _bad(file, "--steps", f"must be between 1 and {MAX_SWEEP_STEPS}, not {args.steps}")
-    if args.width < 20 or args.width > 400:
-        raise _bad(file, "--width", "must be between 20 and 400")
+    problem = size_problem(args.width, args.height)
+    if problem:
+        raise _bad(file, *problem)
     do_lr = args.lr or not args.basin
     do_basin = args.basin or (not args.lr and "basin" in scenario.extra.get("sweep", {}))
     objective = build_objective(scenario)
-    first = scenario.runs[0]
     out_json: dict = {}
     text: list[str] = []
     if do_lr:
-        opts = tuple(args.optimizers.split(",")) if args.optimizers else cfg.lr.optimizers
-        if not opts:
-            opts = tuple(dict.fromkeys(r.optimizer for r in scenario.runs))
-        for o in opts:
-            if o not in OPTIMIZERS:
-                from ...engine.errors import nearest
-
-                raise _bad(file, "--optimizers", f"unknown optimizer {o!r}" + nearest(o, OPTIMIZERS))
-        lo = args.lr_min if args.lr_min is not None else cfg.lr.lr_min
-        hi = args.lr_max if args.lr_max is not None else cfg.lr.lr_max
-        n = args.n if args.n is not None else cfg.lr.n
-        if not (0 < lo < hi and math.isfinite(hi)):
-            raise _bad(file, "--lr-min", f"needs 0 < lr-min < lr-max, not {lo:g} and {hi:g}")
-        if not 2 <= n <= 10_000 or n * len(opts) > MAX_SWEEP_RUNS:
-            raise _bad(file, "--n", f"needs 2 to 10000 rates and at most {MAX_SWEEP_RUNS} runs in all")
-        steps = args.steps or cfg.lr.steps or min(first.steps, 2000)
-        start = cfg.lr.start or first.start
-        hyper = {}
-        for o in opts:
-            spec = next((r for r in scenario.runs if r.optimizer == o), None)
-            hyper[o] = dict(spec.hyper) if spec is not None else {}
-        from ...engine.analysis.sweep import log_rates, lr_sweep
-        from ..render.sweep_plot import lr_plot, lr_table
-
-        t = time.perf_counter()
-        sweeps = lr_sweep(objective, opts, log_rates(lo, hi, n), start, steps, hyper)
-        dt = time.perf_counter() - t
-        text += [f"Learning-rate sweep: {n} rates from {lo:g} to {hi:g}, {steps} steps from "
-                 f"({', '.join(f'{v:g}' for v in start)}), {n * len(opts)} runs stepped together in {dt:.2f} s",
-                 lr_table(sweeps), "", lr_plot(sweeps, width=args.width)]
-        out_json["lr"] = [{"optimizer": s.optimizer, "rates": s.rates.tolist(),
-                           "final_loss": [None if not math.isfinite(v) else v for v in s.final_loss.tolist()],
-                           "diverged_at": s.diverged_at.tolist(), "best_lr": float(s.rates[s.best]),
-                           "largest_stable_lr": None if math.isnan(s.largest_stable) else s.largest_stable}
-                          for s in sweeps]
+        text += _lr(args, scenario, objective, cfg, file, out_json)
     if do_basin:
         text += ([""] if text else []) + _basin(args, scenario, objective, cfg, file, out_json)
     if args.json:
@@ -98,6 +69,60 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("\n".join(text))
     return 0
+
+
+def _lr_settings(args, scenario, cfg, file: str) -> tuple[tuple[str, ...], float, float, int]:
+    """Optimizers, lr-min, lr-max and the number of rates: the options, then [sweep.lr], then the runs'."""
+    from ...engine.errors import nearest
+    from ...engine.optim.registry import OPTIMIZERS
+    from ...engine.scenario.analysis_tables import MAX_SWEEP_RUNS
+
+    opts = tuple(args.optimizers.split(",")) if args.optimizers else cfg.lr.optimizers
+    if not opts:
+        opts = tuple(dict.fromkeys(r.optimizer for r in scenario.runs))
+    for o in opts:
+        if o not in OPTIMIZERS:
+            raise _bad(file, "--optimizers", f"unknown optimizer {o!r}" + nearest(o, OPTIMIZERS))
+    lo = args.lr_min if args.lr_min is not None else cfg.lr.lr_min
+    hi = args.lr_max if args.lr_max is not None else cfg.lr.lr_max
+    n = args.n if args.n is not None else cfg.lr.n
+    if not (0 < lo < hi and math.isfinite(hi)):
+        raise _bad(file, "--lr-min", f"needs 0 < lr-min < lr-max, not {lo:g} and {hi:g}")
+    if not 2 <= n <= 10_000 or n * len(opts) > MAX_SWEEP_RUNS:
+        raise _bad(file, "--n", f"needs 2 to 10000 rates and at most {MAX_SWEEP_RUNS} runs in all")
+    return opts, lo, hi, n
+
+
+def _lr(args, scenario, objective, cfg, file: str, out_json: dict) -> list[str]:
+    """The learning-rate sweep: a summary line, the table and the plot (and its JSON into out_json)."""
+    import sys
+
+    from ...engine.analysis.sweep import log_rates, lr_sweep
+    from ..render.cli_plot import lr_sweep_plot, plot_style
+    from ..render.sweep_plot import lr_table
+
+    opts, lo, hi, n = _lr_settings(args, scenario, cfg, file)
+    first = scenario.runs[0]
+    steps = args.steps or cfg.lr.steps or min(first.steps, 2000)
+    start = cfg.lr.start or first.start
+    hyper = {}
+    for o in opts:
+        spec = next((r for r in scenario.runs if r.optimizer == o), None)
+        hyper[o] = dict(spec.hyper) if spec is not None else {}
+    t = time.perf_counter()
+    sweeps = lr_sweep(objective, opts, log_rates(lo, hi, n), start, steps, hyper)
+    dt = time.perf_counter() - t
+    out_json["lr"] = [{"optimizer": s.optimizer, "rates": s.rates.tolist(),
+                       "final_loss": [None if not math.isfinite(v) else v for v in s.final_loss.tolist()],
+                       "diverged_at": s.diverged_at.tolist(), "best_lr": float(s.rates[s.best]),
+                       "largest_stable_lr": None if math.isnan(s.largest_stable) else s.largest_stable}
+                      for s in sweeps]
+    if args.json:
+        return []
+    style = plot_style(sys.stdout, args.width, args.height)
+    return [f"Learning-rate sweep: {n} rates from {lo:g} to {hi:g}, {steps} steps from "
+            f"({', '.join(f'{v:g}' for v in start)}), {n * len(opts)} runs stepped together in {dt:.2f} s",
+            lr_table(sweeps), "", lr_sweep_plot(sweeps, style)]
 
 
 def _basin(args, scenario, objective, cfg, file: str, out_json: dict) -> list[str]:
@@ -132,8 +157,9 @@ def _basin(args, scenario, objective, cfg, file: str, out_json: dict) -> list[st
     bm = basin_map(objective, tuple(window), grid, opt, hyper, steps, minima, base=first.start, axes=axes,
                    tol=cfg.basin.tol)
     dt = time.perf_counter() - t
+    width = args.width if args.width is not None else shutil.get_terminal_size(fallback=(80, 24)).columns
     out_json["basin"] = {"axes": list(names), "window": window, "grid": grid, "minima": bm.minima.tolist(),
                          "labels": bm.labels.tolist(), "shares": {str(k): v for k, v in bm.shares().items()}}
     return [f"Basin map: {grid} x {grid} starts over {names[0]}, {names[1]}; {opt} lr {hyper.get('lr', 'default')}, "
             f"{steps} steps; {grid * grid} runs stepped together in {dt:.2f} s",
-            basin_plot(bm, names, width=min(args.width, grid), height=min(args.width // 2, grid))]
+            basin_plot(bm, names, width=min(width, grid), height=min(width // 2, grid))]

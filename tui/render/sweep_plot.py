@@ -1,10 +1,8 @@
-"""Plain-text tables and terminal plots of sweeps (braille lines and letter maps; no plotting library).
+"""Plain-text tables and maps of sweeps: the learning-rate sweep's table and the basin map.
 
-The learning-rate plot draws one panel per optimizer: final loss (log scale
-when every finite value is positive, else linear) against log10 of the rate,
-as a braille polyline; rates that diverged are marked with 'x' on the top
-row. The basin map prints one letter per cell: A, B, C, ... for the minimum
-the start reached, '.' for none of them, '#' for diverged.
+The learning-rate plot itself is plotext's (render/cli_plot.py). The basin map
+prints one letter per cell: A, B, C, ... for the minimum the start reached,
+'.' for none of them, '#' for diverged.
 """
 from __future__ import annotations
 
@@ -12,7 +10,6 @@ from typing import Sequence
 
 import numpy as np
 
-from .contour_grid import DOTS_X, DOTS_Y, braille_chars, rasterize_dot_polyline
 from ...engine.analysis.sweep import DIVERGED, NONE, BasinMap, LrSweep
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -41,59 +38,6 @@ def lr_table(sweeps: Sequence[LrSweep], samples: int = 9) -> str:
             for s in sweeps:
                 cells.append(f"{'diverged':>12}" if s.diverged_at[i] >= 0 else f"{_fmt(s.final_loss[i]):>12}")
             lines.append(f"{_fmt(sweeps[0].rates[i]):>10} " + " ".join(cells))
-    return "\n".join(lines)
-
-
-def lr_plot(sweeps: Sequence[LrSweep], width: int = 64, height: int = 8) -> str:
-    """One braille panel per optimizer: final loss against log10(lr)."""
-    out = []
-    for s in sweeps:
-        out.append(_panel(s, width, height))
-    return "\n".join(out)
-
-
-def _panel(s: LrSweep, width: int, height: int) -> str:
-    label_w = 10
-    cols = max(8, width - label_w - 1)
-    rows = max(3, height)
-    x = np.log10(s.rates)
-    y = s.final_loss.astype(float)
-    finite = np.isfinite(y)
-    positive = y[finite] > 0 if finite.any() else np.zeros(0, bool)
-    use_log = finite.any() and (y[finite] >= 0).all() and positive.any()
-    if use_log:  # zeros sit on a floor a little below the smallest positive value
-        floor = float(np.min(y[finite][positive])) / 10
-        yv = np.log10(np.maximum(y, floor))
-    else:
-        yv = y
-    if finite.any():
-        lo, hi = float(np.min(yv[finite])), float(np.max(yv[finite]))
-    else:
-        lo, hi = 0.0, 1.0
-    if hi - lo < 1e-12:
-        lo, hi = lo - 0.5, hi + 0.5
-    w, h = cols * DOTS_X, rows * DOTS_Y
-    px = (x - x[0]) / max(x[-1] - x[0], 1e-12) * (w - 1)
-    py = (hi - yv) / (hi - lo) * (h - 1)
-    py = np.where(finite, py, np.nan)
-    bits = rasterize_dot_polyline(px, py, cols, rows)
-    chars = braille_chars(bits)
-    grid = [[chr(c) if c else " " for c in row] for row in chars]
-    for i in np.flatnonzero(~finite):
-        c = min(cols - 1, int(px[i] // DOTS_X))
-        grid[0][c] = "x"
-    top = (10 ** hi) if use_log else hi
-    bottom = (10 ** lo) if use_log else lo
-    if use_log and (y[finite] == 0).any():
-        bottom = 0.0
-    lines = [f"{s.optimizer}: final loss{' (log scale)' if use_log else ''} against lr; x = diverged"]
-    for r in range(rows):
-        label = _fmt(top) if r == 0 else _fmt(bottom) if r == rows - 1 else ""
-        lines.append(f"{label:>{label_w}}|" + "".join(grid[r]))
-    axis = f"{'':>{label_w}}+" + "-" * cols
-    left, right = _fmt(float(s.rates[0])), _fmt(float(s.rates[-1]))
-    lines.append(axis)
-    lines.append(f"{'':>{label_w}} {left}{' ' * max(1, cols - len(left) - len(right) - 4)}lr {right}")
     return "\n".join(lines)
 
 
