@@ -194,50 +194,64 @@ def _build(node: Node, symbols: dict[str, sp.Symbol], text: str) -> tuple[sp.Exp
         expr = sp.Add(*(c if op == "+" else sp.Mul(sp.S.NegativeOne, c)
                         for (op, _), c in zip(node.items, children)))
     elif kind == "prod":
-        factors = []
-        for (op, child), c in zip(node.items, children):
-            if op == "/":
-                if c.is_zero:
-                    raise FormulaError(f"division by zero ('{text[child.pos:child.end]}' "
-                                       "is 0)", child.pos)
-                c = sp.Pow(c, sp.S.NegativeOne)
-            factors.append(c)
-        expr = sp.Mul(*factors)
+        expr = _product(node, children, text)
     elif kind == "neg":
         expr = sp.Mul(sp.S.NegativeOne, children[0])
     elif kind == "pow":
-        base, exponent = children
-        power = built[0][1]
-        if exponent.is_Number:
-            value = constant_value(exponent)
-            if not abs(value) <= MAX_EXPONENT:
-                raise FormulaError(f"the exponent in '{snippet}' simplifies to {value:g}, which "
-                                   f"is too large (a constant exponent must be within "
-                                   f"+-{MAX_EXPONENT})", node.pos)
-            if not (exponent.is_Integer or (2 * exponent).is_Integer):
-                exponent = sp.Float(value)       # only x**k and x**(k/2) stay exact
-            power *= max(1.0, abs(value))
-            if power > MAX_POWER_PRODUCT:
-                raise FormulaError(f"nested powers in '{snippet}' multiply to an exponent of "
-                                   f"{power:g}, which is too large (the limit is "
-                                   f"{MAX_POWER_PRODUCT})", node.pos)
-        expr = sp.Pow(base, exponent)
+        expr, power = _power(node, children, built[0][1], snippet)
     elif kind == "call":
         expr = _CALLS[node.value](*children)
     else:
         raise FormulaError(f"internal: unknown node kind {kind!r}", node.pos)
     if isinstance(expr, (sp.Add, sp.Function)):
         power = 1.0          # SymPy does not push powers into sums or through functions
+    return _checked_constant(expr, snippet, node.pos), power
+
+
+def _product(node: Node, children: list[sp.Expr], text: str) -> sp.Expr:
+    """The factors of a product, each divisor inverted; a divisor that is 0 is an error."""
+    factors = []
+    for (op, child), c in zip(node.items, children):
+        if op == "/":
+            if c.is_zero:
+                raise FormulaError(f"division by zero ('{text[child.pos:child.end]}' "
+                                   "is 0)", child.pos)
+            c = sp.Pow(c, sp.S.NegativeOne)
+        factors.append(c)
+    return sp.Mul(*factors)
+
+
+def _power(node: Node, children: list[sp.Expr], power: float, snippet: str) -> tuple[sp.Expr, float]:
+    """base**exponent, and the base's exponent product times a constant exponent (both capped)."""
+    base, exponent = children
+    if exponent.is_Number:
+        value = constant_value(exponent)
+        if not abs(value) <= MAX_EXPONENT:
+            raise FormulaError(f"the exponent in '{snippet}' simplifies to {value:g}, which "
+                               f"is too large (a constant exponent must be within "
+                               f"+-{MAX_EXPONENT})", node.pos)
+        if not (exponent.is_Integer or (2 * exponent).is_Integer):
+            exponent = sp.Float(value)       # only x**k and x**(k/2) stay exact
+        power *= max(1.0, abs(value))
+        if power > MAX_POWER_PRODUCT:
+            raise FormulaError(f"nested powers in '{snippet}' multiply to an exponent of "
+                               f"{power:g}, which is too large (the limit is "
+                               f"{MAX_POWER_PRODUCT})", node.pos)
+    return sp.Pow(base, exponent), power
+
+
+def _checked_constant(expr: sp.Expr, snippet: str, pos: int) -> sp.Expr:
+    """expr, or its float64 value if it is a constant that is not small and exact; undefined is an error."""
     if expr.has(sp.S.ComplexInfinity, sp.S.NaN, sp.S.Infinity, sp.S.NegativeInfinity):
         raise FormulaError(f"'{snippet}' is undefined (it divides by zero or takes the log "
-                           "of zero after simplification)", node.pos)
+                           "of zero after simplification)", pos)
     if not expr.free_symbols and not _is_small_exact(expr):
         value = constant_value(expr)
         if not math.isfinite(value):
             raise FormulaError(f"'{snippet}' evaluates to {value} in float64 (after "
-                               "simplification)", node.pos)
+                               "simplification)", pos)
         expr = _number(value)
-    return expr, power
+    return expr
 
 
 def _unsupported(e: sp.Basic) -> FormulaError:
