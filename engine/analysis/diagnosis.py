@@ -402,9 +402,6 @@ class Diagnoser:
                 self._hess_step[stale] = self.sim.step_count[stale]
         return self._evals[runs], self._evecs[runs]
 
-    def status_of(self, run: int | str) -> RunDiagnosis:
-        return self.report()[self.sim.index_of(run)]
-
 
 def _row_sq(d: np.ndarray, out: np.ndarray, odd: np.ndarray | None = None) -> np.ndarray:
     """Squared Euclidean norms over the last axis of d, into out (shape d.shape[:-1]); d is overwritten.

@@ -68,12 +68,6 @@ class Objective:
         g = self.formula.gradient(points, cols)  # (n, b, p)
         return np.einsum("nbp,nb->np", g, weight)
 
-    def batch_loss(self, points: np.ndarray, index: np.ndarray, weight: np.ndarray) -> np.ndarray:
-        """Mini-batch loss of each point (n,), the loss that batch's gradient descends."""
-        assert self.data is not None, "batch losses need data"
-        cols = {c: a[index] for c, a in self.data.train.items()}
-        return (self.formula.value(points, cols) * weight).sum(axis=1)
-
     def test_loss(self, points: np.ndarray) -> np.ndarray | None:
         """Test loss at each point, or None when the scenario defines none."""
         if not self.has_test:

@@ -10,7 +10,6 @@ constant exponents is checked (so 9**9**9 is an error, never a hang).
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import math
 import re
@@ -19,6 +18,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from ..errors import nearest
 from .ops import OPS
 
 MAX_LENGTH = 2000          # characters of formula text
@@ -381,9 +381,9 @@ class _Parser:
                 raise FormulaError(f"'{tok.text}' is not a function; write '*' for "
                                    "multiplication", tok.pos)
             msg = f"unknown function '{tok.text}'"
-            close = difflib.get_close_matches(tok.text, list(FUNCTIONS), n=1)
+            close = nearest(tok.text, FUNCTIONS)
             if close:
-                msg += f"; did you mean '{close[0]}'?"
+                msg += close
             else:
                 msg += "; the functions are " + ", ".join(sorted(FUNCTIONS))
             raise FormulaError(msg, tok.pos)
@@ -427,9 +427,9 @@ def _chain(items: list, first_op: str, op_a: str, op_b: str) -> float:
 def _unknown_name_message(name: str, names: Mapping[str, object]) -> str:
     msg = f"unknown name '{name}'"
     valid = list(names)
-    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    close = nearest(name, valid)
     if close:
-        return msg + f"; did you mean '{close[0]}'?"
+        return msg + close
     return msg + "; the names you can use are " + ", ".join(valid)
 
 

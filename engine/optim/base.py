@@ -20,12 +20,13 @@ so treat states as values: replace them, never edit them in place.
 """
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence, TypeVar
+from typing import Any, Callable, Mapping, NamedTuple, Sequence, TypeVar
 
 import numpy as np
+
+from ..errors import nearest
 
 Problems = list[tuple[str, str]]
 Check = Callable[[Mapping[str, Any]], Problems]
@@ -89,12 +90,6 @@ def concat_states(states: Sequence[T]) -> T:
 
 
 # ----- checking ------------------------------------------------------------
-def nearest(word: str, choices: Iterable[str]) -> str:
-    """A '; did you mean ...?' suffix naming the closest valid name, or ''."""
-    match = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.5)
-    return f"; did you mean {match[0]!r}?" if match else ""
-
-
 def is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 

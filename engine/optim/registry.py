@@ -23,9 +23,9 @@ from .base import (
     check_mapping,
     concat_states,
     hyper_field_keys,
-    nearest,
     take_rows,
 )
+from ..errors import nearest
 from .lecture import LECTURE_CHECKS, LECTURE_SPECS
 from .torch_equal import TORCH_CHECKS, TORCH_SPECS
 

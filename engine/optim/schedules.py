@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .base import nearest
+from ..errors import nearest
 
 Schedule = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Problems = list[tuple[str, str]]

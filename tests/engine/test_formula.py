@@ -432,7 +432,7 @@ REJECTED = [
     ("1/(1 + " * 20 + "x" + ")" * 20, "levels of operations", None),
     ("x" + "+x" * (MAX_LENGTH // 2), "too long", MAX_LENGTH),
     ("x" + "+x" * MAX_NODES, f"more than {MAX_NODES}", None),
-    ("xx + y", "unknown name 'xx'; did you mean 'x'?", 0),
+    ("xx + y", "unknown name 'xx' (did you mean 'x'?)", 0),
     ("x + yy", "did you mean 'y'?", 4),
     ("x + zeta", "the names you can use are x, y, k, pi, e", 4),
     ("sinn(x)", "did you mean 'sin'?", 0),

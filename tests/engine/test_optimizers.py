@@ -318,8 +318,8 @@ def test_state_and_hyper_field_names() -> None:
 # ----- validation -----------------------------------------------------------------
 def test_validation_unknown_key_names_the_nearest() -> None:
     assert validate_hyperparameters("sgd", {"momentun": 0.9}) == [
-        ("momentun", "unknown hyperparameter 'momentun' for sgd; did you mean 'momentum'?")]
-    assert validate_hyperparameters("adam", {"beta": [0.9, 0.99]})[0][1].endswith("did you mean 'betas'?")
+        ("momentun", "unknown hyperparameter 'momentun' for sgd (did you mean 'momentum'?)")]
+    assert validate_hyperparameters("adam", {"beta": [0.9, 0.99]})[0][1].endswith("(did you mean 'betas'?)")
 
 
 def test_validation_types() -> None:
@@ -347,7 +347,7 @@ def test_validation_torch_rules() -> None:
 
 def test_validation_unknown_optimizer() -> None:
     assert validate_hyperparameters("rmsprob", {}) == [
-        ("optimizer", "unknown optimizer 'rmsprob'; did you mean 'rmsprop'?")]
+        ("optimizer", "unknown optimizer 'rmsprob' (did you mean 'rmsprop'?)")]
 
 
 # ----- per-run hyperparameters, purity, state rows ------------------------------------

@@ -109,7 +109,7 @@ def test_valid_specs_have_no_problems() -> None:
 
 def test_unknown_kind_names_the_nearest() -> None:
     assert validate_schedule({"kind": "cosin"}) == [
-        ("kind", "unknown schedule kind 'cosin'; did you mean 'cosine'? "
+        ("kind", "unknown schedule kind 'cosin' (did you mean 'cosine'?) "
                  "(kinds: constant, step, multistep, exponential, cosine, linear, noam)")]
     assert validate_schedule({"kind": 3}) == [("kind", "must be a string, not int 3")]
     assert validate_schedule([1]) == [("", "a schedule must be a table, not list")]
@@ -117,11 +117,11 @@ def test_unknown_kind_names_the_nearest() -> None:
 
 def test_unknown_keys() -> None:
     assert validate_schedule({"kind": "step", "step_size": 2, "gama": 0.5}) == [
-        ("gama", "unknown key 'gama' for kind 'step'; did you mean 'gamma'?")]
+        ("gama", "unknown key 'gama' for kind 'step' (did you mean 'gamma'?)")]
     assert validate_schedule({"kind": "step", "step_size": 2, "T_max": 5}) == [
         ("T_max", "unknown key 'T_max' for kind 'step' (it belongs to kind 'cosine')")]
     assert validate_schedule({"warmup": {"step": 3}}) == [
-        ("warmup.step", "unknown key 'step' for warmup; did you mean 'steps'?"), ("warmup.steps", "is missing")]
+        ("warmup.step", "unknown key 'step' for warmup (did you mean 'steps'?)"), ("warmup.steps", "is missing")]
 
 
 def test_missing_required_keys() -> None:
