@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optsim.engine.analysis import diagnosis as D
+from optsim.engine.analysis.diagnosis import facts as D
 from optsim.engine.analysis.diagnosis import STATUSES, Diagnoser
 from optsim.engine.formula.compile import compile_formula
 from optsim.engine.core.objective import Objective

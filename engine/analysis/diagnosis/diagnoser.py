@@ -1,4 +1,4 @@
-"""Why is this run where it is? One status per run from the engine's own numbers.
+"""The Diagnoser: watches every run of a Simulation and keeps the numbers the status rules read.
 
 Use: ``d = Diagnoser(sim)``; call ``d.observe()`` after every ``sim.step()``;
 ``d.report()`` gives one :class:`RunDiagnosis` per run (status, a short
@@ -22,90 +22,17 @@ the window: rates stay per step, but a 2-cycle bounce is invisible when k is
 even. Runs added, removed or reset are followed (a reset run's past is
 forgotten; adding or removing runs starts the statistics afresh).
 
-Rules, first match wins (w = the observations in the window, up to 64):
-1. diverged: the engine stopped the run (non-finite or huge numbers) at step
-   k; or the loss ran away: it rose over the window and is above the run's
-   best loss by more than ``RUNAWAY`` times max(start - best, |best|) (k is
-   then the step of the best loss, where the climb began).
-2. burst (adaptive optimizers only): an update whose step length is at least
-   ``BURST_FACTOR`` times the smallest step of the window before it and at
-   least ``BURST_MIN_LR`` times its learning rate, while the loss rose by at
-   least ``BURST_GIVEBACK`` of the run's progress so far (start - best) above
-   the window's lowest loss. Detections less than ``BURST_GAP`` steps apart
-   are one burst. The status holds for ``BURST_HOLD`` steps after a burst,
-   and afterwards while the run has burst at least twice and is still above
-   its best loss by more than 1% of its progress (it has not settled).
-3. small gradient: ``|g| <= SMALL_GRAD * (largest |g| the run has seen)``
-   (or ``<= ABS_GRAD``) and the critical point of the local quadratic model
-   lies within ``NEAR * max(1, |theta|)`` (distance ``|H^+ g|`` using
-   ``|lambda|``; eigenvalues within ``EIG_RTOL * max(1, |H|)`` count as 0).
-   Then the Hessian decides: an eigenvalue below ``-SADDLE_RTOL * max(1, |H|)``
-   -> stuck at saddle (all of them below: a local maximum, named so in the
-   headline under the same status); otherwise each nearly flat direction
-   (|lambda| within that tolerance) is probed at +-0.1 max(1, |theta|) with
-   the slope term removed, and if the loss falls there -> stuck at saddle (a
-   higher-order or nearly flat one, like the monkey saddle); else ->
-   converged. Next to a valley of degenerate minima, like w1 w2 = 1, the
-   Hessian has tiny negative eigenvalues; the probe keeps those from being
-   called saddles. With coupled weight decay the gradient tested is
-   g + weight_decay * theta (where such decay settles); a decayed run (AdamW
-   too) within NEAR of the quadratic model's minimum counts as converged even
-   if |g| is not small, and the headline names the decay.
-3b. converged (noise floor), for runs with gradient noise or mini-batches:
-   the exact gradient is smaller than the expected size of one update's
-   gradient noise (``noise * sqrt(p)``, or the per-sample gradients' spread
-   over sqrt(batch) with the finite-population factor) and the Hessian has no
-   clearly negative eigenvalue: the run jitters about a minimum.
-4. oscillating: the loss is not falling over the window (it rose, or changed
-   by at most ``FLAT_RTOL`` of its size), the gradient is not small, the gradient's
-   component along the top Hessian eigenvector changed sign in at least
-   ``FLIP_SHARE`` of consecutive observations, and that component carries at
-   least ``ALONG_SHARE`` of |g| on average.
-5. too slow: the top eigenvalue is positive and the effective rate along the
-   gradient, eta = -sum(dtheta . g) / sum(|g|^2) per step, is so small that
-   eta * lambda_max < ``SLOW`` = 0.2: the rate is at least ten times below
-   the stability limit 2 / lambda_max (gradient descent is fastest near 1),
-   far too small for the progress a step could make.
-6. descending otherwise.
+The rules that turn the window into a status are in engine.analysis.diagnosis.rules.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
-from ..core.simulation import Simulation
-
-STATUSES = ("descending", "converged", "stuck at saddle", "oscillating", "diverged", "too slow", "burst")
-ADAPTIVE = frozenset({"adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "adagrad_lecture",
-                      "rmsprop_lecture"})
-
-WINDOW = 64
-BLOCK = 32
-HESSIAN_EVERY = 16
-MIN_OBS = 8  # observations needed before the window rules (oscillating, too slow) apply
-SMALL_GRAD = 1e-3
-ABS_GRAD = 1e-10
-NEAR = 1e-2
-EIG_RTOL = 1e-6
-SADDLE_RTOL = 1e-3
-FLAT_RTOL = 1e-2
-FLIP_SHARE = 0.75
-ALONG_SHARE = 0.5
-SLOW = 0.2
-RUNAWAY = 1e3
-BURST_FACTOR = 10.0
-BURST_MIN_LR = 0.1
-BURST_GIVEBACK = 0.1
-BURST_GAP = 64
-BURST_HOLD = 64
-
-
-class RunDiagnosis(NamedTuple):
-    status: str
-    headline: str
-    evidence: dict[str, float]
-    remedy: str
+from ...core.simulation import Simulation
+from .bursts import NEVER, BurstTracker
+from .facts import ADAPTIVE, BLOCK, HESSIAN_EVERY, WINDOW, Progress, Ring, RunDiagnosis
+from .measure import gather
+from .rules import diagnose
 
 
 class Diagnoser:
@@ -137,17 +64,13 @@ class Diagnoser:
         self.gmax = np.zeros(R)
         self.loss_start = np.full(R, np.nan)
         self.loss_best = np.full(R, np.inf)
-        self.bursts = np.zeros(R, dtype=np.int64)
-        self.last_burst = np.full(R, -(10**12), dtype=np.int64)
-        self.burst_from = np.full(R, np.nan)  # loss before the latest burst
-        self.burst_peak = np.full(R, np.nan)  # highest loss seen while it burst
-        self.burst_start = np.full(R, -1, dtype=np.int64)
         self.best_step = np.zeros(R, dtype=np.int64)
-        self._prev_len_min = np.full(R, np.inf)  # summaries of the block before, for the cheap burst test
-        self._prev_loss_min = np.full(R, np.inf)
+        self.burst = BurstTracker(R)
         # squared step length into each observation (inf: the run did not move); the burst test takes
         # square roots of the few numbers it compares (sqrt is monotone: the same minima and maxima)
         self._len2 = np.full((W, R), np.inf)
+        self._ring_view = Ring(self._p, self._g, self._l, self._gn, self._lr, self._s, self._len2)
+        self._progress = Progress(self.first, self.gmax, self.loss_start, self.loss_best, self.best_step)
         self._odd = -1  # the last observation at which some run's step count did not grow (stopped, reset)
         # scratch for _fold, reused: fresh large temporaries cost page faults on every fold
         self._ds = np.empty((BLOCK, R), dtype=np.int64)
@@ -156,7 +79,7 @@ class Diagnoser:
         self._dn = np.empty((BLOCK, R))
         self._dn2 = np.empty((BLOCK, R)) if 4 <= p < 8 else None
         self._adaptive = np.array([c.optimizer in ADAPTIVE for c in sim.configs], dtype=bool)
-        self._hess_step = np.full(R, -(10**12), dtype=np.int64)
+        self._hess_step = np.full(R, NEVER, dtype=np.int64)
         self._evals = np.full((R, p), np.nan)
         self._evecs = np.full((R, p, p), np.nan)
         self._cache: list[RunDiagnosis] | None = None
@@ -333,7 +256,8 @@ class Diagnoser:
         if not direct:
             self._len2[cur] = sq
         if self._adaptive.any():
-            self._detect_bursts(lo, stop, cur, np.sqrt(sq.min(axis=0)), np.sqrt(len2_max), loss_low)
+            self.burst.detect(self._ring_view, self._progress, self._adaptive, lo, stop, cur,
+                              np.sqrt(sq.min(axis=0)), np.sqrt(len2_max), loss_low)
 
     def _forget(self, r: int, obs: int) -> None:
         """Run r was reset at observation obs: its past no longer counts."""
@@ -343,22 +267,12 @@ class Diagnoser:
             start = np.asarray(self.sim.configs[r].start, dtype=np.float64)[None, :]
             self.loss_start[r] = float(self.sim.objective.loss(start)[0])
         self.loss_best[r] = np.inf
-        self.bursts[r] = 0
-        self.last_burst[r] = -(10**12)
-        self.burst_from[r] = self.burst_peak[r] = np.nan
-        self.burst_start[r] = -1
+        self.burst.forget(r)
         self.best_step[r] = 0
-        self._hess_step[r] = -(10**12)
+        self._hess_step[r] = NEVER
         old = np.arange(max(0, self.count - self.window), obs) % self.window  # ring rows before the reset
         self._len2[old, r] = np.inf
         self._l[old, r] = np.nan
-        self._prev_len_min[r] = self._prev_loss_min[r] = np.inf
-
-    def _detect_bursts(self, lo: int, stop: int, cur: slice | np.ndarray, len_min: np.ndarray,
-                       len_max: np.ndarray, loss_low: np.ndarray | None) -> None:
-        from .diagnosis_bursts import detect_bursts
-
-        detect_bursts(self, lo, stop, cur, len_min, len_max, loss_low)
 
     # ----- the report ---------------------------------------------------------------------
     def report(self) -> list[RunDiagnosis]:
@@ -369,10 +283,17 @@ class Diagnoser:
             return self._cache
         self._adaptive = np.array([c.optimizer in ADAPTIVE for c in self.sim.configs], dtype=bool)
         self._fold()
-        from .diagnosis_rules import diagnose_window
-
-        self._cache = diagnose_window(self)
+        runs = np.arange(self.R)
+        evals, evecs = self.hessian_eigen(runs)
+        facts = gather(self.sim, self.window_arrays(), evals, evecs, self._progress,
+                       [self.burst.facts(r) for r in range(self.R)])
+        self._cache = [diagnose(f) for f in facts]
         return self._cache
+
+    @property
+    def bursts(self) -> np.ndarray:
+        """How many bursts each run has had (since its last reset)."""
+        return self.burst.count
 
     def window_rows(self) -> np.ndarray:
         """Ring rows of the observations in the window, oldest first."""
@@ -436,4 +357,4 @@ def _row_sq(d: np.ndarray, out: np.ndarray, odd: np.ndarray | None = None) -> np
     return out
 
 
-__all__ = ["STATUSES", "RunDiagnosis", "Diagnoser"]
+__all__ = ["Diagnoser"]
