@@ -48,14 +48,20 @@ def sig(x: float | None, digits: int = 4, missing_nan: bool = True) -> str:
     return f"{x:.{digits}g}"
 
 
-def vector(v: Iterable[float], digits: int = 3, limit: int | None = None, more: str = ", ...",
-           no_minus_zero: bool = False) -> str:
-    """(1, 2.5, -0.333): each entry to ``digits`` significant digits, at most ``limit`` of them."""
+def listing(v: Iterable[float], digits: int = 3, limit: int | None = None, more: str = ", ...",
+            no_minus_zero: bool = False) -> str:
+    """1, 2.5, -0.333: each entry to ``digits`` significant digits, at most ``limit`` of them, then ``more``."""
     v = np.asarray(v if isinstance(v, np.ndarray) else list(v), dtype=float).ravel()
     shown = v if limit is None else v[:limit]
-    zero = 0.0 if no_minus_zero else -0.0  # x + -0.0 is x, even for -0.0
+    zero = 0.0 if no_minus_zero else -0.0  # x + -0.0 is x, even for -0.0; x + 0.0 turns -0.0 into 0.0
     body = ", ".join(f"{x + zero:.{digits}g}" for x in shown)
-    return f"({body}{more if limit is not None and v.size > limit else ''})"
+    return body + (more if limit is not None and v.size > limit else "")
+
+
+def vector(v: Iterable[float], digits: int = 3, limit: int | None = None, more: str = ", ...",
+           no_minus_zero: bool = False) -> str:
+    """(1, 2.5, -0.333): :func:`listing` in parentheses."""
+    return f"({listing(v, digits, limit, more, no_minus_zero)})"
 
 
 def direction(v: np.ndarray, limit: int = 4) -> str:
@@ -67,14 +73,14 @@ def direction(v: np.ndarray, limit: int = 4) -> str:
     return "(" + ", ".join(f"{x:.2f}" for x in v[:limit]) + (", ..." if v.size > limit else "") + ")"
 
 
-def decade(k: int) -> str:
+def decade_label(k: int) -> str:
     """The label of 10**k on a log axis: 0.01 ... 1000, else 1e-5, 1e6."""
     if -2 <= k <= 3:
         return f"{10.0 ** k:g}"
     return f"1e{k}"
 
 
-def steps(v: float) -> str:
+def step_label(v: float) -> str:
     """A step count on an axis: 500, 20k, 1.5M."""
     if abs(v) >= 1e6:
         return f"{v / 1e6:g}M"

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..formula.lower_bound import LowerBound, formula_lower_bound, known_lower_bound
 from ..core.objective import Objective
+from ..text_format import listing, vector
 
 __all__ = ["PointReport", "TaylorStep", "Probe", "LowerBound", "analyze_point", "classify", "tolerances",
            "minimum_ratio", "taylor_along", "formula_lower_bound", "known_lower_bound", "KINDS"]
@@ -226,13 +227,8 @@ def _probe(objective: Objective, origin: np.ndarray, loss: float, v: np.ndarray,
     return Probe(v, step, float(vals[0]), float(vals[1]))
 
 
-def _vec(v: np.ndarray) -> str:
-    return "(" + ", ".join(f"{x:.3g}" for x in np.asarray(v).ravel()) + ")"
-
-
 def _eigs(evals: np.ndarray, limit: int = 6) -> str:
-    shown = ", ".join(f"{x:.3g}" for x in evals[:limit])
-    return shown + (f", ... ({evals.size} in all)" if evals.size > limit else "")
+    return listing(evals, limit=limit, more=f", ... ({evals.size} in all)")
 
 
 def _explain(kind: str, loss: float, grad: np.ndarray, evals: np.ndarray, eig_tol: float,
@@ -245,7 +241,7 @@ def _explain(kind: str, loss: float, grad: np.ndarray, evals: np.ndarray, eig_to
     if kind == "not critical":
         verdict = "not critical"
         parts.append(f"The gradient is not zero (|g| = {np.linalg.norm(grad):.3g}), so this is no critical "
-                     f"point: gradient descent moves on along -g = {_vec(-grad)}.")
+                     f"point: gradient descent moves on along -g = {vector(-grad)}.")
     elif kind == "local minimum":
         verdict = "global minimum" if at_bound else "local minimum"
         parts.append(f"g = 0 and every eigenvalue of H is positive ({ev}): the loss rises in every "
@@ -279,12 +275,12 @@ def _explain(kind: str, loss: float, grad: np.ndarray, evals: np.ndarray, eig_to
         parts.append(f"The loss {loss:.6g} is above the known lower bound {bound.value:.6g} ({bound.reason}), "
                      "so a lower point may exist elsewhere.")
     for p in probes:
-        parts.append(f"Probing the flat direction {_vec(p.direction)} by +-{p.step:g}: the loss changes by "
+        parts.append(f"Probing the flat direction {vector(p.direction)} by +-{p.step:g}: the loss changes by "
                      f"{p.plus:.3g} and {p.minus:.3g} ({p.shape}"
                      + (", from terms beyond second order)." if p.shape != "level" else ")."))
     if escape is not None and table:
         rows = "; ".join(f"s = {t.step:g}: model {t.predicted:.4g}, true {t.true:.4g}" for t in table)
-        parts.append(f"Escape along {_vec(escape)} (eigenvalue {evals[0]:.3g}). Loss change predicted by "
+        parts.append(f"Escape along {vector(escape)} (eigenvalue {evals[0]:.3g}). Loss change predicted by "
                      f"the second-order model next to the true change: {rows}.")
     if evals.size > 2:
         parts.append(f"Minimum ratio {ratio:.2f} ({int(round(ratio * evals.size))} of {evals.size} "

@@ -51,8 +51,9 @@ import numpy as np
 from ..errors import ScenarioError
 from ..formula.compile import FormulaError
 from ..scenario.analysis_tables import GuideConfig, parse_guide
+from ..text_format import vector
 from .guide_search import (ModelResult, SearchResult, coarse_search, search_box, shift_evidence,
-                                        train_variant, vec as _vec)
+                                        train_variant)
 from ..core.simulation import Simulation
 
 VERDICTS = ("model bias", "optimization", "overfitting", "mismatch", "good")
@@ -103,7 +104,7 @@ class GuideReport:
                  f" (base {self.base:.4g}: {self.base_reason})"]
         if self.search is not None:
             lines.append(f"  coarse global search: best loss {self.search.best_loss:.4g} at "
-                         f"{_vec(self.search.best_point)} ({self.search.n_points} points; typical loss "
+                         f"{vector(self.search.best_point, limit=6)} ({self.search.n_points} points; typical loss "
                          f"{self.search.typical_loss:.4g})")
         if len(self.models) > 1:
             lines.append("  models:")
@@ -192,7 +193,7 @@ def _walk(run: str, n_params: int, train: float, test: float | None, variants: S
         if search is not None:
             ev["best_reachable"] = search.best_loss
             if search.best_loss < clearly or search.best_loss <= train_target:
-                steps.append(f"a coarse global search finds loss {search.best_loss:.4g} at {_vec(search.best_point)}: "
+                steps.append(f"a coarse global search finds loss {search.best_loss:.4g} at {vector(search.best_point, limit=6)}: "
                              "this model can fit better than the run did")
                 return _verdict(run, "optimization",
                                 f"optimization: loss {search.best_loss:.3g} reachable, run {train:.3g}", steps, ev)

@@ -11,6 +11,7 @@ import numpy as np
 from ..scenario.analysis_tables import SearchSpec, VariantSpec
 from ..core.objective import Objective
 from ..core.simulation import RunConfig, Simulation
+from ..text_format import vector
 
 
 class ModelResult(NamedTuple):
@@ -26,13 +27,6 @@ class SearchResult(NamedTuple):
     best_point: np.ndarray
     typical_loss: float
     n_points: int
-
-
-def vec(v: np.ndarray, limit: int = 6) -> str:
-    """A short text of a vector: (1, 2.5, ...)."""
-    v = np.asarray(v).ravel()
-    body = ", ".join(f"{x:.3g}" for x in v[:limit])
-    return f"({body}{', ...' if v.size > limit else ''})"
 
 
 def search_box(scenario, spec: SearchSpec) -> np.ndarray:
@@ -109,7 +103,7 @@ def shift_evidence(scenario) -> tuple[str, ...]:
     out = []
     shift = scenario.surface.test_shift
     if shift is not None and any(v != 0 for v in shift):
-        out.append(f"the test surface is the training surface shifted by {vec(np.asarray(shift))}")
+        out.append(f"the test surface is the training surface shifted by {vector(shift, limit=6)}")
     data = scenario.data
     if data is not None and data.test is not None:
         for c in data.columns:

@@ -12,6 +12,8 @@ import argparse
 import json
 import textwrap
 
+from ...engine.text_format import vector
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="gradient, Hessian, eigenvalues and the kind of point at --at")
@@ -73,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
 def format_report(report, names) -> str:
     def vec(v) -> str:
-        return "(" + ", ".join(f"{x + 0.0:.6g}" for x in v) + ")"  # + 0.0: no "-0"
+        return vector(v, digits=6, no_minus_zero=True)
 
     lines = [
         f"point        {vec(report.point)}  [{', '.join(names)}]",

@@ -18,6 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ...engine.text_format import decade_label, sig, step_label
 from .contour_grid import (
     BRAILLE_BITS,
     DOTS_X,
@@ -149,20 +150,10 @@ def _log_ticks(lo: float, hi: float, max_ticks: int) -> tuple[np.ndarray, list[s
     decades = np.arange(first, last + 1)
     if decades.size == 0:
         mid = round((lo + hi) / 2, 1)
-        return np.array([mid]), [_short(10.0 ** mid)]
+        return np.array([mid]), [sig(10.0 ** mid, 2)]
     every = max(1, math.ceil(decades.size / max(1, max_ticks)))
     decades = decades[decades % every == 0] if every > 1 else decades
-    return decades.astype(float), [_decade_label(int(d)) for d in decades]
-
-
-def _decade_label(k: int) -> str:
-    if -2 <= k <= 3:
-        return f"{10.0 ** k:g}"
-    return f"1e{k}"
-
-
-def _short(v: float) -> str:
-    return f"{v:.2g}"
+    return decades.astype(float), [decade_label(int(d)) for d in decades]
 
 
 def _ticks_on_cells(values: np.ndarray, labels: list[str], lo: float, hi: float, n: int,
@@ -189,14 +180,14 @@ def x_ticks(x0: float, x1: float, cols: int) -> Ticks:
     best = None
     for n in range(max(2, cols // 5), 1, -1):
         values, step = nice_ticks(x0, x1, n)
-        labels = [_step_label(v) for v in values]
+        labels = [step_label(v) for v in values]
         ticks = _ticks_on_cells(values, labels, x0, x1, cols, False, step)
         if _labels_fit(ticks, cols):
             return ticks
         best = ticks
     if best is None:
         values, step = nice_ticks(x0, x1, 2)
-        best = _ticks_on_cells(values, [_step_label(v) for v in values], x0, x1, cols, False, step)
+        best = _ticks_on_cells(values, [step_label(v) for v in values], x0, x1, cols, False, step)
     # Nothing fits: keep the first and last label only.
     labels = [lab if i in (0, len(best.labels) - 1) else "" for i, lab in enumerate(best.labels)]
     return Ticks(best.values, best.cells, labels, best.step)
@@ -229,14 +220,6 @@ def x_scale_for(xs: Sequence[np.ndarray], spread: float = LOG_X_SPREAD) -> tuple
     if positive.size and ends.min() > 0 and hi / ends.min() > spread:
         return (float(positive.min()), hi), True
     return (lo, hi if hi > lo else lo + 1.0), False
-
-
-def _step_label(v: float) -> str:
-    if abs(v) >= 1e6:
-        return f"{v / 1e6:g}M"
-    if abs(v) >= 1e4:
-        return f"{v / 1e3:g}k"
-    return f"{v:g}"
 
 
 def _labels_fit(ticks: Ticks, width: int) -> bool:

@@ -11,14 +11,9 @@ from typing import Sequence
 import numpy as np
 
 from ...engine.analysis.sweep import DIVERGED, NONE, BasinMap, LrSweep
+from ...engine.text_format import table
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _fmt(x: float) -> str:
-    if not np.isfinite(x):
-        return "-"
-    return f"{x:.3g}" if 1e-3 <= abs(x) < 1e4 or x == 0 else f"{x:.2e}"
 
 
 def lr_table(sweeps: Sequence[LrSweep], samples: int = 9) -> str:
@@ -26,8 +21,8 @@ def lr_table(sweeps: Sequence[LrSweep], samples: int = 9) -> str:
     lines = [f"{'optimizer':<16} {'best lr':>10} {'loss there':>12} {'largest stable lr':>18} {'diverged':>9}"]
     for s in sweeps:
         b = s.best
-        lines.append(f"{s.optimizer:<16} {_fmt(s.rates[b]):>10} {_fmt(s.final_loss[b]):>12} "
-                     f"{_fmt(s.largest_stable):>18} {int((s.diverged_at >= 0).sum()):>5}/{s.rates.size}")
+        lines.append(f"{s.optimizer:<16} {table(s.rates[b]):>10} {table(s.final_loss[b]):>12} "
+                     f"{table(s.largest_stable):>18} {int((s.diverged_at >= 0).sum()):>5}/{s.rates.size}")
     if sweeps:
         n = sweeps[0].rates.size
         idx = np.unique(np.linspace(0, n - 1, min(samples, n)).round().astype(int))
@@ -36,8 +31,8 @@ def lr_table(sweeps: Sequence[LrSweep], samples: int = 9) -> str:
         for i in idx:
             cells = []
             for s in sweeps:
-                cells.append(f"{'diverged':>12}" if s.diverged_at[i] >= 0 else f"{_fmt(s.final_loss[i]):>12}")
-            lines.append(f"{_fmt(sweeps[0].rates[i]):>10} " + " ".join(cells))
+                cells.append(f"{'diverged':>12}" if s.diverged_at[i] >= 0 else f"{table(s.final_loss[i]):>12}")
+            lines.append(f"{table(sweeps[0].rates[i]):>10} " + " ".join(cells))
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from ...engine.analysis.batch_lab import BatchLabResult, BatchRun, loss_at
+from ...engine.text_format import sig as fmt
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -18,10 +19,6 @@ FLAT_STYLE = "bold green"
 SHARP_STYLE = "yellow"
 FLAT_WITHIN = 1.1
 """Rows whose sharpness is within 10% of the lowest are called flat with it (same minimum)."""
-
-
-def fmt(x: float | None) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
 
 
 def cost_table(result: BatchLabResult) -> Table:

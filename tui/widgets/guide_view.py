@@ -7,9 +7,9 @@ engine's evidence and sentences.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 from ...engine.analysis.guide import GuideReport, Verdict
+from ...engine.text_format import sig, vector
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
@@ -30,12 +30,7 @@ PATH_GUIDE = "bold bright_white"
 
 
 def fmt(x: float | None) -> str:
-    return "-" if x is None else f"{x:.4g}"
-
-
-def _vec(v: Sequence[float]) -> str:
-    items = [f"{x:.3g}" for x in v[:6]]
-    return "(" + ", ".join(items) + (", …" if len(v) > 6 else "") + ")"
+    return sig(x, 4, missing_nan=False)
 
 
 def _node(text: str, taken: bool, note: str = "", leaf: str | None = None) -> Text:
@@ -135,7 +130,7 @@ def guide_body(report: GuideReport, index: int) -> RenderableType:
                       f"{report.test_target:.4g} (base {report.base:.4g}: {report.base_reason})"))
     if report.search is not None:
         s = report.search
-        parts.append(_indent(f"coarse global search: best loss {s.best_loss:.4g} at {_vec(s.best_point)} "
+        parts.append(_indent(f"coarse global search: best loss {s.best_loss:.4g} at {vector(s.best_point, limit=6, more=', …')} "
                           f"({s.n_points} points; typical loss {s.typical_loss:.4g})"))
     if report.shift:
         parts += [_indent(f"test data differ: {s}") for s in report.shift]

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ...engine.analysis.critical import PointReport
+from ...engine.text_format import vector
 
 WHY = {
     "local minimum": "every eigenvalue of the Hessian is positive: the loss rises in every direction.",
@@ -35,10 +36,6 @@ KIND_STYLE = {
 }
 
 
-def _vec(v: Sequence[float], digits: int = 4) -> str:
-    return "(" + ", ".join(f"{x:.{digits}g}" for x in v) + ")"
-
-
 def _matrix_lines(h: np.ndarray, digits: int = 4) -> list[str]:
     cells = [[f"{x:.{digits}g}" for x in row] for row in h]
     width = max(len(c) for row in cells for c in row)
@@ -55,7 +52,7 @@ def report_text(report: PointReport, params: Sequence[str], run: str | None = No
     table.add_row("point", ", ".join(f"{p} = {x:.6g}" for p, x in zip(params, report.point)))
     table.add_row("loss", f"{report.loss:.6g}")
     g = float(np.linalg.norm(report.grad))
-    table.add_row("gradient", f"{_vec(report.grad)}   |g| = {g:.3g} (zero below {report.grad_tol:.1g})")
+    table.add_row("gradient", f"{vector(report.grad, 4)}   |g| = {g:.3g} (zero below {report.grad_tol:.1g})")
     lines = _matrix_lines(report.hessian)
     if len(lines) > 8:
         lines = lines[:8] + [f"... ({len(lines)} x {len(lines)})"]
@@ -64,7 +61,7 @@ def report_text(report: PointReport, params: Sequence[str], run: str | None = No
     table.add_row("verdict", Text(report.kind, style=KIND_STYLE.get(report.kind, "bold")))
     table.add_row("why", WHY.get(report.kind, ""))
     if report.escape_direction is not None:
-        escape = Text(_vec(report.escape_direction, 3), style="bold")
+        escape = Text(vector(report.escape_direction, 3), style="bold")
         escape.append(f"  (eigenvalue {report.eigenvalues[0]:.4g})", style="")
         table.add_row("escape", escape)
     return Group(Text(f"Hessian report{where}\n", style="bold"), table)
@@ -79,5 +76,5 @@ def report_summary(report: PointReport, run: str | None = None, step: int | None
     out.append(f"  |g| {np.linalg.norm(report.grad):.2g}\n", style="dim")
     out.append("λ " + ", ".join(f"{x:.3g}" for x in report.eigenvalues[:4]))
     if report.escape_direction is not None:
-        out.append("  escape " + _vec(report.escape_direction, 2))
+        out.append("  escape " + vector(report.escape_direction, 2))
     return out

@@ -8,7 +8,6 @@ first; the status column takes the rest of the width.
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -17,6 +16,7 @@ from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
+from ...engine.text_format import column as fmt_num  # (simulator.py imports it from here)
 from .canvas_widget import CanvasWidget
 from .cell_canvas import put_text
 
@@ -33,19 +33,6 @@ class RunRow(NamedTuple):
     lr: float
     status: str
     visible: bool = True
-
-
-def fmt_num(v: float | None, digits: int = 4) -> str:
-    """Short numbers for narrow columns: 0.01234, 1.23e-07, inf, - for missing."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    if v == 0:
-        return "0"
-    if 1e-3 <= abs(v) < 1e5:
-        return f"{v:.{digits}g}"
-    return f"{v:.{max(1, digits - 2)}e}".replace("e-0", "e-").replace("e+0", "e+")
 
 
 # (key, header, width or None for the remaining space, right-aligned, drop order: higher first;
