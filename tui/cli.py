@@ -13,6 +13,7 @@ import sys
 from typing import Sequence
 
 COMMANDS = ("list", "check", "run", "analyze", "diagnose", "sweep", "play", "serve")
+COMPILING = ("check", "run", "analyze", "diagnose", "sweep", "play")   # these take --no-cache
 _NEGATIVE_POINT = re.compile(r"^-\d|^-\.\d")
 
 
@@ -26,18 +27,46 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal visual simulator of optimization: watch why a network fails to train.",
         epilog="`optsim` alone opens the app on its scenario picker; `optsim FILE|NAME` opens one scenario.",
     )
-    parser.add_argument("--version", action="version", version=f"optsim {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         _command(name).add_parser(sub)
+        if name in COMPILING:
+            _add_no_cache(sub.choices[name])
     return parser
+
+
+def _add_no_cache(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-cache", action="store_true",
+                        help="compile formulas afresh; neither read nor write the formula cache "
+                             "(also OPTSIM_NO_CACHE=1)")
+
+
+def _apply_no_cache(args: argparse.Namespace) -> None:
+    """Set the formula cache for this command (each call of main decides afresh)."""
+    if hasattr(args, "no_cache"):
+        from ..engine.formula.cache import set_enabled
+
+        set_enabled(not args.no_cache)
 
 
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="optsim", description="Open the optsim app.")
     p.add_argument("target", nargs="?", help="a scenario file, a built-in name, or a folder of *.toml files")
     p.add_argument("--low-bandwidth", action="store_true", help="fewer frames, no filled bands (for slow SSH links)")
+    _add_no_cache(p)
     return p
+
+
+class _VersionAction(argparse.Action):
+    """Like action="version", but reads the version only when asked (importlib.metadata is slow)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show program's version number and exit"):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.exit(message=f"optsim {_version()}\n")
 
 
 def _version() -> str:
@@ -73,8 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command is None:
                 build_parser().print_help()
                 return 0
+            _apply_no_cache(args)
             return int(_command(args.command).run(args) or 0)
         args = _app_parser().parse_args(args_list)
+        _apply_no_cache(args)
         from .launch import launch_app
 
         return launch_app(args.target, low_bandwidth=args.low_bandwidth)

@@ -5,7 +5,8 @@ Pipeline: our own whitelisting parser (_formula_parse; nothing is ever eval'd)
 sympy.diff -> sympy.cse -> exact Hessian by sympy.diff through the cse'd
 gradient (chain rule, so it stays linear in size) -> straight-line programs of
 NumPy ufunc calls (_formula_sympy, _formula_eval). SymPy is imported only
-inside compile_formula, because it is slow to import.
+inside compile_formula, because it is slow to import, and not at all when the
+formula's Programs are in the on-disk cache (cache.py).
 
 Language: numbers (1, 2.5, 1e-3), names (parameters, data columns, constants,
 pi, e), + - * / and ** (or ^, right associative, -x**2 = -(x**2)) with unary
@@ -28,6 +29,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .cache import cache_key, load as load_cached, store as store_cached
 from .parse import (
     FUNCTIONS, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_NODES, MAX_PARAMS, FormulaError,
     build_namespace, parse_formula,
@@ -89,11 +91,15 @@ def compile_formula(text: str, params: Sequence[str],
     """Parse, check and compile text; raises FormulaError with a message and position."""
     names = build_namespace(params, constants, columns)
     tree = parse_formula(text, names)
-    from .lower import compile_programs   # lazy: SymPy is slow to load
     params_t, columns_t = tuple(params), tuple(columns)
-    try:
-        programs = compile_programs(tree, params_t, columns_t, text)
-    except RecursionError:      # a safety net: the depth bounds should keep this away
-        raise FormulaError("the formula is too deeply nested to differentiate") from None
     declared = {k: v[1] for k, v in names.items() if v[0] == "const"}
+    key = cache_key(text, params_t, columns_t, declared)
+    programs = load_cached(key, params_t, columns_t)
+    if programs is None:
+        from .lower import compile_programs   # lazy: SymPy is slow to load
+        try:
+            programs = compile_programs(tree, params_t, columns_t, text)
+        except RecursionError:  # a safety net: the depth bounds should keep this away
+            raise FormulaError("the formula is too deeply nested to differentiate") from None
+        store_cached(key, programs)
     return CompiledFormula(text, params_t, columns_t, declared, programs)

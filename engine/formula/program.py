@@ -51,6 +51,10 @@ class Program:
                  constants: Sequence[float], outputs: Sequence[int], kind: str) -> None:
         self.p = n_params
         self.columns = tuple(columns)
+        # The arguments again, as plain data: what the on-disk cache (cache.py) stores.
+        self.spec = (n_params, self.columns, tuple((op, tuple(args), out)
+                                                   for op, args, out in instructions),
+                     n_temps, tuple(float(c) for c in constants), tuple(outputs), kind)
         self.kind = kind                  # "value", "gradient", "value_and_gradient", "hessian"
         n_inputs = n_params + len(self.columns)
         first_const = n_inputs + n_temps

@@ -618,6 +618,7 @@ def test_recursion_errors_become_formula_errors(monkeypatch):
     def boom(*args):
         raise RecursionError
     monkeypatch.setattr(lower, "compile_programs", boom)
+    monkeypatch.setenv("OPTSIM_NO_CACHE", "1")          # "x" may be cached by another test
     with pytest.raises(FormulaError, match="too deeply nested"):
         compile_formula("x", ["x"])
 
