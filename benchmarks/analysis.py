@@ -24,7 +24,8 @@ import numpy as np
 from optsim.engine.analysis.diagnosis import Diagnoser
 from optsim.engine.formula.compile import compile_formula
 from optsim.engine.core.objective import Objective
-from optsim.engine.core.simulation import RunConfig, Simulation
+from optsim.engine.core.run_settings import RunSettings
+from optsim.engine.core.simulation import Simulation
 from optsim.engine.core.surfaces import BUILTIN_SURFACES
 from optsim.engine.analysis.sweep import basin_map, log_rates, lr_sweep
 
@@ -51,7 +52,7 @@ def diagnosis(repeats: int, quick: bool) -> None:
         steps = (400 if quick else 2000) if n < 1000 else (200 if quick else 1000)
 
         def make():
-            return Simulation(obj, [RunConfig(f"r{i}", "adam", {"lr": 1e-3 * (1 + i % 7)}, (-1.5, 2.0), 10**9)
+            return Simulation(obj, [RunSettings(f"r{i}", "adam", {"lr": 1e-3 * (1 + i % 7)}, (-1.5, 2.0), 10**9)
                                     for i in range(n)])
 
         def bare():
@@ -114,7 +115,7 @@ def sweeps(repeats: int, quick: bool) -> None:
                                       np.asarray(h.minima)), max(1, repeats // 2))
     print(f"\nBasin map on Himmelblau: {grid} x {grid} starts x {bsteps} steps of sgd: {t:.3f} s   "
           f"{grid * grid * bsteps / t:>14,.0f} particle-steps/s")
-    sim = Simulation(obj, [RunConfig(f"r{i}", "adam", {"lr": 1e-3}, (-1.5, 2.0), 10**9) for i in range(1000)])
+    sim = Simulation(obj, [RunSettings(f"r{i}", "adam", {"lr": 1e-3}, (-1.5, 2.0), 10**9) for i in range(1000)])
     k = 100 if quick else 500
     t = median_time(lambda: sim.step(k), repeats)
     print(f"(for comparison, Simulation.step with 1,000 Adam runs: {1000 * k / t:,.0f} particle-steps/s)")

@@ -29,7 +29,8 @@ from optsim.engine.formula.compile import compile_formula
 from optsim.engine.core.objective import Objective
 from optsim.engine.optim.base import compact_columns
 from optsim.engine.optim.registry import get_optimizer
-from optsim.engine.core.simulation import RunConfig, Simulation
+from optsim.engine.core.run_settings import RunSettings
+from optsim.engine.core.simulation import Simulation
 
 ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
 SIZES = (1, 1_000, 100_000)
@@ -71,7 +72,7 @@ def engine_loop(n: int):
 
 def simulation_loop(n: int):
     obj = Objective(compile_formula(ROSENBROCK, ("x", "y")))
-    runs = [RunConfig(f"r{i}", "adam", {"lr": 1e-3}, (-1.5, 2.0), 10**9) for i in range(n)]
+    runs = [RunSettings(f"r{i}", "adam", {"lr": 1e-3}, (-1.5, 2.0), 10**9) for i in range(n)]
     sim = Simulation(obj, runs)
     return lambda k: sim.step(k)
 

@@ -28,7 +28,8 @@ from typing import Sequence
 import numpy as np
 
 from ..scenario.analysis_tables import BatchLabConfig, parse_batch_lab
-from ..core.simulation import RunConfig, Simulation
+from ..core.run_settings import RunSettings
+from ..core.simulation import Simulation
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,8 @@ def lab_config(scenario) -> BatchLabConfig:
     return parse_batch_lab(raw, scenario.path, n_rows, tuple(r.name for r in scenario.runs))
 
 
-def batch_configs(scenario, cfg: BatchLabConfig) -> list[RunConfig]:
-    """One RunConfig per batch size, copied from the template run."""
+def batch_configs(scenario, cfg: BatchLabConfig) -> list[RunSettings]:
+    """One RunSettings per batch size, copied from the template run."""
     from ..scenario.build import run_config
 
     spec = next((r for r in scenario.runs if r.name == cfg.run), scenario.runs[0]) if cfg.run else scenario.runs[0]

@@ -10,7 +10,8 @@ import numpy as np
 
 from ..scenario.analysis_tables import SearchSpec, VariantSpec
 from ..core.objective import Objective
-from ..core.simulation import RunConfig, Simulation
+from ..core.run_settings import RunSettings
+from ..core.simulation import Simulation
 from ..text_format import vector
 
 
@@ -65,7 +66,7 @@ def coarse_search(objective: Objective, box: np.ndarray, spec: SearchSpec, seed:
     best_loss, best_point = (float(values[order[0]]), pts[order[0]]) if finite.any() else (np.inf, pts[0])
     if spec.steps > 0 and len(starts):
         lr = spec.lr if spec.lr is not None else 0.01 * float(np.median(box[:, 1] - box[:, 0]))
-        sim = Simulation(objective, [RunConfig(f"s{i}", "adam", {"lr": lr}, tuple(x), spec.steps)
+        sim = Simulation(objective, [RunSettings(f"s{i}", "adam", {"lr": lr}, tuple(x), spec.steps)
                                      for i, x in enumerate(starts)], seed=seed, history_capacity=4)
         sim.step(spec.steps)
         k = int(np.nanargmin(np.where(np.isfinite(sim.loss), sim.loss, np.inf)))
@@ -90,7 +91,7 @@ def train_variant(variant: VariantSpec, data, test_shift, seed: int = 0) -> Mode
     if test_shift is not None and len(test_shift) == len(variant.params):
         shift = np.asarray(test_shift, dtype=np.float64)
     obj = Objective(formula, data, shift)
-    sim = Simulation(obj, [RunConfig(variant.name, variant.optimizer, dict(variant.hyper), variant.start,
+    sim = Simulation(obj, [RunSettings(variant.name, variant.optimizer, dict(variant.hyper), variant.start,
                                      variant.steps)], seed=seed, history_capacity=4)
     sim.step(variant.steps)
     test = obj.test_loss(sim.params)

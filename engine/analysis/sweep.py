@@ -26,7 +26,8 @@ import numpy as np
 
 from ..core.objective import Objective
 from ..optim.registry import get_optimizer
-from ..core.simulation import RunConfig, Simulation
+from ..core.run_settings import RunSettings
+from ..core.simulation import Simulation
 
 NONE, DIVERGED = -1, -2
 RUNAWAY = 1e3
@@ -89,10 +90,10 @@ def step_batch(objective: Objective, groups: Sequence[tuple[str, Sequence[Mappin
     everywhere else, and runs sharing an optimizer step in one call.
     """
     starts = np.asarray(starts, dtype=np.float64)
-    runs: list[RunConfig] = []
+    runs: list[RunSettings] = []
     for name, hypers, lrs in groups:
         for h, lr in zip(hypers, np.asarray(lrs, dtype=np.float64).ravel().tolist()):
-            runs.append(RunConfig(f"r{len(runs)}", name, {**h, "lr": lr}, (), steps, schedule=schedule))
+            runs.append(RunSettings(f"r{len(runs)}", name, {**h, "lr": lr}, (), steps, schedule=schedule))
     if len(runs) != starts.shape[0]:
         raise ValueError(f"groups hold {len(runs)} runs but there are {starts.shape[0]} starts")
     sim = Simulation(objective, runs, record_history=False, starts=starts)

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .data import BatchSampler
 from .history import History
 from .objective import Objective
+from .run_settings import RunSettings
 from ..optim.base import compact_columns
 from ..optim.registry import OptimizerSpec, concat_states, get_optimizer, take_rows
 from ..optim.schedules import make_schedule
@@ -32,24 +33,6 @@ HISTORY_BUDGET = 1 << 24
 
 DIVERGENCE_BOUND = 1e100
 """Parameters or a loss larger than this count as diverged (squaring them would overflow float64)."""
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """One run: where it starts, how it steps, and for how long."""
-
-    name: str
-    optimizer: str = "sgd"
-    hyper: Mapping[str, Any] = field(default_factory=dict)  # lr and the optimizer's own keys
-    start: tuple[float, ...] = (0.0, 0.0)
-    steps: int = 100
-    batch_size: int | None = None  # with data; None = the full batch
-    noise: float = 0.0  # std of Gaussian noise added to each gradient
-    schedule: Mapping[str, Any] | None = None
-
-    @property
-    def lr(self) -> float:
-        return float(self.hyper.get("lr", get_optimizer(self.optimizer).defaults["lr"]))
 
 
 @dataclass(slots=True)
@@ -67,7 +50,7 @@ class _Group:
     constant_lr: np.ndarray | None  # without a schedule, the rate itself (no call per step)
 
 
-def _group_key(cfg: RunConfig) -> tuple:
+def _group_key(cfg: RunSettings) -> tuple:
     spec = get_optimizer(cfg.optimizer)
     flags = tuple(bool(cfg.hyper.get(f, spec.defaults.get(f, False))) for f in spec.structural)
     return (spec.name, flags, json.dumps(cfg.schedule or {}, sort_keys=True, default=str))
@@ -76,7 +59,7 @@ def _group_key(cfg: RunConfig) -> tuple:
 class Simulation:
     """All runs of one objective, stepped together; the engine behind the app, the CLI and the tests."""
 
-    def __init__(self, objective: Objective, runs: Sequence[RunConfig], seed: int = 0,
+    def __init__(self, objective: Objective, runs: Sequence[RunSettings], seed: int = 0,
                  history_capacity: int = 2048, record_history: bool = True,
                  starts: np.ndarray | None = None) -> None:
         """``record_history=False`` skips the history (sweeps of many runs need only the end);
@@ -85,7 +68,7 @@ class Simulation:
         self.seed = int(seed)
         self.history_capacity = history_capacity
         self.record_history = record_history
-        self.configs: list[RunConfig] = list(runs)
+        self.configs: list[RunSettings] = list(runs)
         if starts is not None:
             rows = np.asarray(starts, dtype=np.float64).reshape(len(self.configs), -1).tolist()
             self.configs = [replace(c, start=tuple(r)) for c, r in zip(self.configs, rows)]
@@ -151,7 +134,7 @@ class Simulation:
             return None
         return BatchSampler(data.n_train, [self._batch_size(c) for c in self.configs], self.rngs)
 
-    def _batch_size(self, cfg: RunConfig) -> int:
+    def _batch_size(self, cfg: RunSettings) -> int:
         n = self.objective.data.n_train if self.objective.data is not None else 0
         return min(cfg.batch_size or n, n)
 
@@ -391,7 +374,7 @@ class Simulation:
         carry.pop(i, None)
         self._set_groups(self._build_groups(carry))
 
-    def add_run(self, cfg: RunConfig) -> int:
+    def add_run(self, cfg: RunSettings) -> int:
         """Append a run starting now; returns its index."""
         i = self.n_runs
         carry = self._carry_all()

@@ -54,6 +54,7 @@ from typing import Any, Mapping
 
 from ..errors import ScenarioError, nearest
 from ..optim.registry import OPTIMIZERS, validate_hyperparameters
+from .reader import MAX_PARAMS, MAX_STEPS, Reader, check_formula
 
 GUIDE_KEYS = ("train_target", "test_target", "lower_bound", "search", "variants")
 SEARCH_KEYS = ("points", "refine", "steps", "lr", "box")
@@ -137,18 +138,12 @@ class SweepConfig:
     basin: BasinSpec = BasinSpec()
 
 
-def _reader(file: str):
-    from .load import _Reader
-
-    return _Reader(file)
-
-
 def parse_guide(raw: Mapping[str, Any] | None, file: str, params: tuple[str, ...],
                 columns: tuple[str, ...] = ()) -> GuideConfig:
     """Check a [guide] table (None: defaults)."""
     if raw is None:
         return GuideConfig()
-    r = _reader(file)
+    r = Reader(file)
     r.keys(raw, "guide", GUIDE_KEYS)
     num = {k: r.number(raw[k], f"guide.{k}") for k in ("train_target", "test_target", "lower_bound") if k in raw}
     search = SearchSpec()
@@ -173,9 +168,7 @@ def parse_guide(raw: Mapping[str, Any] | None, file: str, params: tuple[str, ...
                        tuple(variants))
 
 
-def _variant(r, t: dict[str, Any], key: str, columns: tuple[str, ...], taken: set[str]) -> VariantSpec:
-    from .load import MAX_PARAMS, MAX_STEPS, _check_formula
-
+def _variant(r: Reader, t: dict[str, Any], key: str, columns: tuple[str, ...], taken: set[str]) -> VariantSpec:
     opt = r.string(t.get("optimizer", "adam"), f"{key}.optimizer", 64)
     if opt not in OPTIMIZERS:
         raise r.fail(f"{key}.optimizer", f"unknown optimizer {opt!r}" + nearest(opt, OPTIMIZERS))
@@ -199,7 +192,7 @@ def _variant(r, t: dict[str, Any], key: str, columns: tuple[str, ...], taken: se
         raise r.fail(f"{key}.params", f"{sorted(set(params) & set(columns))[0]!r} is also a data column")
     constants = {k: r.number(v, f"{key}.constants.{k}") for k, v in r.table(t.get("constants", {}),
                                                                           f"{key}.constants").items()}
-    _check_formula(r, r.string(t["expr"], f"{key}.expr", 4000), params, constants, columns, f"{key}.expr")
+    check_formula(r, r.string(t["expr"], f"{key}.expr", 4000), params, constants, columns, f"{key}.expr")
     start = r.numbers(t["start"], f"{key}.start", len(params))
     steps = r.integer(t.get("steps", 1000), f"{key}.steps", 1, min(MAX_STEPS, 1_000_000))
     hyper = {k: (tuple(v) if isinstance(v, list) else v) for k, v in hyper.items()}
@@ -208,7 +201,7 @@ def _variant(r, t: dict[str, Any], key: str, columns: tuple[str, ...], taken: se
 
 def parse_batch_lab(raw: Mapping[str, Any], file: str, n_rows: int | None, run_names: tuple[str, ...]) -> BatchLabConfig:
     """Check a [batch_lab] table; ``n_rows`` is the [data] training size (None without data)."""
-    r = _reader(file)
+    r = Reader(file)
     r.keys(raw, "batch_lab", BATCH_KEYS)
     if "batch_sizes" not in raw:
         raise r.fail("batch_lab.batch_sizes", "is missing")
@@ -246,7 +239,7 @@ def parse_sweep(raw: Mapping[str, Any] | None, file: str, params: tuple[str, ...
     """Check a [sweep] table (None: defaults)."""
     if raw is None:
         return SweepConfig()
-    r = _reader(file)
+    r = Reader(file)
     r.keys(raw, "sweep", SWEEP_KEYS)
     lr = LrSweepSpec()
     if "lr" in raw:

@@ -1,13 +1,16 @@
 """Turn a validated Scenario into engine objects: the objective and the simulation."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..errors import ScenarioError
 from ..formula.compile import FormulaError, compile_formula
 from ..core.objective import Objective
-from .load import RunSpec, Scenario
-from ..core.simulation import RunConfig, Simulation
+from ..core.run_settings import RunSettings
+from ..core.simulation import Simulation
+from .load import Scenario
 
 
 def build_objective(scenario: Scenario) -> Objective:
@@ -22,11 +25,10 @@ def build_objective(scenario: Scenario) -> Objective:
     return Objective(formula, scenario.data, shift)
 
 
-def run_config(spec: RunSpec, steps: int | None = None) -> RunConfig:
-    """The engine's view of one [[runs]] table; ``steps`` overrides the file's count."""
-    return RunConfig(name=spec.name, optimizer=spec.optimizer, hyper=dict(spec.hyper), start=spec.start,
-                     steps=spec.steps if steps is None else steps, batch_size=spec.batch_size,
-                     noise=spec.noise, schedule=spec.schedule)
+def run_config(run: RunSettings, steps: int | None = None) -> RunSettings:
+    """A file's run as a simulation takes it (its own copy of the hyperparameters);
+    ``steps`` overrides the file's count."""
+    return replace(run, hyper=dict(run.hyper), steps=run.steps if steps is None else steps)
 
 
 def build_simulation(scenario: Scenario, seed: int | None = None, steps: int | None = None,

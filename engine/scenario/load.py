@@ -8,7 +8,6 @@ is one ``ScenarioError`` naming the file and the key path, e.g.
 """
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,15 +17,13 @@ import numpy as np
 
 from ..core.data import MAX_ROWS, Dataset, read_csv_rows
 from ..errors import ScenarioError, nearest
-from ..optim.registry import OPTIMIZERS, validate_hyperparameters
-from ..optim.schedules import validate_schedule
+from ..core.run_settings import RunSettings
+from .reader import MAX_PARAMS, MAX_STEPS, Reader, check_formula
+from .run_rules import RUN_KEYS, SET_KEYS, RunContext, check_run
 
 MAX_FILE_BYTES = 1_000_000
-MAX_STEPS = 10_000_000
 MAX_RUNS = 1_000
-MAX_PARAMS = 64
 SHOW_KINDS = ("hessian", "gradient", "escape")
-RUN_KEYS = ("name", "optimizer", "start", "steps", "batch_size", "noise", "schedule")
 
 
 @dataclass(frozen=True)
@@ -39,18 +36,6 @@ class SurfaceSpec:
     minima: tuple[tuple[float, ...], ...] = ()
     test_shift: tuple[float, ...] | None = None
     plot: tuple[str, str] | None = None  # which two parameters the contour shows
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    name: str
-    optimizer: str
-    hyper: dict[str, Any]  # lr and optimizer keys, as written (defaults filled by the engine)
-    start: tuple[float, ...]
-    steps: int
-    batch_size: int | None = None
-    noise: float = 0.0
-    schedule: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +57,7 @@ class Scenario:
     seed: int
     surface: SurfaceSpec
     data: Dataset | None
-    runs: tuple[RunSpec, ...]
+    runs: tuple[RunSettings, ...]
     events: tuple[EventSpec, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # optional analysis sections, validated by their owners
 
@@ -86,95 +71,6 @@ def scenario_name(path: Path) -> str:
     stem = path.stem
     head, _, tail = stem.partition("-")
     return tail if head.isdigit() and tail else stem
-
-
-# ----- small typed getters that name the key on failure --------------------
-class _Reader:
-    def __init__(self, file: str) -> None:
-        self.file = file
-
-    def fail(self, key: str, message: str) -> ScenarioError:
-        return ScenarioError(self.file, key, message)
-
-    def keys(self, table: Mapping[str, Any], path: str, allowed: tuple[str, ...]) -> None:
-        for k in table:
-            if k not in allowed:
-                raise self.fail(_join(path, k), "unknown key" + nearest(k, allowed))
-
-    def table(self, value: Any, key: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(key, f"must be a table, not {_kind(value)}")
-        return value
-
-    def string(self, value: Any, key: str, limit: int = 100_000) -> str:
-        if not isinstance(value, str):
-            raise self.fail(key, f"must be a string, not {_kind(value)}")
-        if len(value) > limit:
-            raise self.fail(key, f"is longer than {limit} characters")
-        return value
-
-    def integer(self, value: Any, key: str, lo: int, hi: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"must be an integer, not {_kind(value)}")
-        if not lo <= value <= hi:
-            raise self.fail(key, f"must be between {lo} and {hi}, not {value}")
-        return value
-
-    def number(self, value: Any, key: str, lo: float = -math.inf, hi: float = math.inf) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"must be a number, not {_kind(value)}")
-        v = float(value)
-        if not math.isfinite(v):
-            raise self.fail(key, f"must be finite, not {value}")
-        if not lo <= v <= hi:
-            raise self.fail(key, f"must be between {lo:g} and {hi:g}, not {value}")
-        return v
-
-    def boolean(self, value: Any, key: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(key, f"must be true or false, not {_kind(value)}")
-        return value
-
-    def numbers(self, value: Any, key: str, length: int | None = None) -> tuple[float, ...]:
-        if not isinstance(value, list):
-            raise self.fail(key, f"must be a list of numbers, not {_kind(value)}")
-        if length is not None and len(value) != length:
-            raise self.fail(key, f"must hold {length} numbers, not {len(value)}")
-        return tuple(self.number(v, f"{key}[{i}]") for i, v in enumerate(value))
-
-    def ranges(self, value: Any, key: str, params: tuple[str, ...]) -> dict[str, tuple[float, float]]:
-        """A table of parameter -> [low, high] (a view, a search box, a window)."""
-        out = {}
-        for k, v in self.table(value, key).items():
-            if k not in params:
-                raise self.fail(f"{key}.{k}", "not a parameter" + nearest(k, params))
-            lo, hi = self.numbers(v, f"{key}.{k}", 2)
-            if not lo < hi:
-                raise self.fail(f"{key}.{k}", f"needs low < high, not [{lo:g}, {hi:g}]")
-            out[k] = (lo, hi)
-        return out
-
-    def names(self, value: Any, key: str) -> tuple[str, ...]:
-        if not isinstance(value, list) or not value:
-            raise self.fail(key, "must be a non-empty list of names")
-        out = []
-        for i, v in enumerate(value):
-            s = self.string(v, f"{key}[{i}]", 64)
-            if not s.isidentifier() or s.startswith("_"):
-                raise self.fail(f"{key}[{i}]", f"{s!r} is not a valid name (letters, digits, _)")
-            if s in out:
-                raise self.fail(f"{key}[{i}]", f"{s!r} appears twice")
-            out.append(s)
-        return tuple(out)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _kind(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
 
 
 TOP_KEYS = ("format", "title", "description", "seed", "surface", "data", "runs", "events", "guide", "batch_lab", "sweep")
@@ -205,7 +101,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(raw: Mapping[str, Any], file: str, base_dir: Path | None = None) -> Scenario:
     """Validate an already-decoded TOML table (used by the loader and by the app's editor)."""
-    r = _Reader(file)
+    r = Reader(file)
     r.keys(raw, "", TOP_KEYS)
     if "format" in raw and r.integer(raw["format"], "format", 1, 1000) != 1:
         raise r.fail("format", f"this optsim reads format 1, not {raw['format']}")
@@ -225,7 +121,8 @@ def parse_scenario(raw: Mapping[str, Any], file: str, base_dir: Path | None = No
     if "runs" not in raw:
         raise r.fail("runs", "is missing: add at least one [[runs]] table")
     runs = _runs(r, raw["runs"], surface, data)
-    events = _events(r, raw.get("events", []), runs)
+    ctx = RunContext(len(surface.params), data.n_train if data is not None else None)
+    events = _events(r, raw.get("events", []), runs, ctx)
     extra = {k: r.table(raw[k], k) for k in ("guide", "batch_lab", "sweep") if k in raw}
     if extra:  # the analysis tables' own checks (engine/analysis_config.py)
         from .analysis_tables import validate_analysis
@@ -235,7 +132,7 @@ def parse_scenario(raw: Mapping[str, Any], file: str, base_dir: Path | None = No
     return Scenario(file, title, description, seed, surface, data, runs, events, extra)
 
 
-def _surface(r: _Reader, t: dict[str, Any], columns: tuple[str, ...]) -> SurfaceSpec:
+def _surface(r: Reader, t: dict[str, Any], columns: tuple[str, ...]) -> SurfaceSpec:
     from ..core.surfaces import BUILTIN_SURFACES
 
     r.keys(t, "surface", SURFACE_KEYS)
@@ -286,22 +183,11 @@ def _surface(r: _Reader, t: dict[str, Any], columns: tuple[str, ...]) -> Surface
         plot = (names[0], names[1])
     elif len(params) < 2:
         raise r.fail("surface.params", "needs at least two parameters to plot")
-    _check_formula(r, expr, params, constants, columns, "surface.builtin" if builtin else "surface.expr")
+    check_formula(r, expr, params, constants, columns, "surface.builtin" if builtin else "surface.expr")
     return SurfaceSpec(expr, params, constants, view, builtin, minima, shift, plot)
 
 
-def _check_formula(r: _Reader, expr: str, params: tuple[str, ...], constants: Mapping[str, float],
-                   columns: tuple[str, ...], key: str) -> None:
-    """Parse (without SymPy) so that a bad formula is reported at load time with its key."""
-    from ..formula.parse import FormulaError, build_namespace, parse_formula
-
-    try:
-        parse_formula(expr, build_namespace(params, constants, columns))
-    except FormulaError as exc:
-        raise r.fail(key, str(exc)) from None
-
-
-def _data(r: _Reader, t: dict[str, Any], base_dir: Path) -> Dataset:
+def _data(r: Reader, t: dict[str, Any], base_dir: Path) -> Dataset:
     r.keys(t, "data", DATA_KEYS)
     columns = r.names(t["columns"], "data.columns")
     sources = [k for k in ("rows", "file", "generate") if k in t]
@@ -321,7 +207,7 @@ def _data(r: _Reader, t: dict[str, Any], base_dir: Path) -> Dataset:
     return Dataset.from_rows(columns, rows, test)
 
 
-def _rows(r: _Reader, value: Any, key: str, width: int) -> np.ndarray:
+def _rows(r: Reader, value: Any, key: str, width: int) -> np.ndarray:
     if not isinstance(value, list) or not value:
         raise r.fail(key, "must be a non-empty list of rows")
     if len(value) > MAX_ROWS:
@@ -329,7 +215,7 @@ def _rows(r: _Reader, value: Any, key: str, width: int) -> np.ndarray:
     return np.array([r.numbers(row, f"{key}[{i}]", width) for i, row in enumerate(value)], dtype=np.float64)
 
 
-def _csv(r: _Reader, value: Any, key: str, columns: tuple[str, ...], base_dir: Path) -> np.ndarray:
+def _csv(r: Reader, value: Any, key: str, columns: tuple[str, ...], base_dir: Path) -> np.ndarray:
     name = r.string(value, key, 1000)
     path = (base_dir / name) if not Path(name).is_absolute() else Path(name)
     try:
@@ -340,7 +226,7 @@ def _csv(r: _Reader, value: Any, key: str, columns: tuple[str, ...], base_dir: P
         raise r.fail(key, f"{name}: {exc}") from None
 
 
-def _generate(r: _Reader, t: dict[str, Any], columns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray | None]:
+def _generate(r: Reader, t: dict[str, Any], columns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray | None]:
     """Rows (x, y) with x evenly spaced over a range and y = formula(x) + Gaussian noise (seeded)."""
     from ..formula.compile import FormulaError, compile_formula
 
@@ -375,49 +261,28 @@ def _generate(r: _Reader, t: dict[str, Any], columns: tuple[str, ...]) -> tuple[
     return train, test
 
 
-def _runs(r: _Reader, value: Any, surface: SurfaceSpec, data: Dataset | None) -> tuple[RunSpec, ...]:
+def _runs(r: Reader, value: Any, surface: SurfaceSpec, data: Dataset | None) -> tuple[RunSettings, ...]:
     if not isinstance(value, list) or not value:
         raise r.fail("runs", "must be a non-empty array of tables ([[runs]])")
     if len(value) > MAX_RUNS:
         raise r.fail("runs", f"at most {MAX_RUNS} runs")
-    out: list[RunSpec] = []
+    out: list[RunSettings] = []
+    n_train = data.n_train if data is not None else None
     for i, t in enumerate(value):
         key = f"runs[{i}]"
         t = r.table(t, key)
-        opt = r.string(t.get("optimizer", "sgd"), f"{key}.optimizer", 64)
-        if opt not in OPTIMIZERS:
-            raise r.fail(f"{key}.optimizer", f"unknown optimizer {opt!r}" + nearest(opt, OPTIMIZERS))
-        hyper = {k: v for k, v in t.items() if k not in RUN_KEYS}
-        valid = tuple(OPTIMIZERS[opt].defaults) + RUN_KEYS
-        for k in hyper:
-            if k not in OPTIMIZERS[opt].defaults:
-                raise r.fail(f"{key}.{k}", f"unknown key for {opt}" + nearest(k, valid))
-        for k, msg in validate_hyperparameters(opt, hyper):
-            raise r.fail(f"{key}.{k}", msg)
-        hyper = {k: (tuple(v) if isinstance(v, list) else v) for k, v in hyper.items()}
-        name = r.string(t.get("name", f"{opt}-{i + 1}"), f"{key}.name", 40)
-        if any(x.name == name for x in out):
-            raise r.fail(f"{key}.name", f"{name!r} is already the name of another run")
-        if "start" not in t:
+        ctx = RunContext(len(surface.params), n_train, frozenset(x.name for x in out))
+        defaults = {"optimizer": "sgd", "name": f"{t.get('optimizer', 'sgd')}-{i + 1}", "steps": 100}
+        v = check_run(r, {**defaults, **t}, "sgd", key, ctx)
+        if "start" not in v:
             raise r.fail(f"{key}.start", "is missing")
-        start = r.numbers(t["start"], f"{key}.start", len(surface.params))
-        steps = r.integer(t.get("steps", 100), f"{key}.steps", 1, MAX_STEPS)
-        batch = None
-        if "batch_size" in t:
-            if data is None:
-                raise r.fail(f"{key}.batch_size", "needs a [data] table")
-            batch = r.integer(t["batch_size"], f"{key}.batch_size", 1, data.n_train)
-        noise = r.number(t.get("noise", 0.0), f"{key}.noise", 0.0)
-        schedule = None
-        if "schedule" in t:
-            schedule = dict(r.table(t["schedule"], f"{key}.schedule"))
-            for k, msg in validate_schedule(schedule):
-                raise r.fail(f"{key}.schedule.{k}" if k else f"{key}.schedule", msg)
-        out.append(RunSpec(name, opt, hyper, start, steps, batch, noise, schedule))
+        hyper = {k: x for k, x in v.items() if k not in RUN_KEYS}
+        out.append(RunSettings(v["name"], v["optimizer"], hyper, v["start"], v["steps"], v.get("batch_size"),
+                               v.get("noise", 0.0), v.get("schedule")))
     return tuple(out)
 
 
-def _events(r: _Reader, value: Any, runs: tuple[RunSpec, ...]) -> tuple[EventSpec, ...]:
+def _events(r: Reader, value: Any, runs: tuple[RunSettings, ...], ctx: RunContext) -> tuple[EventSpec, ...]:
     by_name = {x.name: x for x in runs}
     run_names = set(by_name)
     if not isinstance(value, list):
@@ -440,7 +305,8 @@ def _events(r: _Reader, value: Any, runs: tuple[RunSpec, ...]) -> tuple[EventSpe
             raise r.fail(f"{key}.run", "is missing: 'set' needs the run it changes")
         if changes:
             target = by_name[run]  # validated against the run as the file starts it
-            _validate_change(r, changes, target.optimizer, target.hyper, f"{key}.set")
+            changes = check_run(r, changes, target.optimizer, f"{key}.set", ctx, current=target.hyper,
+                                keys=SET_KEYS)
         show = None
         if "show" in t:
             show = r.string(t["show"], f"{key}.show", 20)
@@ -456,51 +322,14 @@ def _events(r: _Reader, value: Any, runs: tuple[RunSpec, ...]) -> tuple[EventSpe
     return tuple(sorted(out, key=lambda e: e.at))
 
 
-def _check_changes(r: _Reader, changes: dict[str, Any], key: str) -> None:
-    """Validate a mid-run change: optimizer, schedule, and the optimizer's hyperparameters."""
-    opt = changes.get("optimizer")
-    if opt is not None and (not isinstance(opt, str) or opt not in OPTIMIZERS):
-        raise r.fail(f"{key}.optimizer", f"unknown optimizer {opt!r}" + nearest(str(opt), OPTIMIZERS))
-    all_keys = {k for spec in OPTIMIZERS.values() for k in spec.defaults}
-    for k, v in changes.items():
-        if k in ("optimizer",):
-            continue
-        if k == "schedule":
-            for sk, msg in validate_schedule(r.table(v, f"{key}.schedule")):
-                raise r.fail(f"{key}.schedule.{sk}" if sk else f"{key}.schedule", msg)
-        elif k == "noise":
-            r.number(v, f"{key}.noise", 0.0)
-        elif k == "batch_size":
-            r.integer(v, f"{key}.batch_size", 1, MAX_ROWS)
-        elif k not in all_keys:
-            raise r.fail(f"{key}.{k}", "unknown key" + nearest(k, sorted(all_keys | {"optimizer", "schedule"})))
-    if opt is not None:
-        hyper = {k: v for k, v in changes.items() if k not in ("optimizer", "schedule", "noise", "batch_size")}
-        for k, msg in validate_hyperparameters(opt, hyper):
-            raise r.fail(f"{key}.{k}", msg)
-
-
 def check_run_changes(changes: Mapping[str, Any], optimizer: str, file: str = "(edit)", key: str = "set",
                       *, current: Mapping[str, Any] | None = None) -> None:
-    """Validate a live edit of one run exactly as a file's ``set`` table is validated.
+    """Validate a change of one run as a file's ``set`` table is validated (run_rules.check_run).
 
     ``optimizer`` is the run's current optimizer, used when the change does not
     name one; ``current`` its current hyperparameters, which the change is
     merged over when the optimizer stays (so ``nesterov = true`` is judged with
     the run's momentum). Raises ScenarioError naming ``file`` and ``key.<name>``.
     """
-    _validate_change(_Reader(file), dict(changes), optimizer, current, key)
-
-
-def _validate_change(r: _Reader, changes: dict[str, Any], optimizer: str, current: Mapping[str, Any] | None,
-                     key: str) -> None:
-    _check_changes(r, changes, key)
-    opt = changes.get("optimizer", optimizer)
-    hyper = {k: v for k, v in changes.items() if k not in ("optimizer", "schedule", "noise", "batch_size")}
-    for k in hyper:
-        if k not in OPTIMIZERS[opt].defaults:
-            raise r.fail(f"{key}.{k}", f"not a hyperparameter of {opt}" + nearest(k, OPTIMIZERS[opt].defaults))
-    merged = dict(current or {}) if opt == optimizer else {}
-    merged.update(hyper)
-    for k, msg in validate_hyperparameters(opt, merged):
-        raise r.fail(f"{key}.{k}", msg)
+    ctx = RunContext(MAX_PARAMS, MAX_ROWS)
+    check_run(Reader(file), dict(changes), optimizer, key, ctx, current=current, keys=SET_KEYS)

@@ -15,10 +15,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import tomli_w
 
-from .load import EventSpec, RunSpec, Scenario
-from ..core.simulation import RunConfig
-
-RunLike = RunSpec | RunConfig
+from ..core.run_settings import RunSettings
+from .load import EventSpec, Scenario
 
 
 def _plain(value: Any) -> Any:
@@ -76,7 +74,7 @@ def _data(scenario: Scenario) -> dict[str, Any] | None:
     return out
 
 
-def _run(run: RunLike) -> dict[str, Any]:
+def _run(run: RunSettings) -> dict[str, Any]:
     out: dict[str, Any] = {"name": run.name, "optimizer": run.optimizer}
     out.update(run.hyper)
     out["start"] = list(run.start)
@@ -107,13 +105,13 @@ def _event(event: EventSpec) -> dict[str, Any]:
     return _plain(out)
 
 
-def dropped_events(scenario: Scenario, runs: Sequence[RunLike]) -> list[EventSpec]:
+def dropped_events(scenario: Scenario, runs: Sequence[RunSettings]) -> list[EventSpec]:
     """Events that name a run not among `runs` (they cannot be saved with them)."""
     names = {r.name for r in runs}
     return [e for e in scenario.events if e.run is not None and e.run not in names]
 
 
-def scenario_to_dict(scenario: Scenario, runs: Sequence[RunLike] | None = None,
+def scenario_to_dict(scenario: Scenario, runs: Sequence[RunSettings] | None = None,
                      seed: int | None = None) -> dict[str, Any]:
     """The TOML table of a scenario with these runs (default: the scenario's own)."""
     runs = list(scenario.runs if runs is None else runs)
@@ -139,7 +137,7 @@ def scenario_to_dict(scenario: Scenario, runs: Sequence[RunLike] | None = None,
     return out
 
 
-def scenario_to_toml(scenario: Scenario, runs: Sequence[RunLike] | None = None,
+def scenario_to_toml(scenario: Scenario, runs: Sequence[RunSettings] | None = None,
                      seed: int | None = None) -> str:
     """TOML text that load_scenario reads back into this scenario with these runs.
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import NamedTuple, Sequence
 
 from ..errors import ScenarioError
-from ..scenario.load import MAX_STEPS, EventSpec
+from ..scenario.load import EventSpec
+from ..scenario.reader import MAX_STEPS
 
 DEFAULT_FRAMES = "0,events,end"
 

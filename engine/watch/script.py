@@ -29,10 +29,6 @@ class Script:
     def rewind(self) -> None:
         self.position = 0
 
-    @property
-    def last_step(self) -> int:
-        return self.events[-1].at if self.events else 0
-
 
 def apply_event(sim: Simulation, event: EventSpec) -> None:
     """Apply an event's hyperparameter changes to its run (captions are the viewer's job)."""

@@ -8,7 +8,8 @@ from optsim.engine.analysis.diagnosis import facts as D
 from optsim.engine.analysis.diagnosis import STATUSES, Diagnoser
 from optsim.engine.formula.compile import compile_formula
 from optsim.engine.core.objective import Objective
-from optsim.engine.core.simulation import RunConfig, Simulation
+from optsim.engine.core.run_settings import RunSettings
+from optsim.engine.core.simulation import Simulation
 
 RAVINE = "0.5*(x^2 + 50*y^2)"  # eigenvalues 1 and 50: GD is stable below lr 2/50 = 0.04
 W1W2 = "(1 - w1*w2)^2"
@@ -25,7 +26,7 @@ def obj(expr: str, params=("x", "y")) -> Objective:
 
 def run(expr, runs, params=("x", "y"), until=None, every=None):
     """Step to the end (or to ``until``), observing every step; returns (sim, diag, trace of statuses)."""
-    sim = Simulation(obj(expr, params), [RunConfig(*r) for r in runs])
+    sim = Simulation(obj(expr, params), [RunSettings(*r) for r in runs])
     d = Diagnoser(sim)
     trace = []
     while (until is None or sim.tick < until) and sim.step():
@@ -210,12 +211,12 @@ def test_stopped_runs_keep_their_diagnosis():
 
 
 def test_runs_added_removed_and_reset():
-    sim = Simulation(obj(RAVINE), [RunConfig("a", "sgd", {"lr": 0.02}, (-4.5, 1.0), 500)])
+    sim = Simulation(obj(RAVINE), [RunSettings("a", "sgd", {"lr": 0.02}, (-4.5, 1.0), 500)])
     d = Diagnoser(sim)
     for _ in range(100):
         sim.step()
         d.observe()
-    sim.add_run(RunConfig("b", "sgd", {"lr": 0.04}, (-4.5, 1.0), 500))
+    sim.add_run(RunSettings("b", "sgd", {"lr": 0.04}, (-4.5, 1.0), 500))
     for _ in range(100):
         sim.step()
         d.observe()
@@ -251,7 +252,7 @@ class CountingObjective:
 
 def test_hessians_at_most_every_k_steps():
     counting = CountingObjective(obj(RAVINE))
-    sim = Simulation(counting, [RunConfig(f"r{i}", "sgd", {"lr": 0.001 * (i + 1)}, (-4.5, 1.0), 400)
+    sim = Simulation(counting, [RunSettings(f"r{i}", "sgd", {"lr": 0.001 * (i + 1)}, (-4.5, 1.0), 400)
                                 for i in range(10)])
     d = Diagnoser(sim)
     for _ in range(400):
@@ -265,11 +266,12 @@ def test_report_right_after_a_run_is_removed_or_added():
     from optsim.engine.analysis.diagnosis import Diagnoser
     from optsim.engine.formula.compile import compile_formula
     from optsim.engine.core.objective import Objective
-    from optsim.engine.core.simulation import RunConfig, Simulation
+    from optsim.engine.core.run_settings import RunSettings
+    from optsim.engine.core.simulation import Simulation
 
     obj = Objective(compile_formula("x**2 + y**2", ("x", "y")))
-    sim = Simulation(obj, [RunConfig("a", "sgd", {"lr": 0.1}, (1.0, 1.0), 50),
-                           RunConfig("b", "sgd", {"lr": 0.1}, (1.0, 1.0), 50)])
+    sim = Simulation(obj, [RunSettings("a", "sgd", {"lr": 0.1}, (1.0, 1.0), 50),
+                           RunSettings("b", "sgd", {"lr": 0.1}, (1.0, 1.0), 50)])
     d = Diagnoser(sim)
     for _ in range(10):
         sim.step()
@@ -277,5 +279,5 @@ def test_report_right_after_a_run_is_removed_or_added():
     assert len(d.report()) == 2
     sim.remove_run("a")
     assert len(d.report()) == 1  # no observe() in between: still one report per run
-    sim.add_run(RunConfig("c", "adam", {"lr": 0.1}, (0.5, 0.5), 50))
+    sim.add_run(RunSettings("c", "adam", {"lr": 0.1}, (0.5, 0.5), 50))
     assert [r.status for r in d.report()] and len(d.report()) == 2

@@ -7,7 +7,8 @@ import pytest
 from optsim.engine.core.data import BatchSampler, Dataset
 from optsim.engine.formula.compile import compile_formula
 from optsim.engine.core.objective import Objective
-from optsim.engine.core.simulation import RunConfig, Simulation
+from optsim.engine.core.run_settings import RunSettings
+from optsim.engine.core.simulation import Simulation
 
 
 def bowl() -> Objective:
@@ -21,8 +22,8 @@ def line_fit(n: int = 12) -> Objective:
                      Dataset.from_rows(("x", "y"), rows))
 
 
-def gd(name="gd", lr=0.05, **kw) -> RunConfig:
-    return RunConfig(name=name, optimizer="sgd", hyper={"lr": lr}, start=kw.pop("start", (1.0, 1.0)),
+def gd(name="gd", lr=0.05, **kw) -> RunSettings:
+    return RunSettings(name=name, optimizer="sgd", hyper={"lr": lr}, start=kw.pop("start", (1.0, 1.0)),
                      steps=kw.pop("steps", 50), **kw)
 
 
@@ -37,8 +38,8 @@ def test_plain_gradient_descent_matches_hand_iteration():
 
 
 def test_runs_with_different_optimizers_step_together_like_alone():
-    runs = [gd("a", 0.05), RunConfig("b", "adam", {"lr": 0.1}, (1.0, -1.0), 50),
-            RunConfig("c", "sgd", {"lr": 0.02, "momentum": 0.9}, (-1.0, 0.5), 50)]
+    runs = [gd("a", 0.05), RunSettings("b", "adam", {"lr": 0.1}, (1.0, -1.0), 50),
+            RunSettings("c", "sgd", {"lr": 0.02, "momentum": 0.9}, (-1.0, 0.5), 50)]
     together = Simulation(bowl(), runs)
     together.step(50)
     for i, r in enumerate(runs):
@@ -117,7 +118,7 @@ def test_changing_lr_mid_run_changes_only_what_follows():
 
 
 def test_changing_optimizer_mid_run_starts_fresh_state():
-    sim = Simulation(bowl(), [RunConfig("r", "sgd", {"lr": 0.01, "momentum": 0.9}, (1.0, 1.0), 100)])
+    sim = Simulation(bowl(), [RunSettings("r", "sgd", {"lr": 0.01, "momentum": 0.9}, (1.0, 1.0), 100)])
     sim.step(10)
     sim.set_hyperparameters("r", optimizer="adam", lr=0.1)
     before = sim.params.copy()
@@ -127,11 +128,11 @@ def test_changing_optimizer_mid_run_starts_fresh_state():
 
 
 def test_momentum_state_survives_an_lr_change():
-    a = Simulation(bowl(), [RunConfig("r", "sgd", {"lr": 0.01, "momentum": 0.9}, (1.0, 1.0), 100)])
+    a = Simulation(bowl(), [RunSettings("r", "sgd", {"lr": 0.01, "momentum": 0.9}, (1.0, 1.0), 100)])
     a.step(10)
     buf_before = a._groups[0].state
     a.set_hyperparameters("r", lr=0.01)  # same value: must change nothing
-    b = Simulation(bowl(), [RunConfig("r", "sgd", {"lr": 0.01, "momentum": 0.9}, (1.0, 1.0), 100)])
+    b = Simulation(bowl(), [RunSettings("r", "sgd", {"lr": 0.01, "momentum": 0.9}, (1.0, 1.0), 100)])
     b.step(10)
     a.step(5)
     b.step(5)
@@ -180,7 +181,7 @@ def test_steps_per_run_and_done():
 
 @pytest.mark.parametrize("n_runs", [1, 7, 1000])
 def test_many_runs_shapes(n_runs):
-    runs = [RunConfig(f"r{i}", "adam", {"lr": 0.01}, (1.0, 1.0), 5) for i in range(n_runs)]
+    runs = [RunSettings(f"r{i}", "adam", {"lr": 0.01}, (1.0, 1.0), 5) for i in range(n_runs)]
     sim = Simulation(bowl(), runs)
     sim.step(5)
     assert sim.params.shape == (n_runs, 2) and np.allclose(sim.params, sim.params[0])
@@ -189,7 +190,7 @@ def test_many_runs_shapes(n_runs):
 def test_a_runaway_loss_counts_as_divergence_even_with_moderate_parameters():
     obj = Objective(compile_formula("exp(x) + y**2", ("x", "y")))
     # lr < 0 is gradient ascent: one step from x = 229 (loss 4e99) to x ~ 233 (loss 2e101, finite)
-    sim = Simulation(obj, [RunConfig("up", "sgd", {"lr": -1e-99}, (229.0, 0.0), 10)])
+    sim = Simulation(obj, [RunSettings("up", "sgd", {"lr": -1e-99}, (229.0, 0.0), 10)])
     sim.step(10)
     assert sim.diverged_at[0] == 1
     assert sim.params[0, 0] == 229.0 and sim.loss[0] <= 1e100  # left on its last point below the bound

@@ -6,7 +6,8 @@ import pytest
 
 from optsim.engine.formula.compile import compile_formula
 from optsim.engine.core.objective import Objective
-from optsim.engine.core.simulation import RunConfig, Simulation
+from optsim.engine.core.run_settings import RunSettings
+from optsim.engine.core.simulation import Simulation
 from optsim.engine.analysis.slicing import filter_normalize, make_slice, param_slice, pca_slice, random_slice
 
 NAMES = ("a", "b", "c", "d")
@@ -50,7 +51,7 @@ def test_filter_normalize_groups():
 
 
 def test_pca_slice_of_a_trajectory(obj):
-    sim = Simulation(obj, [RunConfig("gd", "sgd", {"lr": 0.05}, (3.0, 2.0, -2.0, 1.0), 200)])
+    sim = Simulation(obj, [RunSettings("gd", "sgd", {"lr": 0.05}, (3.0, 2.0, -2.0, 1.0), 200)])
     points = [sim.params[0].copy()]
     for _ in range(200):
         sim.step()

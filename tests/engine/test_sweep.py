@@ -6,7 +6,8 @@ import pytest
 
 from optsim.engine.formula.compile import compile_formula
 from optsim.engine.core.objective import Objective
-from optsim.engine.core.simulation import RunConfig, Simulation
+from optsim.engine.core.run_settings import RunSettings
+from optsim.engine.core.simulation import Simulation
 from optsim.engine.core.surfaces import BUILTIN_SURFACES
 from optsim.engine.analysis.sweep import DIVERGED, NONE, basin_map, cluster_points, log_rates, lr_sweep, step_batch
 from optsim.tui.render.sweep_plot import basin_plot, lr_table
@@ -36,7 +37,7 @@ def test_batch_agrees_with_the_simulation():
     obj = builtin("rosenbrock")
     rates = log_rates(1e-4, 0.3, 7)
     sweeps = lr_sweep(obj, ["adam", "rmsprop"], rates, (-1.5, 2.0), 300, hyper={"rmsprop": {"alpha": 0.9}})
-    sim = Simulation(obj, [RunConfig(f"{o}{i}", o, {"lr": float(lr), **({"alpha": 0.9} if o == "rmsprop" else {})},
+    sim = Simulation(obj, [RunSettings(f"{o}{i}", o, {"lr": float(lr), **({"alpha": 0.9} if o == "rmsprop" else {})},
                                      (-1.5, 2.0), 300) for o in ("adam", "rmsprop") for i, lr in enumerate(rates)])
     sim.step(300)
     got = np.concatenate([np.where(s.diverged_at >= 0, np.nan, s.final_loss) for s in sweeps])

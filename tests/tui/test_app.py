@@ -189,18 +189,18 @@ async def test_add_remove_hide_and_select_runs():
         form.query_one("#x-start", Input).value = "0.5, 0.5"
         form.action_apply()
         await pilot.pause()
-        assert s.sim.names == ["gd", "gd-off-line", "adam", "gd-2"] and s.selected == 3
+        assert s.sim.names == ["gd", "gd-off-line", "adam", "gd-2"] and screen.view.selected == 3
         assert s.sim.configs[3].start == (0.5, 0.5)
         await pilot.press("left_square_bracket")
-        assert s.selected == 2
+        assert screen.view.selected == 2
         await pilot.press("right_square_bracket", "right_square_bracket")
-        assert s.selected == 0
+        assert screen.view.selected == 0
         await pilot.press("v")
-        assert not s.visible(0)
+        assert not screen.view.visible(0)
         await pilot.pause()
         assert screen.query_one(RunTable).text_lines()[1].startswith("○ gd")
         await pilot.press("V")
-        assert s.visible(0)
+        assert screen.view.visible(0)
         await pilot.press("d")
         assert s.sim.names == ["gd-off-line", "adam", "gd-2"]
         await pilot.press("d", "d", "d")  # the last run stays
@@ -215,9 +215,9 @@ async def test_run_table_click_and_arrows_select():
     async with app.run_test(size=(100, 34)) as pilot:
         screen = await _sim(pilot)
         await pilot.click(RunTable, offset=(3, 3))  # header is line 0
-        assert screen.session.selected == 2
+        assert screen.view.selected == 2
         await pilot.press("down")  # the table has focus now
-        assert screen.session.selected == 3
+        assert screen.view.selected == 3
 
 
 @run_async
@@ -250,9 +250,9 @@ async def test_hessian_report_and_arrows():
         assert "Hessian report at gd, step 59" in text and "eigenvalues" in text and "escape" in text
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen is screen and len(screen.session.arrows) == 2
+        assert app.screen is screen and len(screen.view.arrows) == 2
         await pilot.press("c")
-        assert screen.session.arrows == []
+        assert screen.view.arrows == []
 
 
 @run_async
@@ -364,11 +364,11 @@ async def test_three_parameter_scenario_plots_a_slice_and_follows_the_selection(
         assert "w3 = 2 (held at adam)" in "\n".join(screen_lines(app))
         await pilot.press("p")  # random directions through adam's point (engine.slicing)
         await pilot.pause()
-        assert screen.session.plane.kind == "random"
+        assert screen.view.plane.slice.kind == "random"
         assert "random filter-normalized" in "\n".join(screen_lines(app))
         assert screen_lines(app)[1].startswith("direction")  # the y axis name
         await pilot.press("p", "p")
-        assert screen.session.plane.kind == "params"
+        assert screen.view.plane.slice.kind == "params"
 
 
 @run_async

@@ -17,7 +17,7 @@ from optsim.engine.watch.recorder import LiveRecorder
 from optsim.engine.watch.frames import parse_frames
 from optsim.engine.scenario.load import EventSpec, load_scenario
 from optsim.engine.scenario.write import dropped_events, scenario_to_toml
-from optsim.engine.core.simulation import RunConfig
+from optsim.engine.core.run_settings import RunSettings
 from tui_helpers import SADDLE, SCENARIOS, session
 
 ALL_SCENARIOS = sorted(SCENARIOS.glob("*.toml")) + sorted(builtin_dir().glob("*.toml"))
@@ -67,7 +67,7 @@ def test_writer_escapes_strings_that_look_like_toml():
                                "title": 'a "quoted" title \\ with """ and \n newline'})
     text = scenario_to_toml(tricky, s.sim.configs)
     assert tomllib.loads(text)["title"] == tricky.title
-    cfg = RunConfig('odd "name"', "sgd", {"lr": 0.1}, (0.0, 0.0), 5)
+    cfg = RunSettings('odd "name"', "sgd", {"lr": 0.1}, (0.0, 0.0), 5)
     assert tomllib.loads(scenario_to_toml(scenario, [cfg]))["runs"][0]["name"] == 'odd "name"'
 
 

@@ -1,10 +1,10 @@
 """The run editor: optimizer, learning rate, the optimizer's hyperparameters, the schedule,
 steps, noise, batch size and start of one run (or of a new run), as a modal form.
 
-The form is checked exactly as a scenario file's `set` table is (Session.check_edit, which
-uses engine.scenario.check_run_changes); a problem is shown under the form with the key it
-concerns and the form stays open. It returns only what changed (a dict for an edit, a
-RunConfig for a new run); the simulator applies it mid-run.
+The form is checked by the rules a scenario file's runs and scripted `set` tables follow
+(Session.check_settings, engine.scenario.run_rules), so a bad value reads the same everywhere; a
+problem is shown under the form with the key it concerns and the form stays open. It returns
+only what changed (a dict for an edit, the RunSettings of a new run); the simulator applies it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ...engine.errors import ScenarioError
 from ...engine.optim.registry import OPTIMIZERS
 from ...engine.optim.schedules import KINDS, REQUIRED, WARMUP
 from ...engine.watch.session import Session
-from ...engine.core.simulation import RunConfig
+from ...engine.core.run_settings import RunSettings
 
 
 # ---------------------------------------------------------------------------- parsing (pure)
@@ -59,7 +59,7 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def effective_hyper(cfg: RunConfig) -> dict[str, Any]:
+def effective_hyper(cfg: RunSettings) -> dict[str, Any]:
     """Every hyperparameter of the run's optimizer: its own values over the defaults."""
     spec = OPTIMIZERS[cfg.optimizer]
     out = dict(spec.defaults)
@@ -75,7 +75,7 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def changed_values(cfg: RunConfig, optimizer: str, hyper: dict[str, Any], schedule: dict[str, Any],
+def changed_values(cfg: RunSettings, optimizer: str, hyper: dict[str, Any], schedule: dict[str, Any],
                    extra: dict[str, Any]) -> dict[str, Any]:
     """What differs from the run as it is: the keys to hand to Session.edit_run."""
     out: dict[str, Any] = {}
@@ -126,8 +126,8 @@ def CInput(value: str = "", **kwargs: Any) -> Input:
 
 
 class EditRunScreen(ModalScreen):
-    """Edit the run `run` of the session (or, with run None, make a new one from the
-    selected run). Dismisses with the changes (dict), the new RunConfig, or None."""
+    """Edit the run `run` of the session (or, with run None, make a new one like the run
+    `template`). Dismisses with the changes (dict), the new RunSettings, or None."""
 
     CSS_PATH = "edit_run.tcss"
     BINDINGS = [
@@ -135,11 +135,11 @@ class EditRunScreen(ModalScreen):
         Binding("ctrl+s", "apply", "Apply", show=False),
     ]
 
-    def __init__(self, session: Session, run: int | None) -> None:
+    def __init__(self, session: Session, run: int | None, template: int) -> None:
         super().__init__()
         self.session = session
         self.run = run
-        template = session.sim.configs[session.selected if run is None else run]
+        template = session.sim.configs[template if run is None else run]
         self.cfg = template
         self.new = run is None
         self.optimizer = template.optimizer
@@ -320,7 +320,7 @@ class EditRunScreen(ModalScreen):
                 result = self._new_run(hyper, schedule, extra)
             else:
                 result = changed_values(self.cfg, self.optimizer, hyper, schedule, extra)
-                self.session.check_edit(self.run, result, self.optimizer)
+                self.session.check_settings(self.run, result, self.cfg.optimizer)
         except ScenarioError as exc:
             key = exc.key.removeprefix("run.")
             self._show_error(f"{key}: {exc.message}" if key else exc.message)
@@ -330,15 +330,15 @@ class EditRunScreen(ModalScreen):
             return
         self.dismiss(result)
 
-    def _new_run(self, hyper: dict[str, Any], schedule: dict[str, Any], extra: dict[str, Any]) -> RunConfig:
+    def _new_run(self, hyper: dict[str, Any], schedule: dict[str, Any], extra: dict[str, Any]) -> RunSettings:
         name = self.query_one("#f-name", Input).value.strip()
         defaults = OPTIMIZERS[self.optimizer].defaults
         written = {k: v for k, v in hyper.items() if k == "lr" or not _same(v, defaults[k])}
         changes = {**written, "name": name, **extra}
         if not _is_plain(schedule):
             changes["schedule"] = schedule
-        self.session.check_edit(None, changes, self.optimizer)
-        return RunConfig(name=name, optimizer=self.optimizer, hyper=written, start=extra["start"],
+        self.session.check_settings(None, changes, self.optimizer)
+        return RunSettings(name=name, optimizer=self.optimizer, hyper=written, start=extra["start"],
                          steps=int(extra["steps"]), batch_size=extra.get("batch_size"),
                          noise=extra["noise"], schedule=None if _is_plain(schedule) else schedule)
 

@@ -5,7 +5,8 @@ Stepping never blocks input: a timer fires at most `fps` times a second (30, or 
 low-bandwidth mode); each firing steps as many ticks as the speed asks for (steps per
 second / fps, carried over when fractional), cut short if the stepping overruns its share
 of the frame, then pushes the new state to the widgets. Every widget repaints only the
-lines that changed, and nothing is pushed when nothing changed (the session's version).
+lines that changed, and nothing is pushed when nothing changed. The screen watches its view
+model (tui/view): any change of it, or of the session under it, schedules one redraw.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from ...engine.errors import ScenarioError
+from ...engine.core.run_settings import RunSettings
 from ...engine.watch.session import Session
-from ...engine.core.simulation import RunConfig
 from ..render import palette
 from .keys import SIMULATOR_COMMANDS, Command, ScreenCommands, bindings
 from ..widgets.cell_canvas import widget_color_system
@@ -36,6 +37,7 @@ from ..widgets.run_table import RunRow, RunTable, fmt_num
 from ..widgets.sim_plot import SimPlot
 from ..widgets.status_line import StatusLine
 from ..widgets.too_small import TooSmall
+from ..view.model import ViewModel
 
 SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3000, 6000, 12000, 30000)
 """Playing speeds, in steps per second."""
@@ -77,13 +79,16 @@ class SimulatorScreen(Screen):
     def __init__(self, session: Session, *, autoplay: bool = False, play_mode: bool = False) -> None:
         super().__init__()
         self.session = session
+        self.view = ViewModel(session)
         self.playing = False
         self.play_mode = play_mode
         self.speed = default_speed(session)
         self._autoplay = autoplay
         self._carry = 0.0
         self._timer: Timer | None = None
-        self._drawn_version = -1
+        self._drawn_revision = -1
+        self._redraw_pending = False
+        self._unwatch = lambda: None
         self._frames = 0
         self._panel_frame = 0
         self._slice_key: tuple | None = None
@@ -116,10 +121,11 @@ class SimulatorScreen(Screen):
         return LOW_BANDWIDTH_FPS if self.low_bandwidth else FPS
 
     def on_mount(self) -> None:
-        s = self.session
+        v = self.view
+        self._unwatch = v.watch(self._view_changed)
         plot = self.plot
         plot.low_bandwidth = self.low_bandwidth
-        plot.set_surface(s.surface_function(), s.home_window(), s.plane_labels, s.minima_xy())
+        plot.set_surface(v.surface_function(), v.home_window(), v.plane_labels, v.minima_xy())
         self._slice_key = self._current_slice_key()
         self._start_timer()
         self._layout_classes(self.app.size.width, self.app.size.height)
@@ -146,6 +152,19 @@ class SimulatorScreen(Screen):
             self.query_one(Footer).compact = width < 120
         if small:
             self.query_one(TooSmall).show_size(width, height, MIN_SIZE)
+
+    def on_unmount(self) -> None:
+        self._unwatch()
+
+    def _view_changed(self) -> None:
+        """The view model changed: redraw once, after whatever changed it has finished."""
+        if not self._redraw_pending:
+            self._redraw_pending = True
+            self.call_later(self._redraw)
+
+    def _redraw(self) -> None:
+        self._redraw_pending = False
+        self.refresh_views()
 
     def on_screen_resume(self) -> None:
         self.refresh_views(force=True)
@@ -200,13 +219,14 @@ class SimulatorScreen(Screen):
     # ------------------------------------------------------------------ drawing
 
     def refresh_views(self, force: bool = False) -> None:
-        """Push the session's state to every widget (each repaints only what changed)."""
+        """Push the view model's state to every widget (each repaints only what changed)."""
+        v = self.view
         s = self.session
-        if not force and s.version == self._drawn_version:
+        if not force and v.revision == self._drawn_revision:
             return
         if not self.is_mounted:
             return
-        self._drawn_version = s.version
+        self._drawn_revision = v.revision
         seconds = LOW_BANDWIDTH_PANEL_SECONDS if self.low_bandwidth else PANEL_SECONDS
         panels = force or not self.playing or self._frames - self._panel_frame >= round(seconds * self.fps)
         sim = s.sim
@@ -214,25 +234,25 @@ class SimulatorScreen(Screen):
         system = widget_color_system(self.plot)
         true_colors = [palette.run_color(i) for i in range(n)]
         colors = [palette.run_color(i, system) for i in range(n)]
-        order = [i for i in range(n) if i != s.selected] + [s.selected]
+        order = [i for i in range(n) if i != v.selected] + [v.selected]
 
-        trajectories = s.trajectories()
-        currents = s.current_points()
+        trajectories = v.trajectories()
+        currents = v.current_points()
         self.plot.set_runs([(sim.names[i], true_colors[i], *trajectories[i], currents[i])
-                            for i in order if s.visible(i)])
-        self.plot.set_arrows([(a.origin, a.direction, ARROW_COLORS[a.kind], a.label) for a in s.arrows])
+                            for i in order if v.visible(i)])
+        self.plot.set_arrows([(a.origin, a.direction, ARROW_COLORS[a.kind], a.label) for a in v.arrows])
         if not panels:
             return
         self._panel_frame = self._frames
 
-        x_range = s.x_range()
+        x_range = v.x_range()
         rank = {i: k for k, i in enumerate(order)}
-        loss_series = sorted(s.loss_curves(), key=lambda c: (rank[c.run], not c.dashed))
+        loss_series = sorted(v.loss_curves(), key=lambda c: (rank[c.run], not c.dashed))
         note = "╌ test" if s.objective.has_test else ""
         self.query_one("#loss", CurvePlot).set_curves(loss_series, colors, x_range, note)
         lr_plot = self.query_one("#lr", CurvePlot)
         if not self.has_class("-short"):
-            lr_series = sorted(s.lr_curves(), key=lambda c: (rank[c.run], not c.dashed))
+            lr_series = sorted(v.lr_curves(), key=lambda c: (rank[c.run], not c.dashed))
             lr_plot.set_curves(lr_series, colors, x_range, "╌ planned")
 
         statuses = s.statuses()
@@ -244,17 +264,18 @@ class SimulatorScreen(Screen):
                        step=int(sim.step_count[i]), steps=cfg.steps, loss=float(sim.loss[i]),
                        test_loss=None if test is None else float(test[i]),
                        grad_norm=float(sim.grad_norm[i]), lr=float(rates[i]),
-                       status=statuses[i], visible=s.visible(i))
+                       status=statuses[i], visible=v.visible(i))
                 for i, cfg in enumerate(sim.configs)]
-        self.query_one(RunTable).set_rows(rows, s.selected, show_test=test is not None)
+        self.query_one(RunTable).set_rows(rows, v.selected, show_test=test is not None)
 
-        last = int(s.x_range()[1])
+        last = s.last_planned_step()
         self.query_one(StatusLine).show(s.scenario.title, sim.tick, last, self.playing, s.finished,
                                         self.speed, self.low_bandwidth, self.size.width)
         info = self.query_one(InfoPanel)
         info.set_caption(s.caption)
         info.set_status(self._status_text(colors, statuses))
-        info.set_report(None if s.report is None else report_summary(s.report, s.report_run, s.report_step))
+        shown = v.analysed
+        info.set_report(None if shown is None else report_summary(shown.report, shown.run, shown.step))
 
     def _wide_status(self, run: int, status: str) -> str:
         """The status with the diagnosis' headline, for wide terminals."""
@@ -266,7 +287,8 @@ class SimulatorScreen(Screen):
 
     def _status_text(self, colors: list[str], statuses: list[str]) -> Text:
         s = self.session
-        i = s.selected
+        v = self.view
+        i = v.selected
         sim = s.sim
         cfg = sim.configs[i]
         out = Text()
@@ -287,22 +309,24 @@ class SimulatorScreen(Screen):
         else:
             out.append(statuses[i], style="bold")
             out.append(f"  loss {fmt_num(float(sim.loss[i]))}, |g| {fmt_num(float(sim.grad_norm[i]), 3)}")
-        held = s.held_values()
+        held = v.held_values()
         if held:
-            values = ", ".join(f"{k} = {v:.3g}" for k, v in held.items())
-            out.append(f"\nplane {s.axis_names[0]}, {s.axis_names[1]}; {values} (held at {cfg.name})",
-                       style="dim")
-        elif s.plane is not None:
-            out.append(f"\n{s.plane_note()} ({cfg.name}); p changes it", style="dim")
+            values = ", ".join(f"{k} = {x:.3g}" for k, x in held.items())
+            names = v.plane.axis_names
+            out.append(f"\nplane {names[0]}, {names[1]}; {values} (held at {cfg.name})", style="dim")
+        elif v.plane.slice is not None:
+            out.append(f"\n{v.plane_note()} ({cfg.name}); p changes it", style="dim")
         return out
 
     def _current_slice_key(self) -> tuple | None:
+        v = self.view
         s = self.session
         if s.objective.n_params == 2:
             return None
-        origin = tuple(np.round(s.sim.params[s.selected], 4).tolist())
-        growth = s.tick // 50 if s.slice_kind == "pca" else 0  # a PCA plane follows the growing path
-        return (s.slice_kind, s.selected, origin, growth)
+        kind = v.plane.slice_kind
+        origin = tuple(np.round(s.sim.params[v.selected], 4).tolist())
+        growth = s.tick // 50 if kind == "pca" else 0  # a PCA plane follows the growing path
+        return (kind, v.selected, origin, growth)
 
     def _update_slice(self, force: bool) -> None:
         """With more than two parameters, cut the surface again through the selected run's
@@ -312,24 +336,24 @@ class SimulatorScreen(Screen):
         if key is None or (key == self._slice_key and not force):
             return
         self._slice_key = key
-        s = self.session
-        s.update_plane()
+        v = self.view
+        v.update_plane()
         plot = self.plot
-        keep = plot.window if s.slice_kind == "params" else None
-        plot.set_surface(s.surface_function(), s.home_window(), s.plane_labels, s.minima_xy(), view=keep)
+        keep = plot.window if v.plane.slice_kind == "params" else None
+        plot.set_surface(v.surface_function(), v.home_window(), v.plane_labels, v.minima_xy(), view=keep)
 
     # ------------------------------------------------------------------ messages
 
     def on_run_table_selected(self, message: RunTable.Selected) -> None:
-        self.session.select(message.index)
+        self.view.select(message.index)
         self._update_slice(force=False)
         self.refresh_views()
 
     def on_contour_plot_clicked(self, message: ContourPlot.Clicked) -> None:
-        s = self.session
-        s.set_start(s.selected, (message.x, message.y))
+        v = self.view
+        v.place_start(v.selected, (message.x, message.y))
         self._announced_end = False
-        self.notify(f"{s.sim.names[s.selected]} starts at ({message.x:.3g}, {message.y:.3g})", timeout=2)
+        self.notify(f"{self.session.sim.names[v.selected]} starts at ({message.x:.3g}, {message.y:.3g})", timeout=2)
         self._update_slice(force=False)
         self.refresh_views()
 
@@ -373,8 +397,8 @@ class SimulatorScreen(Screen):
         self.refresh_views(force=True)
 
     def action_select(self, delta: int) -> None:
-        s = self.session
-        s.select((s.selected + delta) % s.n_runs)
+        v = self.view
+        v.select(v.selected + delta)
         self._update_slice(force=False)
         self.refresh_views()
 
@@ -382,7 +406,7 @@ class SimulatorScreen(Screen):
         from .edit_run import EditRunScreen
 
         s = self.session
-        run = s.selected
+        run = self.view.selected
         name = s.sim.names[run]
 
         def done(changes: dict | None) -> None:
@@ -397,14 +421,14 @@ class SimulatorScreen(Screen):
             self.notify(f"{name}: " + ", ".join(f"{k} = {_short(v)}" for k, v in changes.items()), timeout=3)
             self.refresh_views(force=True)
 
-        self.app.push_screen(EditRunScreen(s, run), done)
+        self.app.push_screen(EditRunScreen(s, run, template=run), done)
 
     def action_add_run(self) -> None:
         from .edit_run import EditRunScreen
 
         s = self.session
 
-        def done(cfg: RunConfig | None) -> None:
+        def done(cfg: RunSettings | None) -> None:
             if cfg is None:
                 return
             try:
@@ -416,13 +440,14 @@ class SimulatorScreen(Screen):
             self.notify(f"Added {cfg.name}", timeout=2)
             self.refresh_views(force=True)
 
-        self.app.push_screen(EditRunScreen(s, None), done)
+        self.app.push_screen(EditRunScreen(s, None, template=self.view.selected), done)
 
     def action_remove_run(self) -> None:
         s = self.session
-        name = s.sim.names[s.selected]
+        run = self.view.selected
+        name = s.sim.names[run]
         try:
-            s.remove_run(s.selected)
+            s.remove_run(run)
         except ValueError as exc:
             self.notify(f"Cannot remove {name}: {exc}.", severity="warning")
             return
@@ -430,13 +455,13 @@ class SimulatorScreen(Screen):
         self.refresh_views(force=True)
 
     def action_toggle_visible(self) -> None:
-        s = self.session
-        shown = s.toggle_hidden(s.selected)
-        self.notify(f"{s.sim.names[s.selected]} {'shown' if shown else 'hidden'}", timeout=1.5)
+        v = self.view
+        shown = v.toggle_hidden(v.selected)
+        self.notify(f"{self.session.sim.names[v.selected]} {'shown' if shown else 'hidden'}", timeout=1.5)
         self.refresh_views()
 
     def action_show_all(self) -> None:
-        self.session.show_all()
+        self.view.unhide_all()
         self.refresh_views()
 
     def action_focus_runs(self) -> None:
@@ -452,8 +477,8 @@ class SimulatorScreen(Screen):
         from .report import ReportScreen
 
         s = self.session
-        run = s.selected
-        report = s.show(run, "hessian")
+        run = self.view.selected
+        report = self.view.analyse_point(run, "hessian")
         self.refresh_views(force=True)
         self.app.push_screen(ReportScreen(report, s.objective.params, s.sim.names[run],
                                           int(s.sim.step_count[run])))
@@ -477,19 +502,19 @@ class SimulatorScreen(Screen):
         self.app.push_screen(BatchLabScreen(self.session))
 
     def action_next_slice(self) -> None:
-        s = self.session
-        if s.objective.n_params == 2:
+        v = self.view
+        if self.session.objective.n_params == 2:
             self.notify("Two parameters: the plot is the whole surface, no slice to change.", timeout=3)
             return
-        kinds = s.SLICE_KINDS
-        s.set_slice_kind(kinds[(kinds.index(s.slice_kind) + 1) % len(kinds)])
-        s.clear_report()  # its arrows were drawn in the old plane
+        kinds = v.SLICE_KINDS
+        v.set_slice_kind(kinds[(kinds.index(v.plane.slice_kind) + 1) % len(kinds)])
+        v.clear_report()  # its arrows were drawn in the old plane
         self._update_slice(force=True)
-        self.notify(s.plane_note(), timeout=3)
+        self.notify(v.plane_note(), timeout=3)
         self.refresh_views(force=True)
 
     def action_clear_arrows(self) -> None:
-        self.session.clear_report()
+        self.view.clear_report()
         self.refresh_views()
 
     def action_toggle_low_bandwidth(self) -> None:

@@ -1,0 +1,258 @@
+"""The view model: what the simulator screen shows of a session, and how.
+
+The session (engine.watch.session) is the simulation being watched; this is the viewer's
+side of it: the selected run, the hidden runs, the analysed point with its arrows, the
+plotted plane (tui/view/plane.py) and the drawing data read off the session (trajectories
+in the plane, loss and learning-rate curves). It follows the session (a scripted `focus`
+selects, a scripted `show` analyses; a removed run leaves the selection and the hidden set
+consistent) and tells its own watchers of every change: each observed attribute notifies
+when it is assigned, and so does every change of the session. The screen watches it and
+pushes the data into its passive widgets; the headless player and the tests drive the same
+object. No Textual here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from ...engine.analysis.critical import PointReport, analyze_point
+from ...engine.scenario.load import EventSpec
+from ...engine.watch.session import Change, Session
+from ..render.curve_grid import CurveSeries
+from .curves import LrCurves, loss_curves
+from .plane import SLICE_KINDS, PlotPlane
+
+
+class Arrow(NamedTuple):
+    """An arrow in the plotted plane: `kind` is "gradient" (the descent direction) or "escape"."""
+
+    origin: tuple[float, float]
+    direction: tuple[float, float]
+    kind: str
+    label: str
+
+
+class AnalysedPoint(NamedTuple):
+    """A run's point analysed (engine.analysis.critical) and the arrows drawn from it."""
+
+    report: PointReport
+    run: str  # the run's name
+    step: int  # the run's step when it was analysed
+    arrows: tuple[Arrow, ...]
+
+
+class _Observed:
+    """An attribute of the view model whose every assignment tells the model's watchers."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, model: Any, owner: type | None = None) -> Any:
+        return self if model is None else getattr(model, self.slot)
+
+    def __set__(self, model: Any, value: Any) -> None:
+        setattr(model, self.slot, value)
+        model._notify()
+
+
+class ViewModel:
+    """The viewer's state of one session, shared by the app, the headless player and the tests."""
+
+    SLICE_KINDS = SLICE_KINDS
+    selected = _Observed()  # index of the selected run
+    hidden = _Observed()  # frozenset of the names of the runs not drawn
+    analysed = _Observed()  # AnalysedPoint | None
+    plane = _Observed()  # PlotPlane
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.revision = 0  # counts changes (see _notify)
+        self._watchers: list[Callable[[], None]] = []
+        self.selected = 0
+        self.hidden = frozenset()
+        self.analysed = None
+        self.plane = PlotPlane.of(session.objective, session.scenario.surface)
+        self._lr = LrCurves(session)
+        self.update_plane()
+        for event in session.played:  # what the script has shown so far
+            self._show_event(event)
+        self._unfollow = session.watch(self._follow)
+
+    # ------------------------------------------------------------------ watching
+
+    def watch(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` after every change from now on; returns the function that stops it."""
+        self._watchers.append(callback)
+        return lambda: self._watchers.remove(callback) if callback in self._watchers else None
+
+    def _notify(self) -> None:
+        """The one place a change is counted and told (observed attributes and the session call it)."""
+        self.revision += 1
+        for callback in list(self._watchers):
+            callback()
+
+    def close(self) -> None:
+        """Stop following the session."""
+        self._unfollow()
+
+    def _follow(self, change: Change) -> None:
+        """Keep the view consistent with a session change, then tell the watchers."""
+        if change.kind == "removed":
+            self._forget_run(change.run, change.name)
+        elif change.kind == "edited":
+            self._renamed(change.name, self.session.sim.names[change.run])
+        elif change.kind == "restarted" and self.analysed is not None and self.analysed.run == change.name:
+            self.analysed = None
+        elif change.kind == "added":
+            self.selected = change.run
+        elif change.kind == "reset":
+            self.analysed = None
+            self.update_plane()
+        for event in change.events:
+            self._show_event(event)
+        self._notify()
+
+    def _show_event(self, event: EventSpec) -> None:
+        """A scripted event's part for the viewer: `focus` selects its run, `show` analyses it."""
+        names = self.session.sim.names
+        if event.run is None or event.run not in names:
+            return  # no run, or the run was removed in the app
+        i = names.index(event.run)
+        if event.focus:
+            self.selected = i
+        if event.show is not None:
+            self.analyse_point(i, event.show)
+
+    def _forget_run(self, run: int, name: str) -> None:
+        self._lr.forget()
+        self.hidden = self.hidden - {name}
+        if self.analysed is not None and self.analysed.run == name:
+            self.analysed = None
+        if self.selected >= self.session.n_runs or self.selected > run:
+            self.selected = max(0, self.selected - 1)
+
+    def _renamed(self, old: str, new: str) -> None:
+        if old != new and old in self.hidden:
+            self.hidden = (self.hidden - {old}) | {new}
+
+    # ------------------------------------------------------------------ selection and visibility
+
+    def select(self, run: int) -> None:
+        self.selected = int(run) % self.session.n_runs
+
+    def toggle_hidden(self, run: int) -> bool:
+        """Hide or show a run on the plots; returns True if it is now visible."""
+        name = self.session.sim.names[run]
+        self.hidden = self.hidden ^ {name}
+        return name not in self.hidden
+
+    def unhide_all(self) -> None:
+        self.hidden = frozenset()
+
+    def visible(self, run: int) -> bool:
+        return self.session.sim.names[run] not in self.hidden
+
+    # ------------------------------------------------------------------ the analysed point
+
+    @property
+    def arrows(self) -> list[Arrow]:
+        return [] if self.analysed is None else list(self.analysed.arrows)
+
+    def analyse_point(self, run: int, kind: str = "hessian") -> PointReport:
+        """Analyse the run's current point and draw arrows for `kind`: "hessian" (both),
+        "gradient" (the descent direction) or "escape" (the Hessian's escape direction)."""
+        sim = self.session.sim
+        point = sim.params[run].copy()
+        report = analyze_point(self.session.objective, point)
+        ox, oy = self.plane.plotted(point[None])
+        origin = (float(ox[0]), float(oy[0]))
+        arrows = []
+        if kind in ("hessian", "gradient"):
+            arrows.append(Arrow(origin, self.plane.direction(-report.grad), "gradient", "-grad"))
+        if kind in ("hessian", "escape") and report.escape_direction is not None:
+            arrows.append(Arrow(origin, self.plane.direction(report.escape_direction), "escape", "escape"))
+        self.analysed = AnalysedPoint(report, sim.names[run], int(sim.step_count[run]), tuple(arrows))
+        return report
+
+    def clear_report(self) -> None:
+        self.analysed = None
+
+    # ------------------------------------------------------------------ the plotted plane
+
+    def set_slice_kind(self, kind: str) -> None:
+        """How a surface of more than two parameters is cut (see PlotPlane)."""
+        self.plane = self.plane.with_kind(kind)
+        self.update_plane()
+
+    def update_plane(self) -> None:
+        """Cut the surface again through the selected run's current point."""
+        if self.session.objective.n_params == 2 and self.plane.slice is None:
+            return
+        sim = self.session.sim
+        p = self.session.objective.n_params
+        path = self.session.recorder.rows(self.selected)[:, 1:1 + p] if self.plane.slice_kind == "pca" else None
+        self.plane = self.plane.cut(sim.params[self.selected].copy(), path, sim.seed)
+
+    def place_start(self, run: int, xy: tuple[float, float]) -> None:
+        """Start a run again from (x, y) of the plotted plane (the other parameters keep their
+        start values)."""
+        self.session.set_start(run, self.plane.full_point(xy, self.session.sim.configs[run].start))
+
+    def surface_function(self) -> Callable[[np.ndarray], np.ndarray]:
+        return self.plane.surface_function()
+
+    @property
+    def plane_labels(self) -> tuple[str, str]:
+        return self.plane.labels
+
+    def held_values(self) -> dict[str, float]:
+        """For a params slice: the parameters not plotted and their values at the selected run."""
+        return self.plane.held_values(self.session.sim.params[self.selected])
+
+    def plane_note(self) -> str:
+        return self.plane.note()
+
+    def home_window(self) -> tuple[float, float, float, float]:
+        sim = self.session.sim
+        starts = np.array([c.start for c in sim.configs], dtype=float)
+        p = self.session.objective.n_params
+        paths = [self.session.recorder.rows(r)[:, 1:1 + p] for r in range(sim.n_runs)] if self.plane.projected else []
+        return self.plane.home_window(starts, paths)
+
+    def minima_xy(self) -> list[tuple[float, float]]:
+        return self.plane.minima_xy()
+
+    # ------------------------------------------------------------------ drawing data
+
+    def trajectories(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(xs, ys) of every run in the plotted plane: the decimated history from the start,
+        the newest ticks at full resolution, and the current point last."""
+        sim = self.session.sim
+        h = sim.history
+        ticks = h.tick[: h.size]
+        recent_ticks, recent_params, _, _ = h.recent.window()
+        first_recent = recent_ticks[0] if recent_ticks.size else np.iinfo(np.int64).max
+        older = ticks < first_recent
+        out = []
+        for r in range(sim.n_runs):
+            old = h.params[: h.size][older, r]
+            new = recent_params[:, r]
+            cur = sim.params[r][None]
+            out.append(self.plane.plotted(np.concatenate([old, new, cur])))
+        return out
+
+    def current_points(self) -> list[tuple[float, float]]:
+        xs, ys = self.plane.plotted(self.session.sim.params)
+        return [(float(x), float(y)) for x, y in zip(xs, ys)]
+
+    def x_range(self) -> tuple[float, float]:
+        """The step axis of the curves: from 0 to the last planned step of any run."""
+        return 0.0, float(self.session.last_planned_step())
+
+    def loss_curves(self) -> list[CurveSeries]:
+        return loss_curves(self.session, self.visible)
+
+    def lr_curves(self) -> list[CurveSeries]:
+        return self._lr.curves(self.visible)
