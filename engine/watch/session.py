@@ -200,7 +200,10 @@ class Session:
 
     def set_start(self, run: int, point: Any) -> None:
         """Move a run's start (a full point of parameter space) and start that run again there."""
-        self.sim.set_start(run, np.asarray(point, dtype=float).ravel())
+        point = np.asarray(point, dtype=float).ravel()
+        if point.size != self.objective.n_params:
+            raise ValueError(f"a start needs {self.objective.n_params} numbers, not {point.size}")
+        self.sim.set_start(run, point)
         self.started_at[run] = self.sim.tick
         self.changed_at[run] = 0
         self.recorder.restart_run(run)

@@ -155,6 +155,7 @@ class SimulatorScreen(Screen):
 
     def on_unmount(self) -> None:
         self._unwatch()
+        self.view.close()
 
     def _view_changed(self) -> None:
         """The view model changed: redraw once, after whatever changed it has finished."""
