@@ -145,6 +145,29 @@ class Ticks:
     step: float
 
 
+class PlotArea:
+    """What a layout of a plot area with axes (left and below) can say about it. A base for
+    the frozen layout dataclasses, which declare these fields."""
+
+    left: int  # first column of the plot area (the y axis line is at left - 1)
+    geometry: Geometry
+    x_ticks: Ticks  # cells are plot columns
+    y_ticks: Ticks  # cells are plot rows
+
+    @property
+    def plot_cols(self) -> int:
+        return self.geometry.cols
+
+    @property
+    def plot_rows(self) -> int:
+        return self.geometry.rows
+
+    def x_label_starts(self) -> list[int]:
+        """Plot-relative start column of each x tick label, centred on its tick and kept inside."""
+        return [min(max(0, int(c) - len(lab) // 2), self.plot_cols - len(lab))
+                for c, lab in zip(self.x_ticks.cells, self.x_ticks.labels)]
+
+
 def nice_step(span: float, max_ticks: int) -> float:
     """The smallest step of the form {1, 2, 5} x 10^k giving at most `max_ticks` ticks."""
     if not (span > 0 and math.isfinite(span)):
@@ -206,7 +229,7 @@ def _shorten(name: str, limit: int) -> str:
 
 
 @dataclass(frozen=True)
-class Layout:
+class Layout(PlotArea):
     """Where the plot area, the axes and their labels go inside a widget of width x height."""
 
     width: int
@@ -218,25 +241,12 @@ class Layout:
     x_name: str
     y_name: str
 
-    @property
-    def plot_cols(self) -> int:
-        return self.geometry.cols
-
-    @property
-    def plot_rows(self) -> int:
-        return self.geometry.rows
-
     def widget_to_data(self, x: int, y: int) -> tuple[float, float] | None:
         """Data point under widget cell (x, y), or None if the cell is not in the plot area."""
         col, row = x - self.left, y
         if 0 <= col < self.plot_cols and 0 <= row < self.plot_rows:
             return self.geometry.cell_to_data(col, row)
         return None
-
-    def x_label_starts(self) -> list[int]:
-        """Plot-relative start column of each x tick label, centred on its tick and kept inside."""
-        return [min(max(0, int(c) - len(lab) // 2), self.plot_cols - len(lab))
-                for c, lab in zip(self.x_ticks.cells, self.x_ticks.labels)]
 
 
 def plan_layout(width: int, height: int, window: Window,

@@ -24,6 +24,7 @@ from .contour_grid import (
     DOTS_X,
     DOTS_Y,
     Geometry,
+    PlotArea,
     Ticks,
     clip_segments,
     format_ticks,
@@ -108,7 +109,7 @@ class YScale:
 
 
 @dataclass(frozen=True)
-class CurveAxes:
+class CurveAxes(PlotArea):
     """Where the plot area, the axes and their labels go inside a widget of width x height."""
 
     width: int
@@ -129,19 +130,6 @@ class CurveAxes:
             return v
         with np.errstate(all="ignore"):
             return np.log10(np.where(v > 0, v, np.nan))
-
-    @property
-    def plot_rows(self) -> int:
-        return self.geometry.rows
-
-    @property
-    def plot_cols(self) -> int:
-        return self.geometry.cols
-
-    def x_label_starts(self) -> list[int]:
-        """Plot-relative start column of each x tick label (centred, kept inside)."""
-        return [min(max(0, int(c) - len(lab) // 2), self.plot_cols - len(lab))
-                for c, lab in zip(self.x_ticks.cells, self.x_ticks.labels)]
 
 
 def _log_ticks(lo: float, hi: float, max_ticks: int) -> tuple[np.ndarray, list[str]]:

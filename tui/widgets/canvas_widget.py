@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 from textual import events
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ..render.cell_grid import grid_lines
 from .cell_canvas import CellCanvas
 
 
 class CanvasWidget(Widget):
     """A widget whose lines come from a CellCanvas that `_draw` fills.
 
-    Subclasses implement `_draw(refresh)`; this class repaints on resize and style
-    changes and hands Textual the canvas's lines (a blank line in the widget's style
-    where the canvas has none).
+    Subclasses implement `_draw(refresh)` (paint the grids, then `_commit` them); this
+    class repaints on resize and style changes and hands Textual the canvas's lines (a
+    blank line in the widget's style where the canvas has none).
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None,
@@ -22,11 +24,33 @@ class CanvasWidget(Widget):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._canvas = CellCanvas()
 
+    # ------------------------------------------------------------------ public API
+
+    def text_lines(self) -> list[str]:
+        """The frame as plain text, one string per row (tests, headless text frames)."""
+        self._ensure()
+        return [] if self._canvas.codes is None else grid_lines(self._canvas.codes)
+
+    def frame_strips(self, rebuild: bool = False) -> list[Strip]:
+        """Every line of the current frame, as render_line gives it to Textual. With
+        `rebuild`, the per-row strip cache is dropped first (benchmarks, tests)."""
+        if rebuild:
+            self._canvas.drop_strips()
+        return [self.render_line(y) for y in range(self.size.height)]
+
+    # ------------------------------------------------------------------ for subclasses
+
     def _draw(self, refresh: bool) -> None:
         raise NotImplementedError
 
+    def _commit(self, codes: np.ndarray, styles: np.ndarray, refresh: bool) -> None:
+        """Make the painted grids the frame (repainting what changed if `refresh`)."""
+        self._canvas.commit(self, codes, styles, refresh)
+
     def _style_changed(self) -> None:
         """Hook for subclasses that cache something derived from the style."""
+
+    # ------------------------------------------------------------------ Textual
 
     def on_resize(self, event: events.Resize) -> None:
         self._canvas.invalidate()

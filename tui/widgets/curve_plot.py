@@ -16,8 +16,8 @@ import numpy as np
 
 from ..render.contour_grid import BRAILLE_BASE
 from ..render.curve_grid import CurveAxes, CurveRange, CurveRasterizer, CurveSeries, plan_curve_axes
+from ..render.cell_grid import draw_axes, fill_blanks, put_text
 from .canvas_widget import CanvasWidget
-from .cell_canvas import put_text
 
 
 class CurvePlot(CanvasWidget):
@@ -88,13 +88,6 @@ class CurvePlot(CanvasWidget):
             self._range.include(np.concatenate([np.asarray(s.ys, dtype=float).ravel() for s in self._series]))
         self._draw(refresh=True)
 
-    def text_lines(self) -> list[str]:
-        """The frame as plain text (tests, headless text frames)."""
-        self._ensure()
-        if self._canvas.codes is None:
-            return []
-        return [row.astype("<u4").tobytes().decode("utf-32-le") for row in self._canvas.codes]
-
     # ------------------------------------------------------------------ rendering
 
     def _style_changed(self) -> None:
@@ -120,27 +113,9 @@ class CurvePlot(CanvasWidget):
             if height > 1:
                 put_text(codes, styles, 1, 0, "(too small)", dim)
         else:
-            self._draw_axes(codes, styles, axes, dim, table.get())
+            draw_axes(codes, styles, axes, axes.top, axes.x_label_row, dim, table.get())
         self._bg_key, self._bg = key, (codes, styles, axes)
         return self._bg
-
-    @staticmethod
-    def _draw_axes(codes: np.ndarray, styles: np.ndarray, axes: CurveAxes, axis: int, label: int) -> None:
-        left, top, rows, cols = axes.left, axes.top, axes.plot_rows, axes.plot_cols
-        codes[top:top + rows, left - 1] = ord("│")
-        styles[top:top + rows, left - 1] = axis
-        codes[top + rows, left - 1] = ord("└")
-        styles[top + rows, left - 1] = axis
-        codes[top + rows, left:left + cols] = ord("─")
-        styles[top + rows, left:left + cols] = axis
-        for cell, text in zip(axes.y_ticks.cells, axes.y_ticks.labels):
-            codes[top + int(cell), left - 1] = ord("┤")
-            put_text(codes, styles, top + int(cell), left - 1 - len(text), text, label)
-        for cell in axes.x_ticks.cells:
-            codes[top + rows, left + int(cell)] = ord("┬")
-        if axes.x_label_row is not None:
-            for start, text in zip(axes.x_label_starts(), axes.x_ticks.labels):
-                put_text(codes, styles, axes.x_label_row, left + start, text, label)
 
     def _draw(self, refresh: bool) -> None:
         if not self.is_attached:
@@ -165,24 +140,6 @@ class CurvePlot(CanvasWidget):
                     style_of[i] = table.get(fg=self._colors[run] if run < len(self._colors) else None)
                 area_codes[hit] = BRAILLE_BASE + raster.bits[hit].astype(np.uint32)
                 area_styles[hit] = style_of[owners]
-            _fill_blanks(area_codes, area_styles)
-        if refresh:
-            self._canvas.commit(self, codes, styles)
-        else:
-            self._canvas.codes, self._canvas.styles = codes, styles
+            fill_blanks(area_codes, area_styles)
+        self._commit(codes, styles, refresh)
 
-
-def _fill_blanks(codes: np.ndarray, styles: np.ndarray) -> None:
-    """Give each blank cell the style of the cell to its left, in place.
-
-    The plot area's styles differ only in the foreground colour, which a blank cell never
-    shows; so a row becomes a few long segments (one escape sequence each) instead of one
-    per curve cell, which is most of the bytes a frame sends over a slow link."""
-    blank = codes == 32
-    if not blank.any():
-        return
-    cols = np.arange(codes.shape[1])[None, :]
-    idx = np.where(blank, 0, cols)
-    np.maximum.accumulate(idx, axis=1, out=idx)
-    filled = np.take_along_axis(styles, idx, axis=1)
-    styles[:] = np.where(blank, filled, styles)

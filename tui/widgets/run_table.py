@@ -11,14 +11,13 @@ from __future__ import annotations
 from typing import NamedTuple, Sequence
 
 import numpy as np
-from rich.cells import cell_len
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
 from ...engine.text_format import column as fmt_num  # (simulator.py imports it from here)
+from ..render.cell_grid import color_hex, one_cell, put_text
 from .canvas_widget import CanvasWidget
-from .cell_canvas import put_text
 
 
 class RunRow(NamedTuple):
@@ -122,10 +121,8 @@ class RunTable(CanvasWidget, can_focus=True):
         return 1 + len(self._rows)
 
     def text_lines(self) -> list[str]:
-        self._ensure()
-        if self._canvas.codes is None:
-            return []
-        return [row.astype("<u4").tobytes().decode("utf-32-le").rstrip() for row in self._canvas.codes]
+        """The table as plain text, trailing spaces removed."""
+        return [line.rstrip() for line in super().text_lines()]
 
     # ------------------------------------------------------------------ events
 
@@ -183,8 +180,8 @@ class RunTable(CanvasWidget, can_focus=True):
         layout = self._layout(width, cells)
         header = self.get_component_rich_style("run-table--header", partial=True)
         cursor = self.get_component_rich_style("run-table--cursor")
-        head_id = table.get(fg=_hex(header.color), bold=bool(header.bold))
-        cursor_bg = _hex(cursor.bgcolor)
+        head_id = table.get(fg=color_hex(header.color), bold=bool(header.bold))
+        cursor_bg = color_hex(cursor.bgcolor)
         for line, row_cells in [(0, None), *[(k + 1, c) for k, c in enumerate(cells)]]:
             if line >= height:
                 break
@@ -206,14 +203,11 @@ class RunTable(CanvasWidget, can_focus=True):
             # as put_text would write it (characters not one cell wide left out).
             parts = []
             for key, head, w, right in layout:
-                text = _one_cell(_fit(row_cells[key], w, right))
+                text = one_cell(_fit(row_cells[key], w, right))
                 parts.append(text + " " * (w - len(text) + (GAP if key != "marker" else 1)))
             text = "".join(parts)[:width]
             codes[line, :len(text)] = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-        if refresh:
-            self._canvas.commit(self, codes, styles)
-        else:
-            self._canvas.codes, self._canvas.styles = codes, styles
+        self._commit(codes, styles, refresh)
 
 
 def _fit(text: str, width: int, right: bool) -> str:
@@ -222,15 +216,3 @@ def _fit(text: str, width: int, right: bool) -> str:
         text = text[: max(0, width - 1)] + "…" if width > 1 else text[:width]
     return text.rjust(width) if right else text.ljust(width)
 
-
-def _one_cell(text: str) -> str:
-    """The characters of text that take one cell (put_text skips the others)."""
-    if text.isascii() and text.isprintable():
-        return text
-    return "".join(ch for ch in text if cell_len(ch) == 1)
-
-
-def _hex(color) -> str | None:
-    if color is None or color.is_default:
-        return None
-    return color.get_truecolor().hex

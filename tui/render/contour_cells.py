@@ -1,0 +1,215 @@
+"""The contour plot as cell grids: the background (bands, iso-lines, axes) and each frame's overlay.
+
+The background is painted once per view (window, size, palette); a frame lays the runs,
+arrows and markers over a copy of it. Colours on the overlay depend on the cell below:
+on filled bands a run keeps its colour over the band's background; in low-bandwidth mode
+(no bands) run colours are adjusted to stay readable on the widget's own background.
+Textual-free: ContourPlot turns the grids into Strips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from typing import NamedTuple, Sequence
+
+import numpy as np
+from rich.cells import cell_len
+
+from . import palette
+from .cell_grid import BLANK, StyleTable, blank_grid, color_hex, draw_axes, fill_blanks, is_dark, put_text
+from .contour_grid import ContourField, Geometry, Layout, braille_chars, rasterize_arrow, rasterize_polyline
+
+MINIMUM_GLYPH = "★"
+CURRENT_GLYPH = "●"
+
+
+class RunTrace(NamedTuple):
+    """One run as the plot draws it (a plain 5-tuple works too)."""
+
+    name: str
+    color: str
+    xs: np.ndarray
+    ys: np.ndarray
+    current: tuple[float, float] | None
+
+
+class PlotArrow(NamedTuple):
+    """An arrow from a point along a direction (a plain 4-tuple works too)."""
+
+    origin: tuple[float, float]
+    direction: tuple[float, float]
+    color: str
+    label: str
+
+
+@dataclass
+class OverlayStyles:
+    """Style ids of overlay colours on each background column of the plot (cached)."""
+
+    table: StyleTable
+    backgrounds: list[str | None]  # per overlay background column: a band, invalid, the widget's
+    system: str
+    plain_bg: str | None  # the widget's background where overlay colours must stay readable
+    _ids: dict[tuple[str, bool], np.ndarray] = dc_field(default_factory=dict)
+    _colors: dict[str, str] = dc_field(default_factory=dict)
+
+    def color(self, color: str) -> str:
+        """`color` in the plot's colour system (and readable on the plain background)."""
+        out = self._colors.get(color)
+        if out is None:
+            out = palette.to_system(color, self.system)
+            if self.plain_bg is not None:
+                out = palette.readable_on(out, self.plain_bg)
+            self._colors[color] = out
+        return out
+
+    def ids(self, color: str, bold: bool) -> np.ndarray:
+        """Style ids of `color` on every overlay background column."""
+        key = (color, bold)
+        ids = self._ids.get(key)
+        if ids is None:
+            ids = np.array([self.table.get(fg=color, bg=bg, bold=bold) for bg in self.backgrounds],
+                           dtype=np.int32)
+            self._ids[key] = ids
+        return ids
+
+
+class _Overlay:
+    """The plot area's overlay cells (style -1: nothing drawn there)."""
+
+    def __init__(self, cell_bg: np.ndarray, styles: OverlayStyles, geometry: Geometry) -> None:
+        self.cell_bg = cell_bg
+        self.style = styles
+        self.geometry = geometry
+        self.codes = np.zeros(cell_bg.shape, dtype=np.uint32)
+        self.styles = np.full(cell_bg.shape, -1, dtype=np.int32)
+
+    def paint(self, bits: np.ndarray, color: str, bold: bool = False) -> None:
+        """Braille dots `bits` (plot-area shaped) in `color`."""
+        mask = bits > 0
+        self.codes[mask] = braille_chars(bits)[mask]
+        self.styles[mask] = self.style.ids(color, bold)[self.cell_bg[mask]]
+
+    def cell(self, row: int, col: int, char: str, color: str, bold: bool = True) -> None:
+        """One character, if the cell is inside the plot area."""
+        rows, cols = self.cell_bg.shape
+        if 0 <= row < rows and 0 <= col < cols:
+            self.codes[row, col] = ord(char)
+            self.styles[row, col] = self.style.ids(color, bold)[self.cell_bg[row, col]]
+
+    def arrow(self, arrow: PlotArrow) -> None:
+        """A braille shaft, a head glyph and the label beside the head (inside the area)."""
+        raster = rasterize_arrow(arrow.origin, arrow.direction, self.geometry)
+        if raster.head is None:
+            return
+        color = self.style.color(arrow.color)
+        self.paint(raster.shaft, color, True)
+        row, col, glyph = raster.head
+        self.cell(row, col, glyph, color)
+        text = "".join(ch for ch in arrow.label if cell_len(ch) == 1)
+        start = col + 1 if col + 1 + len(text) <= self.geometry.cols else col - len(text)
+        for i, ch in enumerate(text):
+            self.cell(row, start + i, ch, color)
+
+    def markers(self, xs: np.ndarray, ys: np.ndarray, glyph: str, color: str) -> None:
+        """`glyph` at each data point that falls inside the plot."""
+        cols, rows, inside = self.geometry.data_to_cell(xs, ys)
+        for c, r in zip(cols[inside], rows[inside]):
+            self.cell(int(r), int(c), glyph, color)
+
+
+@dataclass
+class ContourCells:
+    """A contour view painted as cell grids, ready to take a frame's overlay."""
+
+    layout: Layout
+    codes: np.ndarray  # (height, width) code points of the background
+    styles: np.ndarray  # (height, width) style ids of the background
+    cell_bg: np.ndarray  # (plot_rows, plot_cols) overlay background column of each plot cell
+    overlay: OverlayStyles
+
+    def frame(self, runs: Sequence[RunTrace], arrows: Sequence[PlotArrow],
+              minima: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """The background with trajectories, arrows, minima and current points laid over it."""
+        geometry = self.layout.geometry
+        ov = _Overlay(self.cell_bg, self.overlay, geometry)
+        colors = [self.overlay.color(run.color) for run in runs]
+        for run, color in zip(runs, colors):
+            ov.paint(rasterize_polyline(run.xs, run.ys, geometry), color)
+        for arrow in arrows:
+            ov.arrow(arrow)
+        if minima:
+            mx, my = np.array(minima, dtype=float).T
+            ov.markers(mx, my, MINIMUM_GLYPH, self.overlay.color(palette.MINIMUM_COLOR))
+        for run, color in zip(runs, colors):
+            if run.current is not None:
+                ov.markers(np.array([run.current[0]]), np.array([run.current[1]]), CURRENT_GLYPH, color)
+        codes, styles = self.codes.copy(), self.styles.copy()
+        left, rows, cols = self.layout.left, geometry.rows, geometry.cols
+        mask = ov.styles >= 0
+        codes[:rows, left:left + cols] = np.where(mask, ov.codes, codes[:rows, left:left + cols])
+        styles[:rows, left:left + cols] = np.where(mask, ov.styles, styles[:rows, left:left + cols])
+        return codes, styles
+
+
+def paint_contour(layout: Layout, field: ContourField, table: StyleTable, system: str,
+                  low_bandwidth: bool, n_bands: int) -> ContourCells:
+    """The background of a view: bands (or nothing) with braille iso-lines, and the axes."""
+    codes, styles = blank_grid(layout.width, layout.height)
+    n = field.levels.n_bands if field.levels is not None else n_bands
+    if low_bandwidth:
+        plot_codes, plot_styles = _line_cells(field, table, system, n)
+        cell_bg = np.full(field.bands.shape, n + 1, dtype=np.int64)
+        backgrounds: list[str | None] = [None] * (n + 2)
+        # Overlay colours are adjusted only where they sit on the widget's own (possibly
+        # light) background; band colours are dark, and the run colours are made for them.
+        plain_bg = color_hex(table.base.bgcolor)
+    else:
+        plot_codes, plot_styles, backgrounds = _band_cells(field, table, system, n)
+        cell_bg = np.where(field.bands >= 0, field.bands, n).astype(np.int64)
+        plain_bg = None
+    left, rows, cols = layout.left, layout.plot_rows, layout.plot_cols
+    codes[:rows, left:left + cols] = plot_codes
+    styles[:rows, left:left + cols] = plot_styles
+    _paint_axes(codes, styles, layout, table)
+    return ContourCells(layout, codes, styles, cell_bg, OverlayStyles(table, backgrounds, system, plain_bg))
+
+
+def _iso_codes(field: ContourField) -> tuple[np.ndarray, np.ndarray]:
+    iso = field.iso_bits > 0
+    return iso, np.where(iso, braille_chars(field.iso_bits), BLANK).astype(np.uint32)
+
+
+def _band_cells(field: ContourField, table: StyleTable, system: str,
+                n: int) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """Filled bands with iso-lines in a lighter shade of each band; returns the overlay
+    background columns too (0..n-1 band, n invalid, n+1 the widget's own)."""
+    _, plot_codes = _iso_codes(field)
+    band_bg = palette.band_colors(n, system)
+    invalid = palette.invalid_color(system)
+    iso_fg = palette.iso_line_colors(n, system)
+    ids = np.array([table.get(fg=iso_fg[b], bg=band_bg[b]) for b in range(n)]
+                   + [table.get(bg=invalid)], dtype=np.int32)
+    plot_styles = ids[np.where(field.bands >= 0, field.bands, n)]
+    return plot_codes, plot_styles, [*band_bg, invalid, None]
+
+
+def _line_cells(field: ContourField, table: StyleTable, system: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Coloured iso-lines on the widget's background (low bandwidth)."""
+    iso, plot_codes = _iso_codes(field)
+    lines = palette.line_colors(n + 1, system, dark_background=is_dark(table.base))
+    line_ids = np.array([table.get(fg=c) for c in lines], dtype=np.int32)
+    plot_styles = np.where(iso, line_ids[np.clip(field.iso_level, 0, n)], 0).astype(np.int32)
+    # A blank cell shows only its background, which is the same for every line colour
+    # here: a row is then a few long segments instead of one escape sequence per dot.
+    fill_blanks(plot_codes, plot_styles)
+    return plot_codes, plot_styles
+
+
+def _paint_axes(codes: np.ndarray, styles: np.ndarray, layout: Layout, table: StyleTable) -> None:
+    """Axis lines with ticks, tick labels, and the two parameter names."""
+    rows, width = layout.plot_rows, layout.width
+    draw_axes(codes, styles, layout, 0, rows + 1, table.get(dim=True), table.get())
+    name = table.get(bold=True)
+    put_text(codes, styles, 0, 0, layout.y_name, name)
+    put_text(codes, styles, rows + 1, width - len(layout.x_name), layout.x_name, name)
