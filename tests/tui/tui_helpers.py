@@ -9,6 +9,7 @@ from pathlib import Path
 from optsim.engine.scenario.catalog import catalog
 from optsim.engine.scenario.load import load_scenario
 from optsim.engine.watch.session import Session
+from optsim.tui.screen_text import screen_lines as screen_lines_of
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 SADDLE = SCENARIOS / "01-saddle.toml"
@@ -46,4 +47,4 @@ def make_app(path: Path | None = SADDLE, *, save_dir: Path | None = None, low_ba
 
 def screen_lines(app) -> list[str]:
     """What the screen shows, one string per row."""
-    return [strip.text for strip in app.screen._compositor.render_strips()]
+    return screen_lines_of(app.screen)

@@ -89,20 +89,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def screen_text(app) -> str:
-    """The screen as plain text, one line per row (trailing spaces removed).
-
-    Textual has no public text export; this reads the compositor's strips, as
-    App.export_screenshot does for its SVG."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join(strip.text.rstrip() for strip in strips) + "\n"
-
-
 def play_headless(session, plan, out_dir: Path, size: tuple[int, int], low_bandwidth: bool = False) -> list[Path]:
     """Run the app without a terminal, step the session to each frame and write the files.
     Returns the paths written (frames in step order, then the CSV)."""
     from ...engine.watch.frames import frame_name
     from ..app import OptsimApp
+    from ..screen_text import screen_text
 
     app = OptsimApp(session=session, low_bandwidth=low_bandwidth, play=False)
     written: list[Path] = []
@@ -118,7 +110,7 @@ def play_headless(session, plan, out_dir: Path, size: tuple[int, int], low_bandw
         svg = stem.with_suffix(".svg")
         svg.write_text(app.export_screenshot(title=title), encoding="utf-8")
         txt = stem.with_suffix(".txt")
-        txt.write_text(screen_text(app), encoding="utf-8")
+        txt.write_text(screen_text(app.screen), encoding="utf-8")
         written.extend([svg, txt])
 
     async def autopilot(pilot) -> None:
