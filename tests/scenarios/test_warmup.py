@@ -6,6 +6,7 @@ import pytest
 
 from optsim.engine.scenario.build import build_simulation
 from optsim.engine.analysis.critical import analyze_point
+from optsim.engine.analysis.diagnosis import Diagnoser
 
 from scenario_play import load, play
 
@@ -68,10 +69,10 @@ def test_at_50(trace):
 
 
 def test_end(trace):
-    snap = trace.at_event("sit on the best minimum (3, 0)")
-    for name in ("adam-warmup", "noam"):
-        i = trace.run(name)
-        assert np.linalg.norm(snap.params[i] - [3, 0]) < 0.01 and round(float(snap.loss[i]), 2) == -0.70
+    snap = trace.at_event("adam-warmup sits on the best minimum (3, 0), loss -0.70: its cosine took the rate to 0")
+    i = trace.run("adam-warmup")
+    assert np.linalg.norm(snap.params[i] - [3, 0]) < 1e-6 and round(float(snap.loss[i]), 2) == -0.70
+    assert trace.lr[400, i] < 1e-4 and snap.grad_norm[i] < 1e-6  # sits still
     i = trace.run("adam")
     assert np.linalg.norm(snap.params[i] - [3, -1]) < 1e-6 and round(float(snap.loss[i]), 2) == 0.0
     assert np.all(trace.params[1:, i, 1] < -0.3)  # never came back over the ridge
@@ -92,3 +93,26 @@ def test_description_try_warm_up_adam():
         ys.append(sim.params[i, 1])
     assert np.max(np.abs(ys)) < 0.1  # it stays in the trench
     assert abs(sim.params[i, 0] - 3) < 0.01
+
+
+def test_end_noam_rattles_across_the_floor(trace):
+    """noam's rate decays like 1/sqrt(s) but never to 0: at the end it bounces across the trench, not still."""
+    snap = trace.at_event("noam does not sit still: its rate, decaying like 1/sqrt(s), is still 0.25")
+    i = trace.run("noam")
+    assert trace.lr[400, i] == pytest.approx(0.25)
+    y = trace.params[300:401, i, 1]
+    assert np.mean(np.sign(y[1:]) != np.sign(y[:-1])) >= 0.9  # across the floor, nearly every update
+    assert round(float(np.abs(y).max()), 2) == 0.01 and np.all(np.abs(trace.params[300:401, i, 0] - 3) < 1e-4)
+    window = trace.loss[300:401, i]
+    assert round(float(window.max()), 3) == -0.695 and round(float(window.min()), 2) == -0.70
+    assert round(float(snap.grad_norm[i]), 2) == 0.88
+
+
+def test_diagnose_agrees_that_noam_bounces():
+    """`optsim diagnose warmup` reads the same run as bouncing, adam-warmup as settled."""
+    sim = build_simulation(load(STEM))
+    diag = Diagnoser(sim)
+    while sim.step():
+        diag.observe()
+    status = {n: r.status for n, r in zip(sim.names, diag.report())}
+    assert status["noam"] == "oscillating" and status["adam-warmup"] == "converged"
