@@ -36,7 +36,7 @@ Numbers and rules:
   Otherwise a large test loss is overfitting; the report adds, as evidence,
   a smaller variant whose test loss is lower.
 
-The [guide] table (all keys optional) is documented in analysis_config.py:
+The [guide] table (all keys optional) is read in scenario/analysis_tables.py:
 train_target, test_target, lower_bound, search = {points, refine, steps, lr,
 box}, and [[guide.variants]] with name, expr, params, start, constants,
 optimizer, lr and optimizer keys, steps.

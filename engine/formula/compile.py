@@ -1,10 +1,10 @@
 """Formula compiler: untrusted formula text -> exact value, gradient and Hessian in NumPy.
 
-Pipeline: our own whitelisting parser (_formula_parse; nothing is ever eval'd)
+Pipeline: our own whitelisting parser (parse.py; nothing is ever eval'd)
 -> SymPy expression built with explicit constructors -> exact gradient by
 sympy.diff -> sympy.cse -> exact Hessian by sympy.diff through the cse'd
 gradient (chain rule, so it stays linear in size) -> straight-line programs of
-NumPy ufunc calls (_formula_sympy, _formula_eval). SymPy is imported only
+NumPy ufunc calls (lower.py, program.py). SymPy is imported only
 inside compile_formula, because it is slow to import, and not at all when the
 formula's Programs are in the on-disk cache (cache.py).
 

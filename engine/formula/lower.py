@@ -5,7 +5,7 @@ The parse tree is turned into SymPy objects with explicit constructors (no
 string ever reaches SymPy), the gradient is taken with sympy.diff and reduced
 with sympy.cse, the Hessian is sympy.diff through the cse'd gradient (chain
 rule over its temporaries), and all is lowered into straight-line programs of
-the primitive operations in _formula_ops (no lambdify, no generated code).
+the primitive operations in ops.py (no lambdify, no generated code).
 
 Non-smooth functions are SymPy functions of our own with real-valued
 derivatives: d relu = step (0 at 0), d abs = sign, d max(a, b) = step(a - b)

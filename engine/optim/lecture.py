@@ -181,7 +181,7 @@ def _check_adam_lecture(v: Mapping[str, Any]) -> Problems:
 
 # ----- specs --------------------------------------------------------------------
 LECTURE_CHECKS: dict[str, Any] = {}
-"""Each optimizer's value rules, by name (read by optimizers.validate_hyperparameters)."""
+"""Each optimizer's value rules, by name (read by registry.validate_hyperparameters)."""
 
 
 def _spec(name, defaults, init, update, hyper_cls, check, description, structural=()):

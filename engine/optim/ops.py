@@ -26,7 +26,7 @@ def columns(*cols: np.ndarray) -> Sequence[Any]:
     """Each (n, 1) column itself, or a Python float where it has one row (see the module notes).
 
     One row means one run, or a column that every run shares (see :func:`uniform`
-    and ``optim_base.compact_columns``): a float broadcasts ~13x faster than an
+    and ``base.compact_columns``): a float broadcasts ~13x faster than an
     (n, 1) column over (n, p) arrays.
     """
     return [c.item() if c.shape[0] == 1 else c for c in cols]

@@ -10,7 +10,7 @@ Hyperparameters live in ``hyper`` as (n, 1) arrays, one row per run (a tuple
 key such as ``betas`` becomes the fields ``beta1, beta2``); structural flags
 are (n, 1) bool arrays, so runs may differ in them too. Writing into a hyper
 array (or using :func:`set_hyperparameter`) changes that run from the next
-update on. The implementations live in optim_torch and optim_lecture.
+update on. The implementations live in torch_equal.py and lecture.py.
 """
 from __future__ import annotations
 

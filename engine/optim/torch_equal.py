@@ -5,7 +5,7 @@ same order of operations where that costs nothing extra, so trajectories agree
 with torch to rounding (tests hold them to 1e-9 over 200 steps). Shapes:
 params, grads and the moment arrays are (n, p); step counters, per-run scalars
 and every hyperparameter are (n, 1). ``lr`` is the rate of this update, already
-scheduled. See optim_base for the purity rule (inputs are never written).
+scheduled. See base.py for the purity rule (inputs are never written).
 
 Not modelled: torch's ``maximize``, ``foreach``, ``fused``, ``capturable``,
 ``differentiable`` (they do not change the numbers) and sparse gradients.
@@ -286,7 +286,7 @@ def nadam_update(grads, state: NAdamState, params, lr, hyper: NAdamHyper):
     theta -= lr*(1-mu_t)/(1-P_t) * g/den + lr*mu_{t+1}/(1-P_t*mu_{t+1}) * m/den."""
     step = state.step + 1.0
     psi = hyper.momentum_decay
-    # powers on the arrays (see optim_ops), the rest on columns
+    # powers on the arrays (see ops.py), the rest on columns
     s = uniform(step)
     lr_, b1, b2, eps, b2t, d_t, d_next = columns(lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.beta2 ** s,
                                                  0.96 ** (s * psi), 0.96 ** ((s + 1.0) * psi))
@@ -372,7 +372,7 @@ RADAM_DEFAULTS = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay"
 
 # ----- specs --------------------------------------------------------------------
 TORCH_CHECKS: dict[str, Any] = {}
-"""Each optimizer's torch ValueError rules, by name (read by optimizers.validate_hyperparameters)."""
+"""Each optimizer's torch ValueError rules, by name (read by registry.validate_hyperparameters)."""
 
 
 def _spec(name, defaults, structural, init, update, hyper_cls, check, description, fixed=None):

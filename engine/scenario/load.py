@@ -124,7 +124,7 @@ def parse_scenario(raw: Mapping[str, Any], file: str, base_dir: Path | None = No
     ctx = RunContext(len(surface.params), data.n_train if data is not None else None)
     events = _events(r, raw.get("events", []), runs, ctx)
     extra = {k: r.table(raw[k], k) for k in ("guide", "batch_lab", "sweep") if k in raw}
-    if extra:  # the analysis tables' own checks (engine/analysis_config.py)
+    if extra:  # the analysis tables' own checks (analysis_tables.py)
         from .analysis_tables import validate_analysis
 
         validate_analysis(file, extra, surface.params, data_columns, data.n_train if data else None,

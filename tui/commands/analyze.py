@@ -1,7 +1,7 @@
 """`optsim analyze FILE --at X,Y [--json] [--step S,...]`: the critical-point report at a point.
 
 Prints the point, loss, gradient, Hessian, eigenvalues, the kind and the
-escape direction (DESIGN.md's keys in --json), plus the minimum ratio, the
+escape direction (the keys of --json are listed in docs/cli.md), plus the minimum ratio, the
 loss change the second-order Taylor model predicts along the escape
 direction next to the true change, the lower bound of the loss when one is
 known, and an explanation in the lecture's terms.

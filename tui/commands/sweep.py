@@ -6,7 +6,7 @@ optimizer, a legend), sized to the terminal unless --width/--height say.
 Without --lr or --basin: the learning-rate sweep, plus the basin map when the
 scenario has a [sweep.basin] table. Settings come from the file's [sweep]
 table, then the options here, then defaults taken from the scenario's runs
-(see engine/analysis_config.py for the table).
+(see engine/scenario/analysis_tables.py and docs/scenario-format.md).
 """
 from __future__ import annotations
 
