@@ -255,10 +255,10 @@ def test_every_relative_link_points_at_an_existing_file_and_heading(page):
             continue
         file, _, anchor = target.partition("#")
         dest = (page.parent / file).resolve() if file else page
-        assert dest.exists(), f"{page.name}: the link ({target}) points at a missing file"
+        assert dest.exists(), f"{page.relative_to(ROOT)}: the link ({target}) points at a missing file"
         if anchor and dest.suffix == ".md":
             anchors = {slug(h) for h, _ in headings_and_bodies(dest)}
-            assert anchor in anchors, f"{page.name}: the link ({target}) points at a missing heading"
+            assert anchor in anchors, f"{page.relative_to(ROOT)}: the link ({target}) points at a missing heading"
 
 
 def test_the_readme_links_the_reference_pages():
