@@ -313,3 +313,11 @@ def test_the_readme_library_example_runs_on_the_readme_scenario(tmp_path, monkey
     exec(compile(code[0], "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "gd converged" in out and "saddle point" in out  # what the example's comments say
+
+
+def test_every_builtin_scenario_is_in_the_readme_library_table():
+    from optsim.engine.scenario.catalog import catalog
+
+    documented = {name for r in rows(section(README, "The scenario library")) for name in re.findall(r"`([\w-]+)`", r[0])}
+    missing = [e.name for e in catalog() if e.name not in documented]
+    assert not missing, f"README.md, The scenario library: built-in scenarios missing from the table {missing}"
