@@ -24,7 +24,7 @@ _EXPORTS: dict[str, str] = {
     # the simulation core
     "Objective": "core.objective",
     "Simulation": "core.simulation",
-    "RunConfig": "core.simulation",
+    "RunSettings": "core.run_settings",
     "BUILTIN_SURFACES": "core.surfaces",
     # formulas
     "compile_formula": "formula.compile",

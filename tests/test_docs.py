@@ -321,3 +321,11 @@ def test_every_builtin_scenario_is_in_the_readme_library_table():
     documented = {name for r in rows(section(README, "The scenario library")) for name in re.findall(r"`([\w-]+)`", r[0])}
     missing = [e.name for e in catalog() if e.name not in documented]
     assert not missing, f"README.md, The scenario library: built-in scenarios missing from the table {missing}"
+
+
+def test_every_key_a_scripted_set_may_change_is_documented():
+    from optsim.engine.scenario.run_rules import SET_KEYS
+
+    row = " ".join(key_rows(section(FORMAT, "`[[events]]`"))["set"])
+    missing = [k for k in (*SET_KEYS, "lr") if f"`{k}`" not in row]
+    assert not missing, f"docs/scenario-format.md, events.set: keys a set may change but the row omits {missing}"
