@@ -83,10 +83,10 @@ def _serve_args(argv: list[str]) -> argparse.Namespace:
 
 
 def test_serve_binds_to_localhost_and_runs_this_app(monkeypatch, capsys):
-    import textual_serve.server
+    from optsim.tui import web_server
 
     FakeServer.made = []
-    monkeypatch.setattr(textual_serve.server, "Server", FakeServer)
+    monkeypatch.setattr(web_server, "GuardedServer", FakeServer)
     assert main(["serve"]) == 0
     server = FakeServer.made[-1]
     assert server.host == "127.0.0.1" and server.port == 8000 and server.served
@@ -96,10 +96,10 @@ def test_serve_binds_to_localhost_and_runs_this_app(monkeypatch, capsys):
 
 
 def test_serve_with_a_scenario_a_public_host_and_port(monkeypatch, capsys):
-    import textual_serve.server
+    from optsim.tui import web_server
 
     FakeServer.made = []
-    monkeypatch.setattr(textual_serve.server, "Server", FakeServer)
+    monkeypatch.setattr(web_server, "GuardedServer", FakeServer)
     assert main(["serve", str(SADDLE), "--host", "0.0.0.0", "--port", "8123", "--low-bandwidth"]) == 0
     server = FakeServer.made[-1]
     assert (server.host, server.port) == ("0.0.0.0", 8123)
@@ -109,10 +109,10 @@ def test_serve_with_a_scenario_a_public_host_and_port(monkeypatch, capsys):
 
 @pytest.mark.parametrize("argv", [["--port", "0"], ["--port", "70000"], ["no-such-scenario"], ["--host", ""]])
 def test_serve_bad_arguments_exit_2_without_a_server(argv, monkeypatch, capsys):
-    import textual_serve.server
+    from optsim.tui import web_server
 
     FakeServer.made = []
-    monkeypatch.setattr(textual_serve.server, "Server", FakeServer)
+    monkeypatch.setattr(web_server, "GuardedServer", FakeServer)
     assert main(["serve", *argv]) == 2
     assert FakeServer.made == [] and capsys.readouterr().err.startswith("optsim: ")
 

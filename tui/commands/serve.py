@@ -5,6 +5,7 @@ textual-serve starts a small web server; every browser tab that opens it runs it
 It listens on 127.0.0.1 (this machine only) unless --host says otherwise; anyone who can
 reach the address and port can use the app, so a public address prints a warning.
 Files the app saves (screenshots, scenarios, CSV) arrive as browser downloads.
+Only pages served by this server may open the app's WebSocket (see web_server.py).
 """
 from __future__ import annotations
 
@@ -52,9 +53,9 @@ def make_server(args: argparse.Namespace):
 
         if not Path(args.target).is_dir():
             resolve(args.target)  # a bad name or file is an error now, not in every browser tab
-    from textual_serve.server import Server
+    from ..web_server import GuardedServer
 
-    return Server(app_command(args.target, args.low_bandwidth), host=args.host, port=args.port,
+    return GuardedServer(app_command(args.target, args.low_bandwidth), host=args.host, port=args.port,
                   title="optsim")
 
 
