@@ -6,16 +6,19 @@ could start optsim and type into it. This server answers 403 to a WebSocket whos
 not the served address, and to any request whose Host header is not that address (so a
 page cannot reach it by pointing its own name at 127.0.0.1: DNS rebinding). Its static
 folder (textual-serve's JavaScript, CSS and fonts) serves files only, never a listing.
+The page points its WebSocket at the address the browser used, so a server bound to
+0.0.0.0 works from other machines.
 """
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 import aiohttp_jinja2
 import jinja2
-from textual_serve.server import Server
+from textual_serve.server import Server, to_int
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
@@ -80,6 +83,19 @@ class GuardedServer(Server):
         if reason is not None:
             raise web.HTTPForbidden(text=f"optsim serve: {reason}\n")
         return await handler(request)
+
+    @aiohttp_jinja2.template("app_index.html")
+    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+        """textual-serve's page, its WebSocket and static addresses under the name the browser
+        used (the guard has checked it): bound to 0.0.0.0, textual-serve would send ws://0.0.0.0."""
+        base = f"{request.scheme}://{request.host}"
+        websocket = ("wss" if request.scheme == "https" else "ws") + base[len(request.scheme):]
+        return {
+            "font_size": to_int(request.query.get("fontsize", "16"), 16),
+            "app_websocket_url": f"{websocket}{request.app.router['websocket'].url_for()}",
+            "config": {"static": {"url": f"{base}/static/"}},
+            "application": {"name": self.title},
+        }
 
     async def _make_app(self) -> web.Application:
         """textual-serve's routes behind the guard, the static folder without listings."""

@@ -126,6 +126,8 @@ async def test_a_wildcard_bind_accepts_only_same_origin_websockets():
         host = f"box.lan:{client.port}"
         foreign = await client.get("/ws", headers={**UPGRADE, "Host": host, "Origin": "http://evil.example"})
         assert foreign.status == 403
+        page = await client.get("/", headers={"Host": host})
+        assert page.status == 200 and f'"ws://{host}/ws"' in await page.text()
         ws = await client.ws_connect("/ws", headers={"Host": host, "Origin": f"http://{host}"})
         assert b"hello from the app" in await asyncio.wait_for(binary_until_closed(ws), timeout=20)
     finally:
