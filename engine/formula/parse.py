@@ -14,7 +14,7 @@ import keyword
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -251,34 +251,26 @@ class _Parser:
         return node
 
     def sum(self) -> Node:
-        first = self.product()
-        if not (self.tok.kind == "op" and self.tok.text in "+-"):
-            return first
-        items = [("+", first)]
-        while self.tok.kind == "op" and self.tok.text in "+-":
-            op = self.tok.text
-            self.i += 1
-            self.count(self.tok.pos)
-            items.append((op, self.product()))
-        node = Node("sum", first.pos, items[-1][1].end, items=items)
-        if all(n.const is not None for _, n in items):
-            self.fold(node, "identity", _chain(items, "+", "add", "sub"))
-        return self.measure(node, any(op == "-" for op, _ in items))
+        return self.chain("+-", self.product, "sum", ("add", "sub"))
 
     def product(self) -> Node:
-        first = self.unary()
-        if not (self.tok.kind == "op" and self.tok.text in "*/"):
+        return self.chain("*/", self.unary, "prod", ("mul", "div"))
+
+    def chain(self, ops: str, operand: Callable[[], Node], kind: str, names: tuple[str, str]) -> Node:
+        """A left-to-right chain `a op b op c ...` of one precedence level (+- or */)."""
+        first = operand()
+        if not (self.tok.kind == "op" and self.tok.text in ops):
             return first
-        items = [("*", first)]
-        while self.tok.kind == "op" and self.tok.text in "*/":
+        items = [(ops[0], first)]
+        while self.tok.kind == "op" and self.tok.text in ops:
             op = self.tok.text
             self.i += 1
             self.count(self.tok.pos)
-            items.append((op, self.unary()))
-        node = Node("prod", first.pos, items[-1][1].end, items=items)
+            items.append((op, operand()))
+        node = Node(kind, first.pos, items[-1][1].end, items=items)
         if all(n.const is not None for _, n in items):
-            self.fold(node, "identity", _chain(items, "*", "mul", "div"))
-        return self.measure(node, any(op == "/" for op, _ in items))
+            self.fold(node, "identity", _chain(items, ops[0], *names))
+        return self.measure(node, any(op == ops[1] for op, _ in items))
 
     def unary(self) -> Node:
         tok = self.tok

@@ -147,6 +147,16 @@ def rule(problems: Problems, ok: bool, key: str, message: str) -> None:
         problems.append((key, message))
 
 
+_NONNEGATIVE_NAMES = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def nonnegative(problems: Problems, values: Mapping[str, Any], *keys: str) -> None:
+    """torch's `Invalid ... value` check for each key that must be >= 0, in torch's order and words."""
+    for key in keys:
+        name = _NONNEGATIVE_NAMES.get(key, f"{key} value")
+        rule(problems, values[key] >= 0.0, key, f"Invalid {name}: {values[key]}")
+
+
 # ----- packing hyperparameters ----------------------------------------------------
 def hyper_maker(name: str, hyper_cls: type, defaults: Mapping[str, Any], structural: Sequence[str],
                 check: Check, fixed: Mapping[str, Any] | None = None) -> Callable[[Sequence[Mapping[str, Any]]], Any]:

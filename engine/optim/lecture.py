@@ -30,7 +30,7 @@ from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 
-from .base import OptimizerSpec, Problems, hyper_maker, rule
+from .base import OptimizerSpec, Problems, hyper_maker, nonnegative, rule
 from .ops import columns, lerp, select, square_avg, uniform
 from .torch_equal import TORCH_CHECKS
 
@@ -66,8 +66,7 @@ def adagrad_lecture_update(grads, state: AdagradLectureState, params, lr, hyper:
 
 def _check_adagrad_lecture(v: Mapping[str, Any]) -> Problems:
     p: Problems = []
-    rule(p, v["lr"] >= 0.0, "lr", f"Invalid learning rate: {v['lr']}")
-    rule(p, v["eps"] >= 0.0, "eps", f"Invalid epsilon value: {v['eps']}")
+    nonnegative(p, v, "lr", "eps")
     return p
 
 
@@ -102,8 +101,7 @@ def rmsprop_lecture_update(grads, state: RMSPropLectureState, params, lr, hyper:
 
 def _check_rmsprop_lecture(v: Mapping[str, Any]) -> Problems:
     p: Problems = []
-    rule(p, v["lr"] >= 0.0, "lr", f"Invalid learning rate: {v['lr']}")
-    rule(p, v["eps"] >= 0.0, "eps", f"Invalid epsilon value: {v['eps']}")
+    nonnegative(p, v, "lr", "eps")
     rule(p, 0.0 <= v["alpha"] <= 1.0, "alpha", f"Invalid alpha value: {v['alpha']} (must be in [0, 1])")
     return p
 
@@ -131,8 +129,7 @@ def momentum_lecture_update(grads, state: MomentumLectureState, params, lr, hype
 
 def _check_momentum_lecture(v: Mapping[str, Any]) -> Problems:
     p: Problems = []
-    rule(p, v["lr"] >= 0.0, "lr", f"Invalid learning rate: {v['lr']}")
-    rule(p, v["momentum"] >= 0.0, "momentum", f"Invalid momentum value: {v['momentum']}")
+    nonnegative(p, v, "lr", "momentum")
     return p
 
 

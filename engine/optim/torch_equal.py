@@ -16,7 +16,7 @@ from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 
-from .base import OptimizerSpec, Problems, hyper_maker, rule
+from .base import OptimizerSpec, Problems, hyper_maker, nonnegative, rule
 from .ops import columns, uniform, count, coupled, decay_split, decoupled, lerp, nonzero, select, square_avg
 
 F64 = np.float64
@@ -64,9 +64,7 @@ def sgd_update(grads, state: SGDState, params, lr, hyper: SGDHyper):
 
 def _check_sgd(v: Mapping[str, Any]) -> Problems:
     p: Problems = []
-    rule(p, v["lr"] >= 0.0, "lr", f"Invalid learning rate: {v['lr']}")
-    rule(p, v["momentum"] >= 0.0, "momentum", f"Invalid momentum value: {v['momentum']}")
-    rule(p, v["weight_decay"] >= 0.0, "weight_decay", f"Invalid weight_decay value: {v['weight_decay']}")
+    nonnegative(p, v, "lr", "momentum", "weight_decay")
     rule(p, not (v["nesterov"] and (v["momentum"] <= 0 or v["dampening"] != 0)), "nesterov",
          "Nesterov momentum requires a momentum and zero dampening")
     return p
@@ -114,12 +112,7 @@ def adagrad_update(grads, state: AdagradState, params, lr, hyper: AdagradHyper):
 
 def _check_adagrad(v: Mapping[str, Any]) -> Problems:
     p: Problems = []
-    rule(p, v["lr"] >= 0.0, "lr", f"Invalid learning rate: {v['lr']}")
-    rule(p, v["lr_decay"] >= 0.0, "lr_decay", f"Invalid lr_decay value: {v['lr_decay']}")
-    rule(p, v["weight_decay"] >= 0.0, "weight_decay", f"Invalid weight_decay value: {v['weight_decay']}")
-    rule(p, v["initial_accumulator_value"] >= 0.0, "initial_accumulator_value",
-         f"Invalid initial_accumulator_value value: {v['initial_accumulator_value']}")
-    rule(p, v["eps"] >= 0.0, "eps", f"Invalid epsilon value: {v['eps']}")
+    nonnegative(p, v, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
     return p
 
 
@@ -179,11 +172,7 @@ def rmsprop_update(grads, state: RMSpropState, params, lr, hyper: RMSpropHyper):
 
 def _check_rmsprop(v: Mapping[str, Any]) -> Problems:
     p: Problems = []
-    rule(p, v["lr"] >= 0.0, "lr", f"Invalid learning rate: {v['lr']}")
-    rule(p, v["eps"] >= 0.0, "eps", f"Invalid epsilon value: {v['eps']}")
-    rule(p, v["momentum"] >= 0.0, "momentum", f"Invalid momentum value: {v['momentum']}")
-    rule(p, v["weight_decay"] >= 0.0, "weight_decay", f"Invalid weight_decay value: {v['weight_decay']}")
-    rule(p, v["alpha"] >= 0.0, "alpha", f"Invalid alpha value: {v['alpha']}")
+    nonnegative(p, v, "lr", "eps", "momentum", "weight_decay", "alpha")
     return p
 
 
@@ -240,12 +229,11 @@ def adam_update(grads, state: AdamState, params, lr, hyper: AdamHyper):
 
 def _check_adam(v: Mapping[str, Any]) -> Problems:
     p: Problems = []
-    rule(p, v["lr"] >= 0.0, "lr", f"Invalid learning rate: {v['lr']}")
-    rule(p, v["eps"] >= 0.0, "eps", f"Invalid epsilon value: {v['eps']}")
+    nonnegative(p, v, "lr", "eps")
     b1, b2 = v["betas"]
     rule(p, 0.0 <= b1 < 1.0, "betas", f"Invalid beta parameter at index 0: {b1}")
     rule(p, 0.0 <= b2 < 1.0, "betas", f"Invalid beta parameter at index 1: {b2}")
-    rule(p, v["weight_decay"] >= 0.0, "weight_decay", f"Invalid weight_decay value: {v['weight_decay']}")
+    nonnegative(p, v, "weight_decay")
     if "momentum_decay" in v:
         rule(p, v["momentum_decay"] >= 0.0, "momentum_decay",
              f"Invalid momentum_decay value: {v['momentum_decay']}")
