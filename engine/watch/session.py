@@ -14,6 +14,7 @@ simulation has made k ticks (events at 0 fire on start and on reset).
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Callable, Mapping, NamedTuple
 
@@ -29,6 +30,9 @@ from ..scenario.reader import Reader
 from ..scenario.run_rules import RunContext, check_run
 from .recorder import LiveRecorder
 from .script import Script, apply_event
+
+_COPY_SUFFIX = re.compile(r" copy( \d+)?$")
+"""What new_run_name adds: a copy of a copy is named after the original."""
 
 EDIT_FILE = "(edit)"
 """The file name of errors in values typed in the app (the key is `run.<name>`)."""
@@ -235,15 +239,17 @@ class Session:
         self._announce(Change("removed", run, name))
 
     def new_run_name(self, base: str) -> str:
-        """`base`, or `base-2`, `base-3`... whichever is not taken."""
+        """A name for a copy of the run `base`: "base copy", "base copy 2"... whichever is
+        free. Not "batch-2" for a copy of "batch-1": a name must not claim settings
+        (a batch size, a rate) that the copy does not have."""
         names = set(self.sim.names)
-        stem = base.rsplit("-", 1)[0] if base.rsplit("-", 1)[-1].isdigit() else base
-        if base not in names:
-            return base
+        stem = _COPY_SUFFIX.sub("", base)
+        if f"{stem} copy" not in names:
+            return f"{stem} copy"
         k = 2
-        while f"{stem}-{k}" in names:
+        while f"{stem} copy {k}" in names:
             k += 1
-        return f"{stem}-{k}"
+        return f"{stem} copy {k}"
 
     # ------------------------------------------------------------------ status
 

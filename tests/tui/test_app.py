@@ -185,11 +185,11 @@ async def test_add_remove_hide_and_select_runs():
         await pilot.press("a")
         await pilot.pause()
         form = app.screen
-        assert form.query_one("#f-name", Input).value == "gd-2"
+        assert form.query_one("#f-name", Input).value == "gd copy"
         form.query_one("#x-start", Input).value = "0.5, 0.5"
         form.action_apply()
         await pilot.pause()
-        assert s.sim.names == ["gd", "gd-off-line", "adam", "gd-2"] and screen.view.selected == 3
+        assert s.sim.names == ["gd", "gd-off-line", "adam", "gd copy"] and screen.view.selected == 3
         assert s.sim.configs[3].start == (0.5, 0.5)
         await pilot.press("left_square_bracket")
         assert screen.view.selected == 2
@@ -202,7 +202,7 @@ async def test_add_remove_hide_and_select_runs():
         await pilot.press("V")
         assert screen.view.visible(0)
         await pilot.press("d")
-        assert s.sim.names == ["gd-off-line", "adam", "gd-2"]
+        assert s.sim.names == ["gd-off-line", "adam", "gd copy"]
         await pilot.press("d", "d", "d")  # the last run stays
         assert s.sim.n_runs == 1
         await pilot.pause()

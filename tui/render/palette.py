@@ -191,6 +191,20 @@ def run_color(index: int, color_system: str | None = "truecolor") -> str:
     return colors[index % len(colors)]
 
 
+RUN_GLYPHS: tuple[str, ...] = (
+    "●", "■", "▲", "◆", "▼", "★", "✚", "✦", "◉", "◎", "▣", "◈", "⊕", "⊗", "⬢", "✱",
+)
+"""A marker per run, so runs stay told apart where their colours repeat (ten colours, seven
+in 16 colours). All one cell wide and none an emoji (no emoji presentation to widen them);
+"○" is not among them: the run table uses it for a hidden run."""
+
+
+def run_glyph(index: int) -> str:
+    """Marker glyph of the run with this index (distinct for 16 runs; with the colours, a
+    (colour, glyph) pair repeats only after 80 runs)."""
+    return RUN_GLYPHS[index % len(RUN_GLYPHS)]
+
+
 def to_system(color: str, color_system: str | None) -> str:
     """Map a run colour chosen for truecolour onto the same slot of the given system's run
     list (so that an app that stored truecolour run colours still gets distinct bright

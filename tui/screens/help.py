@@ -18,7 +18,7 @@ def key_label(command: Command) -> str:
     if command.display:
         return command.display
     if not command.keys:
-        return "palette"
+        return "ctrl+p"  # no key of its own: the command palette finds it by name
     return " / ".join(format_key(k) for k in command.keys.split(","))
 
 

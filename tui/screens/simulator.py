@@ -274,7 +274,7 @@ class SimulatorScreen(Screen):
                                         self.speed, self.low_bandwidth, self.size.width)
         info = self.query_one(InfoPanel)
         info.set_caption(s.caption)
-        info.set_status(self._status_text(colors, statuses))
+        info.set_status(self._status_text(colors, statuses, float(rates[v.selected])))
         shown = v.analysed
         info.set_report(None if shown is None else report_summary(shown.report, shown.run, shown.step))
 
@@ -286,7 +286,7 @@ class SimulatorScreen(Screen):
         evidence = _evidence(diagnosis.headline)
         return f"{status}: {evidence}" if evidence else status
 
-    def _status_text(self, colors: list[str], statuses: list[str]) -> Text:
+    def _status_text(self, colors: list[str], statuses: list[str], lr_now: float) -> Text:
         s = self.session
         v = self.view
         i = v.selected
@@ -295,9 +295,11 @@ class SimulatorScreen(Screen):
         out = Text()
         out.append("● ", style=colors[i])
         out.append(cfg.name, style=f"bold {colors[i]}")
-        out.append(f"  {cfg.optimizer}, lr {fmt_num(cfg.lr, 3)}", style="dim")
+        out.append(f"  {cfg.optimizer}, base lr {fmt_num(cfg.lr, 3)}", style="dim")
         if cfg.schedule:
             out.append(f", {cfg.schedule.get('kind', 'constant')} schedule", style="dim")
+        if fmt_num(lr_now, 3) != fmt_num(cfg.lr, 3):
+            out.append(f", lr now {fmt_num(lr_now, 3)}", style="dim")
         out.append("\n")
         diagnosis = s.diagnosis(i)
         if diagnosis is not None:

@@ -44,7 +44,7 @@ COLUMNS = (
     ("loss", "loss", 10, True, 0),
     ("test", "test", 10, True, 5),
     ("grad", "|g|", 9, True, 3),
-    ("lr", "lr", 9, True, 2),
+    ("lr", "lr now", 9, True, 2),  # the rate of the next update (scheduled), not the base rate
     ("status", "status", None, False, 0),
 )
 GAP = 2

@@ -1,0 +1,97 @@
+"""Issue 9, "Table, panels, keys": the run table, the side panel, notifications and keys
+tell the truth about the runs (names, rates, which rows exist, what is unsaved)."""
+
+from __future__ import annotations
+
+from optsim.engine.scenario.catalog import resolve
+from optsim.engine.scenario.load import load_scenario
+from optsim.engine.text_format import column as fmt_num
+from optsim.engine.watch.session import Session
+from optsim.tui.render.palette import RUN_COLORS, run_color, run_glyph
+from optsim.tui.screens.help import HelpScreen
+from optsim.tui.screens.keys import SIMULATOR_COMMANDS
+from optsim.tui.screens.simulator import SimulatorScreen
+from optsim.tui.widgets.run_table import RunTable
+from tui_helpers import SCENARIOS, catalog, run_async, screen_lines
+
+
+def _app(name: str, steps: int = 0):
+    from optsim.tui.app import OptsimApp
+
+    session = Session(load_scenario(resolve(name)))
+    session.advance(steps)
+    return OptsimApp(session=session, builtins=catalog(SCENARIOS)), session
+
+
+async def _sim(pilot) -> SimulatorScreen:
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, SimulatorScreen)
+    return screen
+
+
+async def _add_runs(pilot, n: int) -> None:
+    """Press `a` n times, accepting the form each time (a copy of the selected run)."""
+    for _ in range(n):
+        await pilot.press("a")
+        await pilot.pause()
+        pilot.app.screen.action_apply()
+        await pilot.pause()
+
+
+@run_async
+async def test_a_copy_is_named_as_a_copy_not_as_another_batch_size():
+    app, session = _app("batch-size-cost")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _sim(pilot)
+        first = session.sim.names[0]
+        before = list(session.sim.names)
+        await _add_runs(pilot, 3)
+        added = session.sim.names[len(before):]
+        assert added == [f"{first} copy", f"{first} copy 2", f"{first} copy 3"]
+        assert all(session.sim.configs[k].batch_size == session.sim.configs[0].batch_size
+                   for k in range(len(before), len(session.sim.names)))
+        assert not any(n.startswith("batch-") and n[6:].isdigit() and n not in before for n in session.sim.names)
+
+
+def test_run_glyphs_are_distinct_for_sixteen_runs_and_tell_apart_repeated_colours():
+    glyphs = [run_glyph(i) for i in range(16)]
+    assert len(set(glyphs)) == 16 and "○" not in glyphs
+    repeat = len(RUN_COLORS)  # the first run whose colour repeats
+    assert run_color(repeat) == run_color(0) and run_glyph(repeat) != run_glyph(0)
+
+
+@run_async
+async def test_help_shows_the_palette_key_not_the_word_palette():
+    app, _ = _app("saddle-w1w2")
+    async with app.run_test(size=(100, 60)) as pilot:
+        await _sim(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(screen_lines(app))
+        assert "palette  " not in text.replace("│", " ")
+        focus = next(c for c in SIMULATOR_COMMANDS if c.action == "focus_runs")
+        line = next(line for line in screen_lines(app) if focus.help[:25] in line)
+        assert "ctrl+p" in line
+
+
+@run_async
+async def test_table_and_panel_say_which_rate_is_scheduled_and_which_is_base():
+    app, session = _app("warmup", steps=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _sim(pilot)
+        sim = session.sim
+        run = next(i for i, c in enumerate(sim.configs) if c.schedule)
+        screen.view.select(run)
+        screen.refresh_views(force=True)
+        await pilot.pause()
+        now = float(session.next_lr()[run])
+        base = sim.configs[run].lr
+        assert fmt_num(now, 3) != fmt_num(base, 3)
+        table = screen.query_one(RunTable)
+        assert "lr now" in table.text_lines()[0]
+        row = next(line for line in table.text_lines()[1:] if sim.names[run] in line)
+        assert fmt_num(now, 3) in row.split()
+        text = " ".join(screen_lines(app))
+        assert f"base lr {fmt_num(base, 3)}" in text and f"lr now {fmt_num(now, 3)}" in text
