@@ -76,3 +76,20 @@ def test_lab_is_robust_over_seeds(scenario):
         ends.append(sim.params[:, 0] < 0)  # the flat minimum has x < 0
     share = np.mean(ends, axis=0)
     assert share[0] >= 0.7 and share[2] == 0
+
+
+def test_the_guide_keeps_batch_1_out_of_optimization(scenario):
+    """Batch 1's test loss is the best of the three; the sharp point the search finds (lower training loss)
+    is worse on the test data, so batch 1 is not an optimization failure (it was, on the main before)."""
+    from optsim.engine.analysis.guide import general_guide
+
+    sim = build_simulation(scenario)
+    sim.step(2500)
+    guide = general_guide(scenario, sim)
+    verdicts = {v.run: v for v in guide.verdicts}
+    tests = {m.name: m.test_loss for m in guide.models}
+    assert min(tests, key=tests.get) == "batch-1"
+    v = verdicts["batch-1"]
+    assert v.evidence["train_loss"] > v.evidence["train_target"] and v.evidence["best_reachable"] < v.evidence["train_loss"]
+    assert v.evidence["closer_fit_test_loss"] == pytest.approx(-0.62, abs=0.01)
+    assert v.verdict == "mismatch" and v.verdict == verdicts["batch-1000"].verdict

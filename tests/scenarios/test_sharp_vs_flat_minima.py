@@ -143,3 +143,21 @@ def test_description_try_noise_2_stays_sharp():
         sim5.set_hyperparameters(name, noise=2.0)
     sim5.step(2500)
     assert list(nearest(load(STEM).surface.minima, sim5.params[1:])) == [SHARP] * 5
+
+
+def test_the_guide_does_not_call_the_flat_runs_an_optimization_failure(trace):
+    """Their training loss is above the sharp minimum's, but their test loss is lower than it is there: the
+    guide's closer fit would cost test loss, so each verdict comes from its test loss (mismatch: shifted test)."""
+    from optsim.engine.analysis.guide import general_guide
+
+    guide = general_guide(trace.scenario, trace.sim)
+    verdicts = {v.run: v for v in guide.verdicts}
+    tests = {m.name: m.test_loss for m in guide.models}
+    for name in SMALL:
+        v = verdicts[name]
+        assert v.evidence["train_loss"] > v.evidence["train_target"]  # "large" training loss...
+        assert tests[name] < v.evidence["closer_fit_test_loss"]  # ...but better on the test data
+        assert v.verdict == "mismatch" and any("not an optimization failure" in s for s in v.steps)
+    assert verdicts["large-batch"].verdict == "mismatch"
+    best_test = min(tests, key=tests.get)
+    assert best_test in SMALL and verdicts[best_test].verdict != "optimization"
