@@ -18,12 +18,21 @@ is recorded against updates, epochs (updates b / N) and simulated time
 (updates t(b)). At the end: the sharpness of the point reached (the top
 eigenvalue of the Hessian) and the test loss there (test rows or a test
 shift), so that flat-versus-sharp minima show in numbers.
+
+Every run makes the same number of updates, which favours small batches in
+one way only. The lecture compares on three clocks, so the lab does too
+(:class:`ClockComparison`): at equal updates, at equal epochs (samples seen)
+and at equal simulated time, each at the furthest point every run reaches on
+that clock, with the training loss, the test loss and the sharpness there.
+At equal epochs a large batch has made few updates; at equal time, below the
+device's capacity, it has made as many updates as batch 1 and seen far more
+samples.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import Sequence
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -78,15 +87,43 @@ class BatchRun:
     diverged_at: int
 
 
+class ClockRow(NamedTuple):
+    """One run read at a comparison point."""
+
+    batch: int
+    updates: int
+    epochs: float
+    time: float
+    train_loss: float
+    test_loss: float | None
+    sharpness: float
+
+
+@dataclass(frozen=True)
+class ClockComparison:
+    """Every run read at the same value ``at`` of one clock (updates, epochs or time): the furthest
+    point every run's plan reaches, so that no run is read past its end."""
+
+    axis: str
+    at: float
+    rows: list[ClockRow]
+
+    def lowest(self, field: str) -> ClockRow | None:
+        """The row with the lowest finite ``train_loss`` or ``test_loss`` (None if there is none)."""
+        rows = [r for r in self.rows if getattr(r, field) is not None and np.isfinite(getattr(r, field))]
+        return min(rows, key=lambda r: getattr(r, field)) if rows else None
+
+
 @dataclass(frozen=True)
 class BatchLabResult:
     config: BatchLabConfig
     cost: CostModel
     costs: list[BatchCost]
     runs: list[BatchRun]
+    comparisons: list[ClockComparison] = field(default_factory=list)
 
     def format(self) -> str:
-        """Plain-text tables: the cost model, then the runs."""
+        """Plain-text tables: the cost model, then every run on each of the three clocks."""
         u = self.cost.unit
         lines = [f"Cost model: flat {self.cost.time_per_update:g} {u} per update up to batch {self.cost.capacity}, "
                  f"then +{self.cost.per_sample:g} {u} per sample; epoch = {self.config.n_samples} samples",
@@ -94,16 +131,31 @@ class BatchLabResult:
         for c in self.costs:
             lines.append(f"{c.batch:>7} {c.updates_per_epoch:>14} {c.time_per_update:>9.4g} {u:<2} "
                          f"{c.time_per_epoch:>9.4g} {u}")
-        if self.runs:
-            lines.append("")
-            lines.append(f"{'batch':>7} {'updates':>8} {'epochs':>9} {'time':>10} {'train loss':>11} "
-                         f"{'test loss':>10} {'sharpness':>10}")
-            for r in self.runs:
-                test = "-" if r.final_test is None else f"{r.final_test:.4g}"
-                note = f"  diverged at {r.diverged_at}" if r.diverged_at >= 0 else ""
-                lines.append(f"{r.batch:>7} {int(r.updates[-1]):>8} {r.epochs[-1]:>9.4g} {r.time[-1]:>7.4g} {u:<2} "
-                             f"{r.final_loss:>11.4g} {test:>10} {r.sharpness:>10.4g}{note}")
+        for c in self.comparisons:
+            lines += [""] + _comparison_lines(c, u)
+        lines += [f"batch {r.batch} diverged at update {r.diverged_at}" for r in self.runs if r.diverged_at >= 0]
         return "\n".join(lines)
+
+
+CLOCK_NAMES = {"updates": "equal updates", "epochs": "equal epochs", "time": "equal simulated time"}
+
+
+def _comparison_lines(c: ClockComparison, unit: str) -> list[str]:
+    """One clock's comparison as a heading, a table and which batch leads on training and test loss."""
+    at = f"{c.at:.4g} {unit}" if c.axis == "time" else f"{c.at:.4g} {c.axis}"
+    lines = [f"At {CLOCK_NAMES[c.axis]} ({at}):",
+             f"{'batch':>7} {'updates':>8} {'epochs':>9} {'time':>10} {'train loss':>11} {'test loss':>10} "
+             f"{'sharpness':>10}"]
+    for r in c.rows:
+        test = "-" if r.test_loss is None else f"{r.test_loss:.4g}"
+        lines.append(f"{r.batch:>7} {r.updates:>8} {r.epochs:>9.4g} {r.time:>7.4g} {unit:<2} {r.train_loss:>11.4g} "
+                     f"{test:>10} {r.sharpness:>10.4g}")
+    leads = [f"lowest {what}: batch {row.batch} ({getattr(row, key):.4g})"
+             for what, key in (("training loss", "train_loss"), ("test loss", "test_loss"))
+             if (row := c.lowest(key)) is not None]
+    if leads:
+        lines.append("  " + "; ".join(leads))
+    return lines
 
 
 def cost_table(cost: CostModel, batch_sizes: Sequence[int], n_samples: int) -> list[BatchCost]:
@@ -139,7 +191,8 @@ def batch_configs(scenario, cfg: BatchLabConfig) -> list[RunSettings]:
 
 
 def run_batch_lab(scenario, objective=None, seed: int | None = None, record_every: int = 1) -> BatchLabResult:
-    """Run the scenario's [batch_lab]: every batch size in one Simulation, then sharpness and test loss."""
+    """Run the scenario's [batch_lab]: every batch size in one Simulation, then sharpness and test loss,
+    at the end and at the common points of the three clocks."""
     from ..scenario.build import build_objective
 
     cfg = lab_config(scenario)
@@ -147,28 +200,75 @@ def run_batch_lab(scenario, objective=None, seed: int | None = None, record_ever
     cost = CostModel(cfg.capacity, cfg.time_per_update, cfg.slope, cfg.unit)
     configs = batch_configs(scenario, cfg)
     sim = Simulation(obj, configs, seed=scenario.seed if seed is None else seed, history_capacity=4)
+    plan = _ClockPlan(cfg, cost, [c.steps for c in configs])
     steps = max(c.steps for c in configs)
     losses = [sim.loss.copy()]
     counts = [sim.step_count.copy()]
+    plan.keep(sim.step_count, sim.params)
     while sim.step(record_every):
         losses.append(sim.loss.copy())
         counts.append(sim.step_count.copy())
+        plan.keep(sim.step_count, sim.params)
         if sim.tick >= steps:
             break
     L, U = np.array(losses), np.array(counts)
-    with np.errstate(all="ignore"):
-        hess = obj.hessian(sim.params)
     test = obj.test_loss(sim.params)
     runs = []
-    for i, b in enumerate(cfg.batch_sizes):
-        h = 0.5 * (hess[i] + hess[i].T)
-        sharp = float(np.linalg.eigvalsh(h)[-1]) if np.isfinite(h).all() else float("nan")
+    for i, (b, sharp) in enumerate(zip(cfg.batch_sizes, _sharpness(obj, sim.params))):
         upd = U[:, i].astype(float)
         runs.append(BatchRun(int(b), configs[i].name, upd, L[:, i], upd * b / cfg.n_samples,
                              upd * float(cost.time_per_update_at(b)), float(sim.loss[i]),
                              None if test is None else float(test[i]), sharp, sim.params[i].copy(),
                              int(sim.diverged_at[i])))
-    return BatchLabResult(cfg, cost, cost_table(cost, cfg.batch_sizes, cfg.n_samples), runs)
+    return BatchLabResult(cfg, cost, cost_table(cost, cfg.batch_sizes, cfg.n_samples), runs,
+                          plan.comparisons(obj, runs))
+
+
+def _sharpness(obj, points: np.ndarray) -> list[float]:
+    """The top Hessian eigenvalue at each point (NaN where the Hessian is not finite)."""
+    with np.errstate(all="ignore"):
+        hess = obj.hessian(points)
+    out = []
+    for h in hess:
+        h = 0.5 * (h + h.T)
+        out.append(float(np.linalg.eigvalsh(h)[-1]) if np.isfinite(h).all() else float("nan"))
+    return out
+
+
+class _ClockPlan:
+    """Where each run is read on each clock, known before stepping (every run's planned number of updates),
+    and the parameters kept there while stepping: the last recorded point at or before that update."""
+
+    def __init__(self, cfg: BatchLabConfig, cost: CostModel, planned: Sequence[int]) -> None:
+        batch = np.asarray(cfg.batch_sizes, dtype=np.float64)
+        per_update = {"updates": np.ones_like(batch), "epochs": batch / cfg.n_samples,
+                      "time": cost.time_per_update_at(batch)}
+        ends = np.asarray(planned, dtype=np.float64)
+        self.at = {axis: float(np.min(ends * per)) for axis, per in per_update.items()}
+        # the update count where each run reaches ``at`` (the tolerance absorbs rounding in at / per)
+        self.target = {axis: np.floor(self.at[axis] / per * (1 + 1e-12)).astype(np.int64)
+                       for axis, per in per_update.items()}
+        self.kept: dict[str, np.ndarray | None] = {axis: None for axis in AXES}
+
+    def keep(self, counts: np.ndarray, params: np.ndarray) -> None:
+        for axis in AXES:
+            if self.kept[axis] is None:
+                self.kept[axis] = params.copy()
+            mask = counts <= self.target[axis]
+            self.kept[axis][mask] = params[mask]
+
+    def comparisons(self, obj, runs: Sequence[BatchRun]) -> list[ClockComparison]:
+        out = []
+        for axis in AXES:
+            points = self.kept[axis]
+            test = obj.test_loss(points)
+            rows = []
+            for i, (r, sharp) in enumerate(zip(runs, _sharpness(obj, points))):
+                k = max(int(np.searchsorted(getattr(r, axis), self.at[axis] * (1 + 1e-12), side="right")) - 1, 0)
+                rows.append(ClockRow(r.batch, int(r.updates[k]), float(r.epochs[k]), float(r.time[k]),
+                                     float(r.loss[k]), None if test is None else float(test[i]), sharp))
+            out.append(ClockComparison(axis, self.at[axis], rows))
+        return out
 
 
 def loss_at(run: BatchRun, axis: str, value: float) -> float:

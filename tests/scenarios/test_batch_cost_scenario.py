@@ -6,11 +6,11 @@ import math
 import numpy as np
 import pytest
 
-from optsim.engine.analysis.batch_lab import run_batch_lab
+from optsim.engine.analysis.batch_lab import loss_at, run_batch_lab
 from optsim.engine.scenario.build import build_simulation
 from optsim.engine.scenario.load import load_scenario
 
-from scenario_play import scenario_path
+from scenario_play import play, scenario_path
 
 
 @pytest.fixture(scope="module")
@@ -92,4 +92,89 @@ def test_the_guide_keeps_batch_1_out_of_optimization(scenario):
     v = verdicts["batch-1"]
     assert v.evidence["train_loss"] > v.evidence["train_target"] and v.evidence["best_reachable"] < v.evidence["train_loss"]
     assert v.evidence["closer_fit_test_loss"] == pytest.approx(-0.62, abs=0.01)
-    assert v.verdict == "mismatch" and v.verdict == verdicts["batch-1000"].verdict
+    assert {w.verdict for w in guide.verdicts} == {"mismatch"}  # "like the others'"
+
+
+def test_lab_compares_at_equal_updates_epochs_and_time(lab):
+    """The lecture's three clocks: every run read at the furthest common point of each, on its own records."""
+    by_axis = {c.axis: c for c in lab.comparisons}
+    assert list(by_axis) == ["updates", "epochs", "time"]
+    assert by_axis["updates"].at == 2500 and by_axis["time"].at == 2500.0
+    assert by_axis["epochs"].at == pytest.approx(2500 / 60000)  # what batch 1 sees in 2500 updates
+    runs = {r.batch: r for r in lab.runs}
+    for c in lab.comparisons:
+        for row in c.rows:
+            assert row.train_loss == loss_at(runs[row.batch], c.axis, c.at)
+            assert getattr(row, c.axis) <= c.at * (1 + 1e-12)
+    epochs = {r.batch: r for r in by_axis["epochs"].rows}
+    assert [epochs[b].updates for b in (1, 10, 100, 1000, 10000, 60000)] == [2500, 250, 25, 2, 0, 0]
+    assert epochs[1000].time == 2.0 and epochs[1].time == 2500.0  # the same samples, 1000 times sooner
+    time = {r.batch: r for r in by_axis["time"].rows}
+    assert [time[b].updates for b in (1, 1000, 10000, 60000)] == [2500, 2500, 250, 41]
+    assert time[1000].epochs == pytest.approx(41.67, abs=0.01) == time[10000].epochs
+    # batch 1's flat minimum has the lowest test loss on every clock; at equal time a large batch trains lower
+    for c in lab.comparisons:
+        assert c.lowest("test_loss").batch == 1
+    assert c.lowest("train_loss").batch >= 1000 and time[1].train_loss > time[1000].train_loss + 0.1
+
+
+def test_lab_comparison_points_are_the_runs_own(scenario, lab):
+    """A row's test loss belongs to the point where its training loss was read: rebuild the lab's
+    simulation, step it to the row's update count and compare."""
+    obj = build_simulation(scenario).objective
+    epochs = {r.batch: r for r in lab.comparisons[1].rows}
+    for b in (10, 100, 1000):
+        sim = _lab_sim(scenario)
+        sim.step(epochs[b].updates)
+        i = sim.names.index(f"batch {b}")
+        assert float(sim.loss[i]) == pytest.approx(epochs[b].train_loss, rel=1e-12)
+        assert float(obj.test_loss(sim.params[i:i + 1])[0]) == pytest.approx(epochs[b].test_loss, rel=1e-12)
+    coarse = run_batch_lab(scenario, record_every=7)  # records every 7 updates: the last one at or before
+    assert [r.updates for r in coarse.comparisons[1].rows] == [2500, 245, 21, 0, 0, 0]  # the last step stops at 2500
+
+
+def _lab_sim(scenario):
+    """The lab's own simulation, rebuilt: every batch size as one run."""
+    from optsim.engine.analysis.batch_lab import batch_configs, lab_config
+    from optsim.engine.core.simulation import Simulation
+
+    configs = batch_configs(scenario, lab_config(scenario))
+    return Simulation(build_simulation(scenario).objective, configs, seed=scenario.seed, history_capacity=4)
+
+
+def test_diagnose_prints_and_exports_the_three_clocks(capsys):
+    from optsim.tui.cli import main
+    import json
+
+    assert main(["diagnose", "batch-size-cost", "--no-guide"]) == 0
+    out = capsys.readouterr().out
+    for heading in ("At equal updates (2500 updates):", "At equal epochs (0.04167 epochs):",
+                    "At equal simulated time (2500 ms):"):
+        assert heading in out
+    assert "lowest test loss: batch 1 (-0.9378)" in out
+    assert main(["diagnose", "batch-size-cost", "--no-guide", "--json"]) == 0
+    comps = json.loads(capsys.readouterr().out)["batch_lab"]["comparisons"]
+    assert [c["axis"] for c in comps] == ["updates", "epochs", "time"]
+    assert [r["updates"] for r in comps[2]["rows"]] == [2500, 2500, 2500, 2500, 250, 41]
+
+
+def test_batch_1_trains_highest_but_tests_lowest(lab):
+    """The description: at equal updates and equal time batch 1's training loss is the highest."""
+    for c in lab.comparisons:
+        if c.axis in ("updates", "time"):
+            train = {r.batch: r.train_loss for r in c.rows}
+            assert max(train, key=train.get) == 1
+
+
+def test_captions(scenario):
+    trace = play(scenario)
+    first = trace.at_event("One surface, three batch sizes: noise 3/sqrt(b) on the gradient for batch 1, 100 and 1000")
+    assert first.tick == 0
+    assert [round(r.noise ** 2 * b, 6) for r, b in zip(scenario.runs, (1, 100, 1000))] == [9.0] * 3  # std 3/sqrt(b)
+    snap = trace.at_event("Batch 1 settled in the flat minimum (sharpness about 1.65), batches 100 and 1000 in the sharp")
+    obj = trace.sim.objective
+    top = np.linalg.eigvalsh(obj.hessian(snap.params))[:, -1]
+    assert round(float(top[0]), 2) == 1.65 and [round(float(t)) for t in top[1:]] == [53, 53]
+    test = obj.test_loss(snap.params)
+    lost = test - snap.loss  # what the test shift costs each run
+    assert lost[0] < 0.03 and np.all(lost[1:] > 0.4)

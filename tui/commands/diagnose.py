@@ -126,5 +126,11 @@ def _as_json(sim, report, guide, lab) -> dict:
                       "final_test": None if r.final_test is None else _clean(r.final_test),
                       "sharpness": _clean(r.sharpness), "epochs": float(r.epochs[-1]), "time": float(r.time[-1])}
                      for r in lab.runs],
+            "comparisons": [{"axis": c.axis, "at": c.at,
+                             "rows": [{"batch": r.batch, "updates": r.updates, "epochs": r.epochs, "time": r.time,
+                                       "train_loss": _clean(r.train_loss),
+                                       "test_loss": None if r.test_loss is None else _clean(r.test_loss),
+                                       "sharpness": _clean(r.sharpness)} for r in c.rows]}
+                            for c in lab.comparisons],
         }
     return out
