@@ -197,6 +197,10 @@ class Simulation:
     # ----- stepping -------------------------------------------------------
     def step(self, n: int = 1) -> int:
         """Make up to ``n`` updates of every active run; returns how many ticks were stepped."""
+        with np.errstate(all="ignore"):  # once for the whole loop: entering it costs about a microsecond
+            return self._step_loop(n)
+
+    def _step_loop(self, n: int) -> int:
         made = 0
         for _ in range(n):
             if self._lockstep_ticks > 0:  # every run active for at least this many more ticks
@@ -245,37 +249,33 @@ class Simulation:
     def _step_once(self, active: np.ndarray, all_active: bool) -> None:
         grads = self._update_gradients(active)
         old = self.params
-        with np.errstate(all="ignore"):
-            if all_active and self._tiled:
-                # Common case: the groups' slices tile the runs in order, so one concatenation
-                # and one addition make the new parameters.
-                lrs = [self._rates(g) for g in self._groups]
-                parts = []
-                for g, lr in zip(self._groups, lrs):
-                    updates, g.state = g.spec.update(grads[g.index], g.state, old[g.index], lr, g.hyper)
-                    parts.append(updates)
-                new = old + (parts[0] if len(parts) == 1 else np.concatenate(parts))
-                lr_used = self._constant_lrs if self._constant_lrs is not None else \
-                    np.concatenate([np.broadcast_to(lr[:, 0], (_length(g.index, old),)) for g, lr in zip(self._groups, lrs)])
-            else:
-                new = np.empty_like(old)
-                lr_used = np.empty_like(self.last_lr)  # every run is in exactly one group
-                for g in self._groups:
-                    lr = self._rates(g)
-                    updates, state = g.spec.update(grads[g.index], g.state, old[g.index], lr, g.hyper)
-                    if all_active:
-                        new[g.index] = old[g.index] + updates
-                    else:
-                        m = active[g.index]
-                        new[g.index] = np.where(m[:, None], old[g.index] + updates, old[g.index])
-                        state = _where_rows(m, state, g.state)
-                    g.state = state
-                    lr_used[g.index] = lr[:, 0]
-            loss, grad = self.objective.value_and_gradient(new)
-            # One cheap test for the common case: a NaN makes the max NaN (the comparison fails),
-            # and any inf/nan in the gradient makes its sum non-finite.
-            healthy = (float(np.abs(np.concatenate((new.ravel(), loss))).max(initial=0.0)) <= DIVERGENCE_BOUND
-                       and math.isfinite(float(grad.sum())))
+        if all_active and self._tiled:
+            # Common case: the groups' slices tile the runs in order, so one concatenation
+            # and one addition make the new parameters.
+            lrs = [self._rates(g) for g in self._groups]
+            parts = []
+            for g, lr in zip(self._groups, lrs):
+                updates, g.state = g.spec.update(grads[g.index], g.state, old[g.index], lr, g.hyper)
+                parts.append(updates)
+            new = old + (parts[0] if len(parts) == 1 else np.concatenate(parts))
+            lr_used = self._constant_lrs if self._constant_lrs is not None else \
+                np.concatenate([np.broadcast_to(lr[:, 0], (_length(g.index, old),)) for g, lr in zip(self._groups, lrs)])
+        else:
+            new = np.empty_like(old)
+            lr_used = np.empty_like(self.last_lr)  # every run is in exactly one group
+            for g in self._groups:
+                lr = self._rates(g)
+                updates, state = g.spec.update(grads[g.index], g.state, old[g.index], lr, g.hyper)
+                if all_active:
+                    new[g.index] = old[g.index] + updates
+                else:
+                    m = active[g.index]
+                    new[g.index] = np.where(m[:, None], old[g.index] + updates, old[g.index])
+                    state = _where_rows(m, state, g.state)
+                g.state = state
+                lr_used[g.index] = lr[:, 0]
+        loss, grad = self.objective.value_and_gradient(new)
+        healthy = _healthy(new, loss, grad)
         if healthy:
             stepped = active
         else:
@@ -418,14 +418,34 @@ class Simulation:
 
 
 def _row_norms(a: np.ndarray) -> np.ndarray:
-    """Euclidean norm of each row; column by column for few columns (5x faster than einsum there)."""
-    with np.errstate(all="ignore"):
-        if a.shape[1] > 8:
-            return np.sqrt(np.einsum("ij,ij->i", a, a))
-        acc = a[:, 0] * a[:, 0]
-        for j in range(1, a.shape[1]):
-            acc += a[:, j] * a[:, j]
-        return np.sqrt(acc, out=acc)
+    """Euclidean norm of each row; column by column for few columns (5x faster than einsum there).
+    Called inside step's np.errstate (an overflow to inf is a divergence, not a warning)."""
+    if a.shape[1] > 8:
+        return np.sqrt(np.einsum("ij,ij->i", a, a))
+    sq = a * a  # one contiguous pass, then the columns summed in order (the same bits as before)
+    acc = sq[:, 0] + sq[:, 1] if a.shape[1] > 1 else sq[:, 0].copy()
+    for j in range(2, a.shape[1]):
+        acc += sq[:, j]
+    return np.sqrt(acc, out=acc)
+
+
+def _healthy(new: np.ndarray, loss: np.ndarray, grad: np.ndarray) -> bool:
+    """One cheap test for the common case; False sends the step to the exact per-run check.
+
+    A NaN fails every comparison, and any inf/nan in the gradient makes its sum non-finite. Few
+    numbers are checked as Python floats (NumPy calls cost more than the work), many by reductions
+    (no temporary arrays).
+    """
+    bound = DIVERGENCE_BOUND
+    if new.size <= 32:
+        values = new.ravel().tolist()
+        values += loss.tolist()
+        return all(-bound <= v <= bound for v in values) and math.isfinite(sum(grad.ravel().tolist()))
+    return bool(_max(new, axis=None) <= bound and _min(new, axis=None) >= -bound and _max(loss) <= bound
+                and _min(loss) >= -bound and math.isfinite(_sum(grad, axis=None)))
+
+
+_max, _min, _sum = np.maximum.reduce, np.minimum.reduce, np.add.reduce
 
 
 def _length(index: np.ndarray | slice, like: np.ndarray) -> int:

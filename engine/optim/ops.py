@@ -17,9 +17,19 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import math
+
 import numpy as np
 
-nonzero = np.count_nonzero
+try:  # NumPy 2's count_nonzero without its dispatch wrapper (~0.4 us less per call; the same result)
+    from numpy._core._multiarray_umath import count_nonzero as nonzero
+except ImportError:  # pragma: no cover - other NumPy versions
+    nonzero = np.count_nonzero
+
+
+def sqrt(x: Any) -> Any:
+    """Square root of a Python float (math.sqrt) or an array (np.sqrt): both correctly rounded, the same bits."""
+    return math.sqrt(x) if type(x) is float else np.sqrt(x)
 
 
 def columns(*cols: np.ndarray) -> Sequence[Any]:
@@ -85,7 +95,8 @@ def decoupled(upd: np.ndarray, params: np.ndarray, lr: np.ndarray, wd: np.ndarra
     """
     if wd is None:
         return upd
-    new = params * (1.0 - lr * wd)
+    lr_, wd_ = columns(lr, wd)  # floats where shared: the same product, two NumPy calls fewer
+    new = params * (1.0 - lr_ * wd_)
     new += upd
     new -= params
     return new

@@ -17,7 +17,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 
 from .base import OptimizerSpec, Problems, hyper_maker, nonnegative, rule
-from .ops import columns, uniform, count, coupled, decay_split, decoupled, lerp, nonzero, select, square_avg
+from .ops import columns, uniform, count, coupled, decay_split, decoupled, lerp, nonzero, select, sqrt, square_avg
 
 F64 = np.float64
 
@@ -220,7 +220,7 @@ def adam_update(grads, state: AdamState, params, lr, hyper: AdamHyper):
         den = np.sqrt(select(ams, vmax, v))
     else:
         den = np.sqrt(v)
-    den /= np.sqrt(1.0 - b2t)
+    den /= sqrt(1.0 - b2t)
     den += eps
     upd = m * (-lr_ / (1.0 - b1t))
     upd /= den
