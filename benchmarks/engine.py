@@ -1,20 +1,27 @@
-"""Engine speed: particle-steps per second, against torch.optim measured in the same run.
+"""Engine speed and start-up, each figure printed next to its goal (issue 12).
 
-Prints, with medians over repeats (the machines are shared and noisy):
+Prints, with medians over repeats (the machines are shared and noisy, so speed is
+compared with torch.optim measured in the same run, interleaved):
 - Adam on Rosenbrock at 1, 1,000 and 100,000 runs stepped together: the bare
   engine loop (exact gradient + optimizer update, the same work as the torch
   loop) and the full ``Simulation.step`` (which also checks divergence, keeps
-  the bounded history and the exact loss of every run);
-- the same loop in torch.optim (CPU, float64, one thread, foreach=False) and the
-  ratio torch time / optsim time (above 1 means optsim is faster);
-- the time of a headless ``optsim run`` of 10,000 steps x 5 runs (engine time as
-  the command reports it, and the whole process);
-- start-up time of ``optsim --help`` and ``optsim list``.
+  the bounded history and the exact loss of every run), against the same loop
+  in torch.optim (CPU, float64, one thread, foreach=False). Goals: Simulation
+  >= 1.5x torch and >= 50 M particle-steps/s at 100,000 runs, >= 5x at one run;
+- a headless ``optsim run`` of 10,000 steps x 5 runs of five optimizers: engine
+  time as the command reports it (goal <= 0.25 s) and the CSV writer's seconds
+  per million rows (goal <= 1 s);
+- start-up: a one-step ``optsim run`` with an empty formula cache (cold, goal
+  <= 0.8 s) and with a filled one (warm, goal <= 0.3 s), the first frame of
+  ``optsim NAME`` warm (goal <= 0.4 s), and `optsim --help` / `optsim list`.
+  These run with bytecode writing allowed (as an installed package has its .pyc
+  files) and with a private formula cache in a temporary folder.
 
 Run: .venv/bin/python benchmarks/engine.py [--quick]
 """
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -34,6 +41,7 @@ from optsim.engine.core.simulation import Simulation
 
 ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
 SIZES = (1, 1_000, 100_000)
+OPTSIM = [sys.executable, "-m", "optsim.tui.cli"]
 
 
 def steps_for(n: int, quick: bool) -> int:
@@ -95,83 +103,161 @@ def torch_loop(n: int):
     return run
 
 
-def cli_times(repeats: int) -> None:
-    scenario = textwrap.dedent("""
-        title = "five optimizers on Rosenbrock"
-        [surface]
-        builtin = "rosenbrock"
-        [[runs]]
-        optimizer = "sgd"
-        lr = 0.0005
-        momentum = 0.9
-        start = [-1.5, 2]
-        [[runs]]
-        optimizer = "adagrad"
-        lr = 0.5
-        start = [-1.5, 2]
-        [[runs]]
-        optimizer = "rmsprop"
-        lr = 0.001
-        start = [-1.5, 2]
-        [[runs]]
-        optimizer = "adam"
-        lr = 0.01
-        start = [-1.5, 2]
-        [[runs]]
-        optimizer = "adamw"
-        lr = 0.01
-        start = [-1.5, 2]
-    """)
-    exe = [sys.executable, "-m", "optsim.tui.cli"]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "five.toml"
-        path.write_text(scenario)
-        engine, whole = [], []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            out = subprocess.run([*exe, "run", str(path), "--steps", "10000", "--out", str(Path(tmp) / "t.csv")],
-                                 capture_output=True, text=True, check=True).stdout
-            whole.append(time.perf_counter() - t)
-            line = [x for x in out.splitlines() if " steps x " in x][0]
-            engine.append(float(line.split(" runs in ")[1].split(" s")[0]))
-        print(f"optsim run, 10,000 steps x 5 runs: engine {statistics.median(engine):.3f} s "
-              f"(target < 0.5 s), whole process with CSV {statistics.median(whole):.3f} s")
-    for args in (["--help"], ["list"]):
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            subprocess.run([*exe, *args], capture_output=True, check=True)
-            times.append(time.perf_counter() - t)
-        print(f"optsim {' '.join(args):<7} start-up: {statistics.median(times) * 1000:.0f} ms")
-    bare = []
+FIVE = textwrap.dedent("""
+    title = "five optimizers on Rosenbrock"
+    [surface]
+    builtin = "rosenbrock"
+    [[runs]]
+    optimizer = "sgd"
+    lr = 0.0005
+    momentum = 0.9
+    start = [-1.5, 2]
+    [[runs]]
+    optimizer = "adagrad"
+    lr = 0.5
+    start = [-1.5, 2]
+    [[runs]]
+    optimizer = "rmsprop"
+    lr = 0.001
+    start = [-1.5, 2]
+    [[runs]]
+    optimizer = "adam"
+    lr = 0.01
+    start = [-1.5, 2]
+    [[runs]]
+    optimizer = "adamw"
+    lr = 0.01
+    start = [-1.5, 2]
+""")
+
+
+def goal(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def child_env(cache: Path) -> dict[str, str]:
+    """Like an installed package: .pyc files may be written; a private formula cache."""
+    env = dict(os.environ, OPTSIM_CACHE_DIR=str(cache))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("OPTSIM_NO_CACHE", None)
+    return env
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
+    t = time.perf_counter()
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stdout
+    return time.perf_counter() - t, out
+
+
+def headless(tmp: Path, repeats: int) -> None:
+    """10,000 steps x 5 runs: the engine time `optsim run` reports, and the CSV writer."""
+    path = tmp / "five.toml"
+    path.write_text(FIVE)
+    env = child_env(tmp / "cache")
+    engine = []
     for _ in range(repeats):
+        _, out = timed([*OPTSIM, "run", str(path), "--steps", "10000", "--out", str(tmp / "t.csv")], env)
+        line = [x for x in out.splitlines() if " steps x " in x][0]
+        engine.append(float(line.split(" runs in ")[1].split(" s")[0]))
+    e = statistics.median(engine)
+    print(f"optsim run, 10,000 steps x 5 runs: engine {e:.3f} s        goal <= 0.25 s: {goal(e <= 0.25)}")
+    per_million = statistics.median(csv_writer_time() for _ in range(repeats))
+    print(f"CSV writer: {per_million:.2f} s per million rows        goal <= 1 s: {goal(per_million <= 1.0)}")
+
+
+def csv_writer_time(rows: int = 200_000) -> float:
+    """Seconds per million rows the TrajectoryRecorder spends (observing each step, making and writing text)."""
+    import io
+
+    from optsim.engine.scenario.trajectory_io import TrajectoryRecorder
+
+    obj = Objective(compile_formula(ROSENBROCK, ("x", "y")))
+    sim = Simulation(obj, [RunConfig(f"r{i}", "adam", {"lr": 1e-3}, (-1.5, 2.0), 10**9) for i in range(5)],
+                     record_history=False)
+    rec = TrajectoryRecorder(sim, "csv")
+    dt = 0.0
+    for _ in range(rows // 5 - 1):
+        sim.step()
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        bare.append(time.perf_counter() - t)
-    print(f"(bare python start-up for comparison: {statistics.median(bare) * 1000:.0f} ms)")
+        rec.observe()  # copies the step's arrays; every 2048 steps turns them into text
+        dt += time.perf_counter() - t
+    t = time.perf_counter()
+    rec.write(io.StringIO())
+    dt += time.perf_counter() - t
+    rec.close()
+    return dt / rows * 1e6
+
+
+def startup(tmp: Path, repeats: int) -> None:
+    """A one-step run cold (empty cache) and warm; the first frame of the app; --help and list."""
+    import shutil
+
+    run = [*OPTSIM, "run", "rosenbrock", "--steps", "1"]
+    cold, warm = [], []
+    for k in range(repeats):
+        cache = tmp / f"cold{k}"
+        cold.append(timed(run, child_env(cache))[0])
+        warm.append(timed(run, child_env(cache))[0])
+        shutil.rmtree(cache, ignore_errors=True)
+    c, w = statistics.median(cold), statistics.median(warm)
+    print(f"one-step optsim run, cold cache: {c:.3f} s        goal <= 0.8 s: {goal(c <= 0.8)}")
+    print(f"one-step optsim run, warm cache: {w:.3f} s        goal <= 0.3 s: {goal(w <= 0.3)}")
+    first = first_frame(tmp / "app-cache", repeats)
+    print(f"first frame of `optsim {first[0]}`, warm: {first[1]:.3f} s        goal <= 0.4 s: {goal(first[1] <= 0.4)}")
+    for args in (["--help"], ["list"], ["-c", "import numpy"]):
+        exe = [sys.executable] if args[0] == "-c" else OPTSIM
+        t = statistics.median(timed([*exe, *args], child_env(tmp / "cache"))[0] for _ in range(repeats))
+        label = "python -c 'import numpy' (for scale)" if args[0] == "-c" else f"optsim {' '.join(args)} start-up"
+        print(f"{label}: {t * 1000:.0f} ms")
+
+
+def first_frame(cache: Path, repeats: int) -> tuple[str, float]:
+    """Median seconds from starting `optsim NAME` to its first frame, after one run filled the cache."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bandwidth import default_name, measure_first_frame
+
+    name = default_name() or "rosenbrock"
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(child_env(cache))
+    try:
+        measure_first_frame(name)  # fills the formula cache and writes .pyc files
+        return name, statistics.median(measure_first_frame(name) for _ in range(repeats))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def rates(quick: bool, repeats: int) -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("torch is not installed: the torch.optim comparison is skipped (pip install torch==2.13.0)")
+        return
+    print(f"Adam on Rosenbrock, particle-steps per second (median of {repeats}, torch interleaved):")
+    print(f"{'runs':>8} {'engine loop':>14} {'Simulation':>14} {'torch.optim':>14} {'engine/torch':>13} "
+          f"{'Sim/torch':>10}  goal")
+    for n in SIZES:
+        k = steps_for(n, quick)
+        loops = (engine_loop(n), simulation_loop(n), torch_loop(n))
+        samples: list[list[float]] = [[], [], []]
+        for _ in range(repeats):  # interleaved, so that load changes hit all three alike
+            for j, fn in enumerate(loops):
+                samples[j].append(median_rate(fn, n, k if j < 2 else max(10, k // 4), 1))
+        eng, sim, tor = (statistics.median(x) for x in samples)
+        target = {1: f">= 5x: {goal(sim / tor >= 5)}",
+                  100_000: f">= 1.5x: {goal(sim / tor >= 1.5)}; >= 50 M/s: {goal(sim >= 50e6)}"}.get(n, "")
+        print(f"{n:>8} {eng:>14,.0f} {sim:>14,.0f} {tor:>14,.0f} {eng / tor:>12.1f}x {sim / tor:>9.1f}x  {target}")
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
     repeats = 3 if quick else 7
-    try:
-        import torch  # noqa: F401
-        have_torch = True
-    except ImportError:
-        have_torch = False
-        print("torch is not installed: the torch.optim column is skipped (pip install torch==2.13.0)")
-    print(f"Adam on Rosenbrock, particle-steps per second (median of {repeats}):")
-    print(f"{'runs':>8} {'engine loop':>14} {'Simulation':>14} {'torch.optim':>14} {'torch/engine':>13} {'torch/Sim':>10}")
-    for n in SIZES:
-        k = steps_for(n, quick)
-        eng = median_rate(engine_loop(n), n, k, repeats)
-        sim = median_rate(simulation_loop(n), n, k, repeats)
-        if have_torch:
-            tor = median_rate(torch_loop(n), n, max(10, k // 4), repeats)
-            print(f"{n:>8} {eng:>14,.0f} {sim:>14,.0f} {tor:>14,.0f} {eng / tor:>12.1f}x {sim / tor:>9.1f}x")
-        else:
-            print(f"{n:>8} {eng:>14,.0f} {sim:>14,.0f}")
-    cli_times(repeats)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["OPTSIM_CACHE_DIR"] = str(Path(tmp) / "bench-cache")  # never the user's cache
+        rates(quick, repeats)
+        headless(Path(tmp), repeats)
+        startup(Path(tmp), repeats)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,10 @@ CLI's --no-cache); OPTSIM_CACHE_DIR moves the folder (tests use it).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
-import tempfile
+from hashlib import sha256
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -66,7 +65,7 @@ def _compiler_fingerprint() -> str:
     if _fingerprint is None:
         import numpy as np
 
-        h = hashlib.sha256(f"format {FORMAT} numpy {np.__version__} sympy {_sympy_version()}"
+        h = sha256(f"format {FORMAT} numpy {np.__version__} sympy {_sympy_version()}"
                            .encode())
         for path in sorted(Path(__file__).parent.glob("*.py")):
             h.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -91,11 +90,11 @@ def cache_key(text: str, params: Sequence[str], columns: Sequence[str],
     ident = json.dumps([text, list(params), list(columns),
                         sorted((k, float(v).hex()) for k, v in constants.items()),
                         _compiler_fingerprint()], separators=(",", ":"))
-    return hashlib.sha256(ident.encode()).hexdigest()
+    return sha256(ident.encode()).hexdigest()
 
 
 def _digest(key: str, payload: str) -> str:
-    return hashlib.sha256(f"{key}\n{payload}".encode()).hexdigest()
+    return sha256(f"{key}\n{payload}".encode()).hexdigest()
 
 
 # --- store --------------------------------------------------------------
@@ -117,6 +116,8 @@ def store(key: str, programs: Mapping[str, Program]) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         doc = json.dumps({"format": FORMAT, "key": key, "sha256": _digest(key, payload),
                           "payload": payload})
+        import tempfile   # only when writing: a warm start never needs it
+
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -83,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_plot_size(args: argparse.Namespace) -> None:
     """--width/--height out of range: one line naming the option (shared by `optsim diagnose`)."""
+    if args.width is None and args.height is None:
+        return  # nothing to check: plotext (slow to import) stays unloaded
     from ...engine.errors import ScenarioError
     from ..render.cli_plot import size_problem
 
