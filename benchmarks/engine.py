@@ -172,7 +172,7 @@ def csv_writer_time(rows: int = 200_000) -> float:
     from optsim.engine.scenario.trajectory_io import TrajectoryRecorder
 
     obj = Objective(compile_formula(ROSENBROCK, ("x", "y")))
-    sim = Simulation(obj, [RunConfig(f"r{i}", "adam", {"lr": 1e-3}, (-1.5, 2.0), 10**9) for i in range(5)],
+    sim = Simulation(obj, [RunSettings(f"r{i}", "adam", {"lr": 1e-3}, (-1.5, 2.0), 10**9) for i in range(5)],
                      record_history=False)
     rec = TrajectoryRecorder(sim, "csv")
     dt = 0.0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from hashlib import sha256
 from pathlib import Path
@@ -155,9 +156,10 @@ def load(key: str, params: Sequence[str], columns: Sequence[str]) -> dict[str, P
         return None
     path = cache_dir() / f"{key}.json"
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        raw = _read_regular_file(path)
+        if raw is None:
             return None
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(raw.decode("utf-8"))
         if (type(doc) is not dict or doc.get("format") != FORMAT or doc.get("key") != key
                 or type(doc.get("payload")) is not str
                 or doc.get("sha256") != _digest(key, doc["payload"])):
@@ -172,6 +174,18 @@ def load(key: str, params: Sequence[str], columns: Sequence[str]) -> dict[str, P
     except OSError:
         pass
     return programs
+
+
+def _read_regular_file(path: Path) -> bytes | None:
+    """The file's bytes if it is a regular file (not a link, FIFO or device) of at most MAX_FILE_BYTES."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return None
+        raw = fh.read(MAX_FILE_BYTES + 1)
+    return raw if len(raw) <= MAX_FILE_BYTES else None
 
 
 def _program(d: dict, kind: str, n_params: int, columns: tuple[str, ...]) -> Program:

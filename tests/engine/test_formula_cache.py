@@ -192,3 +192,22 @@ def test_a_warm_run_does_not_import_sympy(cache_dir: Path) -> None:
     assert _sympy_loaded_after_run(cache_dir) is True          # cold: compiles
     assert _sympy_loaded_after_run(cache_dir) is False         # warm: reads the cache
     assert _sympy_loaded_after_run(cache_dir, "--no-cache") is True
+
+
+def test_a_link_fifo_or_oversized_file_is_not_read(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    compile_formula(FORMULA, PARAMS, CONSTS)
+    path = cache_dir / f"{_key()}.json"
+    good = path.read_bytes()
+    target = cache_dir / "elsewhere.json"
+    target.write_bytes(good)
+    path.unlink()
+    path.symlink_to(target)                      # a valid entry, but through a link: refused
+    assert cache.load(_key(), PARAMS, ()) is None
+    path.unlink()
+    os.mkfifo(path)                              # would block a plain open(): refused at once
+    assert cache.load(_key(), PARAMS, ()) is None
+    path.unlink()
+    path.write_bytes(good)
+    assert cache.load(_key(), PARAMS, ()) is not None
+    monkeypatch.setattr(cache, "MAX_FILE_BYTES", len(good) - 1)
+    assert cache.load(_key(), PARAMS, ()) is None
