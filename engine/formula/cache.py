@@ -30,6 +30,7 @@ from .program import Program
 FORMAT = 1
 MAX_FILE_BYTES = 16 * 2**20      # a file larger than this is not read
 MAX_ENTRIES = 512                # older entries are removed beyond this many
+_NO_FOLLOW = os.O_NOFOLLOW | os.O_NONBLOCK if os.name == "posix" else 0   # links fail, FIFOs do not block
 KINDS = ("value", "gradient", "value_and_gradient", "hessian")
 _EXTRA_ARITY = {"pair": 2, "select": 2}     # Program's own two operations (Piecewise)
 _enabled = True
@@ -178,8 +179,7 @@ def load(key: str, params: Sequence[str], columns: Sequence[str]) -> dict[str, P
 
 def _read_regular_file(path: Path) -> bytes | None:
     """The file's bytes if it is a regular file (not a link, FIFO or device) of at most MAX_FILE_BYTES."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags)
+    fd = os.open(path, os.O_RDONLY | _NO_FOLLOW)
     with os.fdopen(fd, "rb") as fh:
         info = os.fstat(fh.fileno())
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
