@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from ...engine.text_format import decade_label, sig, step_label
+from .curve_clip import runaway_ceiling
 from .contour_grid import (
     BRAILLE_BITS,
     DOTS_X,
@@ -35,8 +36,9 @@ from .contour_grid import (
 LOG_MIN_DECADES = 1.0
 """Values spanning more decades than this are plotted on a log scale (if all positive)."""
 
-MAX_DECADES = 12.0
-"""A log range never spans more than this: a loss falling to 1e-30 would flatten the rest."""
+MAX_DECADES = 40.0
+"""A log range never spans more than this (below it values sit on the floor, and the chart
+says so): wide enough for a loss of 1e-25 under a start of 1e3, which converged runs reach."""
 
 LOG_X_SPREAD = 10.0
 """Curves whose x extents end more than this many times apart get a log x axis (x_scale_for)."""
@@ -55,6 +57,16 @@ class CurveRange:
 
     def reset(self) -> None:
         self.lo, self.hi, self.positive = math.inf, -math.inf, True
+
+    def include_series(self, series: Sequence["CurveSeries"]) -> bool:
+        """Take in the values of these curves up to their runaway ceiling (runaway_ceiling):
+        a diverged run does not stretch the range; True if the range changed."""
+        if not series:
+            return False
+        ceiling = runaway_ceiling(series)
+        v = np.concatenate([np.asarray(s.ys, dtype=float).ravel() for s in series])
+        with np.errstate(invalid="ignore"):
+            return self.include(v[v <= ceiling])
 
     def include(self, values: np.ndarray) -> bool:
         """Take in new values (NaN and inf ignored); True if the range changed."""
@@ -81,21 +93,34 @@ class CurveRange:
             top = math.log10(hi)
             bottom = max(math.log10(lo), top - MAX_DECADES)
             pad = 0.03 * (top - bottom)
-            return YScale(True, bottom - pad, top + pad)
+            return YScale(True, bottom - pad, top + pad, lo, hi)
         if hi - lo <= 1e-12 * max(1.0, abs(hi)):
             half = max(abs(hi) * 0.1, 1e-12)
-            return YScale(False, lo - half, hi + half)
+            return YScale(False, lo - half, hi + half, lo, hi)
         pad = 0.05 * (hi - lo)
-        return YScale(False, lo - pad, hi + pad)
+        return YScale(False, lo - pad, hi + pad, lo, hi)
 
 
 @dataclass(frozen=True)
 class YScale:
-    """How y values map onto the plot: `log` means the axis is log10(y); lo/hi in axis units."""
+    """How y values map onto the plot: `log` means the axis is log10(y); lo/hi in axis units;
+    data_lo/data_hi the smallest and largest value the range holds (labelled on the axis)."""
 
     log: bool
     lo: float
     hi: float
+    data_lo: float | None = None
+    data_hi: float | None = None
+
+    @property
+    def top(self) -> float:
+        """The value at the top edge, in data units."""
+        return 10.0 ** self.hi if self.log else self.hi
+
+    @property
+    def bottom(self) -> float:
+        """The value at the bottom edge, in data units."""
+        return 10.0 ** self.lo if self.log else self.lo
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         v = np.asarray(values, dtype=float)
@@ -154,13 +179,36 @@ def _ticks_on_cells(values: np.ndarray, labels: list[str], lo: float, hi: float,
 
 
 def y_ticks(scale: YScale, rows: int) -> Ticks:
-    """Tick values and labels for the y axis: decades on a log scale, nice steps else."""
+    """Tick values and labels for the y axis: decades on a log scale, nice steps else; on a
+    log scale the largest and smallest values are labelled too where no decade is near
+    them (a rate of 0.3 above the 0.1 tick, a loss of 4.9e-25 under 1e-20)."""
     max_ticks = max(2, rows // 2 + 1)
     if scale.log:
         values, labels = _log_ticks(scale.lo, scale.hi, max_ticks)
-        return _ticks_on_cells(values, labels, scale.lo, scale.hi, rows, True, 1.0)
+        ticks = _ticks_on_cells(values, labels, scale.lo, scale.hi, rows, True, 1.0)
+        return _with_extremes(ticks, scale, rows)
     values, step = nice_ticks(scale.lo, scale.hi, max_ticks)
     return _ticks_on_cells(values, format_ticks(values, step), scale.lo, scale.hi, rows, True, step)
+
+
+def _with_extremes(ticks: Ticks, scale: YScale, rows: int) -> Ticks:
+    """Ticks plus the rows of the range's largest and smallest values, labelled with them,
+    where they are at least two rows from every other tick."""
+    values, cells, labels = list(ticks.values), list(ticks.cells), list(ticks.labels)
+    for v in (scale.data_hi, scale.data_lo):
+        if v is None or not v > 0:
+            continue
+        at = math.log10(v)
+        if not scale.lo <= at <= scale.hi:
+            continue
+        cell = int(np.clip(np.floor((1.0 - (at - scale.lo) / (scale.hi - scale.lo)) * rows), 0, rows - 1))
+        if all(abs(cell - int(c)) >= 2 for c in cells):
+            values.append(at)
+            cells.append(cell)
+            labels.append(sig(v, 2))
+    order = np.argsort(values)
+    return Ticks(np.asarray(values, dtype=float)[order], np.asarray(cells, dtype=np.int64)[order],
+                 [labels[i] for i in order], ticks.step)
 
 
 def x_ticks(x0: float, x1: float, cols: int) -> Ticks:

@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from ..render.contour_grid import BRAILLE_BASE
+from ..render.curve_clip import OFF_SCALE_GLYPH, CurveFit, fit_curves, off_scale_cells
 from ..render.curve_grid import CurveAxes, CurveRange, CurveRasterizer, CurveSeries, plan_curve_axes
 from ..render.cell_grid import draw_axes, fill_blanks, put_text
 from .canvas_widget import CanvasWidget
@@ -42,6 +43,8 @@ class CurvePlot(CanvasWidget):
         self._x_log = False
         self._bg_key: tuple | None = None
         self._bg: tuple[np.ndarray, np.ndarray, CurveAxes | None] | None = None
+        self._fit: CurveFit | None = None
+        self._title_end = 0  # first column after the title and its scale marker
         self._rasterizer = CurveRasterizer()  # keeps each curve's raster: a frame adds its new tail
 
     # ------------------------------------------------------------------ public API
@@ -84,9 +87,13 @@ class CurvePlot(CanvasWidget):
         self._x_range = (float(x_range[0]), float(x_range[1]))
         self._x_log = x_log
         self.note = note
-        if self._series:  # one pass over all the values: the same range as series by series
-            self._range.include(np.concatenate([np.asarray(s.ys, dtype=float).ravel() for s in self._series]))
+        self._range.include_series(self._series)
         self._draw(refresh=True)
+
+    @property
+    def fit(self) -> CurveFit | None:
+        """The curves as last drawn on the current scale, with what is off it (None before)."""
+        return self._fit
 
     # ------------------------------------------------------------------ rendering
 
@@ -107,6 +114,7 @@ class CurvePlot(CanvasWidget):
         marker = " (log-log)" if scale.log and x_log else " (log)" if scale.log else " (log x)" if x_log else ""
         if marker:
             put_text(codes, styles, 0, x, marker, dim)
+        self._title_end = x + len(marker)
         if self.note and width - len(self.note) > x + 8:
             put_text(codes, styles, 0, width - len(self.note), self.note, dim)
         if axes is None:
@@ -126,20 +134,35 @@ class CurvePlot(CanvasWidget):
         bg_codes, bg_styles, axes = self._background(width, height)
         codes, styles = bg_codes.copy(), bg_styles.copy()
         if axes is not None:
-            table = self._canvas.table
+            self._fit = fit = fit_curves(self._series, axes.scale)
             top, left = axes.top, axes.left
             area_codes = codes[top:top + axes.plot_rows, left:left + axes.plot_cols]
             area_styles = styles[top:top + axes.plot_rows, left:left + axes.plot_cols]
-            raster = self._rasterizer.draw(axes, self._series)
+            raster = self._rasterizer.draw(axes, fit.series)
             hit = raster.owner >= 0
             if hit.any():
                 owners = raster.owner[hit]
-                style_of = np.zeros(len(self._series), dtype=styles.dtype)
+                style_of = np.zeros(len(fit.series), dtype=styles.dtype)
                 for i in np.unique(owners).tolist():
-                    run = self._series[i].run
-                    style_of[i] = table.get(fg=self._colors[run] if run < len(self._colors) else None)
+                    style_of[i] = self._run_style(fit.series[i].run)
                 area_codes[hit] = BRAILLE_BASE + raster.bits[hit].astype(np.uint32)
                 area_styles[hit] = style_of[owners]
+            for row, col, run in off_scale_cells(axes, fit.off_scale):
+                area_codes[row, col] = ord(OFF_SCALE_GLYPH)
+                area_styles[row, col] = self._run_style(run, bold=True)
             fill_blanks(area_codes, area_styles)
+            self._put_clip_note(codes, styles, fit)
         self._commit(codes, styles, refresh)
+
+    def _run_style(self, run: int, bold: bool = False) -> int:
+        color = self._colors[run] if run < len(self._colors) else None
+        return self._canvas.table.get(fg=color, bold=bold)
+
+    def _put_clip_note(self, codes: np.ndarray, styles: np.ndarray, fit: CurveFit) -> None:
+        """What is off the chart, in the title row between the title and the legend note."""
+        start = self._title_end + 1
+        room = self.size.width - start - (len(self.note) + 1 if self.note else 0)
+        text = fit.note(room)
+        if text:
+            put_text(codes, styles, 0, start, text, self._canvas.table.get(bold=True))
 
