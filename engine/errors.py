@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Iterable
 
 
@@ -11,7 +12,15 @@ class ScenarioError(ValueError):
     def __init__(self, file: str, key: str, message: str) -> None:
         self.file, self.key, self.message = file, key, message
         where = f"{file}: {key}: " if key else f"{file}: "
-        super().__init__(where + message)
+        super().__init__(printable(where + message))
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (\\x1b), so printing it cannot steer a terminal."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def nearest(name: str, valid: Iterable[str]) -> str:

@@ -17,6 +17,7 @@ from textual.screen import Screen
 
 from ..engine.scenario.catalog import CatalogEntry, catalog
 from ..engine.errors import ScenarioError
+from ..engine.safe_io import create_unique
 from ..engine.scenario.load import Scenario
 
 
@@ -91,11 +92,10 @@ class OptsimApp(App):
         if self.is_web:
             self.deliver_text(io.StringIO(text), save_filename=filename)
             return f"download {filename}"
-        path = unique_path(self.save_dir / filename)
-        try:
-            path.write_text(text, encoding="utf-8")
+        try:  # a new file, never through a symlink planted under the name
+            path = create_unique(self.save_dir / filename, text)
         except OSError as exc:
-            self.notify(f"Cannot write {path}: {exc.strerror or exc}", severity="error")
+            self.notify(f"Cannot write {self.save_dir / filename}: {exc.strerror or exc}", severity="error")
             return None
         return str(path)
 
@@ -106,15 +106,3 @@ class OptsimApp(App):
         for command in super().get_system_commands(screen):
             if command.title not in ("Quit", "Screenshot"):
                 yield command
-
-
-def unique_path(path: Path) -> Path:
-    """`path`, or path-2, path-3... with the same suffix if it exists."""
-    if not path.exists():
-        return path
-    k = 2
-    while True:
-        candidate = path.with_name(f"{path.stem}-{k}{path.suffix}")
-        if not candidate.exists():
-            return candidate
-        k += 1

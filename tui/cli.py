@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
+import signal
 import sys
+import threading
 from typing import Sequence
 
 COMMANDS = ("list", "check", "run", "analyze", "diagnose", "sweep", "play", "serve")
 COMPILING = ("check", "run", "analyze", "diagnose", "sweep", "play")   # these take --no-cache
-_NEGATIVE_POINT = re.compile(r"^-\d|^-\.\d")
+_NEGATIVE_POINT = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+MAX_SEED = 2**63 - 1  # as the file's `seed`
 
 
 def _command(name: str):
@@ -92,30 +96,84 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args_list = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
+def check_common(args: argparse.Namespace) -> None:
+    """Options several commands share, checked once as the file checks its own keys."""
     from ..engine.errors import ScenarioError
 
-    try:
-        if args_list and args_list[0] in COMMANDS or any(a in ("-h", "--help", "--version") for a in args_list[:1]):
-            args = build_parser().parse_args(args_list)
-            if args.command is None:
-                build_parser().print_help()
-                return 0
-            _apply_no_cache(args)
-            return int(_command(args.command).run(args) or 0)
-        args = _app_parser().parse_args(args_list)
-        _apply_no_cache(args)
-        from .launch import launch_app
+    seed = getattr(args, "seed", None)
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ScenarioError("--seed", "", f"must be between 0 and {MAX_SEED}, not {seed}")
+    if getattr(args, "out", None) == "":
+        raise ScenarioError("--out", "", "is empty: give a file name (or - for stdout)")
+    if getattr(args, "out_dir", None) == "":
+        raise ScenarioError("--out-dir", "", "is empty: give a folder")
 
-        return launch_app(args.target, low_bandwidth=args.low_bandwidth)
+
+def _dispatch(args_list: list[str]) -> int:
+    if args_list and args_list[0] in COMMANDS or any(a in ("-h", "--help", "--version") for a in args_list[:1]):
+        args = build_parser().parse_args(args_list)
+        if args.command is None:
+            build_parser().print_help()
+            return 0
+        check_common(args)
+        _apply_no_cache(args)
+        return int(_command(args.command).run(args) or 0)
+    args = _app_parser().parse_args(args_list)
+    _apply_no_cache(args)
+    from .launch import launch_app
+
+    return launch_app(args.target, low_bandwidth=args.low_bandwidth)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 2 for bad input and for an environment that refuses (a full disk, a closed pipe
+    aside); any other exception is a bug and keeps its traceback and exit 1."""
+    args_list = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
+    from ..engine.errors import ScenarioError, printable
+
+    previous = _install_sigterm()
+    try:
+        code = _dispatch(args_list)
+        sys.stdout.flush()  # a full disk shows here, not at exit
+        return code
     except ScenarioError as exc:
         print(f"optsim: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        _silence_stdout()
         return 0
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        print(printable(f"optsim: {exc.filename or 'stdout'}: {exc.strerror or exc}"), file=sys.stderr)
+        _silence_stdout()
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm(signum, frame) -> None:
+    """SIGTERM unwinds like ctrl-c, so partly written outputs are removed (see engine/safe_io.py)."""
+    raise KeyboardInterrupt
+
+
+def _install_sigterm():
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

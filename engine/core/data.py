@@ -8,6 +8,7 @@ the last batch of an epoch holds the rows left over).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -100,33 +101,54 @@ class BatchSampler:
         return idx, wts
 
 
-def read_csv_rows(path: str, columns: tuple[str, ...]) -> np.ndarray:
-    """Read a numeric CSV with a header naming at least ``columns``; returns (n, len(columns)).
+MAX_FIELD_CHARS = 1000
+"""Longest CSV cell: a number never needs more, and csv's own limit (128 KiB) would raise."""
 
-    Raises ValueError with a message that names the missing column or the bad line.
+
+def parse_csv_rows(text: str, columns: tuple[str, ...]) -> np.ndarray:
+    """Parse a numeric CSV with a header naming at least ``columns``; returns (n, len(columns)).
+
+    Raises ValueError whose message names the missing column or the bad line but never
+    quotes the file's text (a scenario may point at a file whose contents are secret).
+    Cells must be finite numbers, as in ``data.rows``.
     """
     import csv
+    import io
 
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise ValueError("the file is empty") from None
-        missing = [c for c in columns if c not in header]
-        if missing:
-            raise ValueError(f"column {missing[0]!r} is not in the header {header}")
-        pick = [header.index(c) for c in columns]
-        out: list[list[float]] = []
-        for line_no, row in enumerate(reader, start=2):
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(out) >= MAX_ROWS:
-                raise ValueError(f"more than {MAX_ROWS} rows")
-            try:
-                out.append([float(row[i]) for i in pick])
-            except (ValueError, IndexError):
-                raise ValueError(f"line {line_no} is not a row of numbers") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    old_limit = csv.field_size_limit(MAX_FIELD_CHARS)
+    try:
+        out = _csv_body(reader, columns)
+    except csv.Error:
+        raise ValueError(f"line {reader.line_num} is not valid CSV (or has a cell longer than "
+                         f"{MAX_FIELD_CHARS} characters)") from None
+    finally:
+        csv.field_size_limit(old_limit)
     if not out:
         raise ValueError("the file has no data rows")
     return np.asarray(out, dtype=np.float64)
+
+
+def _csv_body(reader, columns: tuple[str, ...]) -> list[list[float]]:
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise ValueError("the file is empty") from None
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ValueError(f"column {missing[0]!r} is not in the header (line 1)")
+    pick = [header.index(c) for c in columns]
+    out: list[list[float]] = []
+    for row in reader:
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(out) >= MAX_ROWS:
+            raise ValueError(f"more than {MAX_ROWS} rows")
+        try:
+            values = [float(row[i]) for i in pick]
+        except (ValueError, IndexError):
+            raise ValueError(f"line {reader.line_num} is not a row of numbers") from None
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError(f"line {reader.line_num} holds a value that is not finite")
+        out.append(values)
+    return out

@@ -36,4 +36,40 @@ def build_simulation(scenario: Scenario, seed: int | None = None, steps: int | N
     """A ready-to-step simulation of every run; ``seed`` and ``steps`` override the file."""
     obj = objective if objective is not None else build_objective(scenario)
     runs = [run_config(r, steps) for r in scenario.runs]
-    return Simulation(obj, runs, seed=scenario.seed if seed is None else seed)
+    check_work(scenario, runs, obj, steps_key="--steps" if steps is not None else "")
+    sim = Simulation(obj, runs, seed=scenario.seed if seed is None else seed)
+    check_starts(scenario, sim)
+    return sim
+
+
+MAX_RUN_STEPS = 100_000_000
+"""Steps summed over all runs (1000 runs x 100 000 steps, or one run of 10^7): about 10 s of engine time."""
+MAX_SAMPLE_STEPS = 1_000_000_000
+"""Data rows evaluated summed over all steps of all runs (a full batch counts every row): about a minute."""
+
+
+def check_work(scenario: Scenario, runs: list[RunConfig], objective: Objective, steps_key: str = "") -> None:
+    """Each number may be within its limit while their product is not: bound the total work."""
+    total = sum(r.steps for r in runs)
+    if total > MAX_RUN_STEPS:
+        raise ScenarioError(scenario.path, steps_key or "runs",
+                            f"{len(runs)} runs take {total} steps in all, more than {MAX_RUN_STEPS}")
+    if objective.data is None:
+        return
+    n = objective.data.n_train
+    samples = sum(r.steps * min(r.batch_size or n, n) for r in runs)
+    if samples > MAX_SAMPLE_STEPS:
+        raise ScenarioError(scenario.path, steps_key or "runs",
+                            f"the runs evaluate {samples} data rows in all (steps x batch rows), "
+                            f"more than {MAX_SAMPLE_STEPS}: use fewer steps, rows or a smaller batch_size")
+
+
+def check_starts(scenario: Scenario, sim: Simulation) -> None:
+    """A run cannot start where the loss or its gradient is not a finite number (1/x at x = 0)."""
+    bad = ~(np.isfinite(sim.loss) & np.isfinite(sim.grad).all(axis=1))
+    for i in np.flatnonzero(bad).tolist():
+        start = ", ".join(f"{x:g}" for x in sim.params[i])
+        what = "loss" if not np.isfinite(sim.loss[i]) else "gradient"
+        value = sim.loss[i] if what == "loss" else sim.grad[i][~np.isfinite(sim.grad[i])][0]
+        raise ScenarioError(scenario.path, f"runs[{i}].start",
+                            f"the {what} at ({start}) is {value}, not a finite number")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..errors import ScenarioError, nearest
-from .load import scenario_name
+from ..errors import ScenarioError, nearest, printable
+from .load import read_toml, scenario_name
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,11 @@ def catalog(folder: Path | None = None) -> list[CatalogEntry]:
     out = []
     for path in sorted((folder or builtin_dir()).glob("*.toml")):
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            raw = read_toml(path)  # size-capped, regular files only: a folder may hold a hostile file
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
             raw = {}
-        title = raw.get("title") if isinstance(raw.get("title"), str) else "(unreadable file)"
-        desc = raw.get("description") if isinstance(raw.get("description"), str) else ""
+        title = printable(raw["title"][:200]) if isinstance(raw.get("title"), str) else "(unreadable file)"
+        desc = printable(raw["description"][:2000]) if isinstance(raw.get("description"), str) else ""
         out.append(CatalogEntry(scenario_name(path), path, title, _first_sentence(desc)))
     return out
 

@@ -8,6 +8,7 @@ is one ``ScenarioError`` naming the file and the key path, e.g.
 """
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,13 +16,18 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..core.data import MAX_ROWS, Dataset, read_csv_rows
+from ..core.data import MAX_ROWS, Dataset, parse_csv_rows
 from ..errors import ScenarioError, nearest
+from ..safe_io import UnsafeFile, inside, read_capped
 from ..core.run_settings import RunSettings
-from .reader import MAX_PARAMS, MAX_STEPS, Reader, check_formula
+from .reader import MAX_COORD, MAX_PARAMS, MAX_STEPS, Reader, check_formula
 from .run_rules import RUN_KEYS, SET_KEYS, RunContext, check_run
 
 MAX_FILE_BYTES = 1_000_000
+MAX_DATA_BYTES = 32_000_000
+"""Largest CSV a scenario may name (data.file, data.test_file); checked before reading."""
+DATA_DIRS_ENV = "OPTSIM_DATA_DIRS"
+"""Extra folders (os.pathsep-separated) data files may lie in, besides the scenario's own folder."""
 MAX_RUNS = 1_000
 SHOW_KINDS = ("hessian", "gradient", "escape")
 
@@ -85,18 +91,26 @@ def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     file = str(path)
     try:
-        raw_bytes = p.read_bytes()
+        raw = read_toml(p)
+    except UnsafeFile as exc:
+        raise ScenarioError(file, "", f"cannot read the file: {exc}") from None
     except OSError as exc:
         raise ScenarioError(file, "", f"cannot read the file ({exc.strerror or exc})") from None
-    if len(raw_bytes) > MAX_FILE_BYTES:
-        raise ScenarioError(file, "", f"the file is larger than {MAX_FILE_BYTES} bytes")
-    try:
-        raw = tomllib.loads(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError:
         raise ScenarioError(file, "", "the file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(file, "", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(file, "", "not valid TOML: arrays or tables nested too deep") from None
     return parse_scenario(raw, file, base_dir=p.parent)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Decode a scenario file: a regular file of at most MAX_FILE_BYTES (checked before reading).
+
+    Raises OSError (UnsafeFile for a special or oversized file), UnicodeDecodeError,
+    tomllib.TOMLDecodeError or RecursionError (arrays nested thousands deep)."""
+    return tomllib.loads(read_capped(path, MAX_FILE_BYTES).decode("utf-8"))
 
 
 def parse_scenario(raw: Mapping[str, Any], file: str, base_dir: Path | None = None) -> Scenario:
@@ -170,7 +184,8 @@ def _surface(r: Reader, t: dict[str, Any], columns: tuple[str, ...]) -> SurfaceS
     if "minima" in t:
         if not isinstance(t["minima"], list):
             raise r.fail("surface.minima", "must be a list of points")
-        minima = tuple(r.numbers(m, f"surface.minima[{i}]", len(params)) for i, m in enumerate(t["minima"]))
+        minima = tuple(r.numbers(m, f"surface.minima[{i}]", len(params), MAX_COORD)
+                       for i, m in enumerate(t["minima"]))
     shift = r.numbers(t["test_shift"], "surface.test_shift", len(params)) if "test_shift" in t else None
     plot = None
     if "plot" in t:
@@ -215,15 +230,31 @@ def _rows(r: Reader, value: Any, key: str, width: int) -> np.ndarray:
     return np.array([r.numbers(row, f"{key}[{i}]", width) for i, row in enumerate(value)], dtype=np.float64)
 
 
+def data_dirs(base_dir: Path) -> tuple[Path, ...]:
+    """Where a scenario's data files may lie: its own folder, plus the folders in $OPTSIM_DATA_DIRS."""
+    extra = [Path(d) for d in os.environ.get(DATA_DIRS_ENV, "").split(os.pathsep) if d]
+    return (base_dir, *extra)
+
+
 def _csv(r: Reader, value: Any, key: str, columns: tuple[str, ...], base_dir: Path) -> np.ndarray:
+    """Rows of a CSV the scenario names: a regular file inside data_dirs(), size-checked before reading."""
     name = r.string(value, key, 1000)
-    path = (base_dir / name) if not Path(name).is_absolute() else Path(name)
+    path = base_dir / name  # an absolute name replaces base_dir
+    if not inside(path, data_dirs(base_dir)):
+        raise r.fail(key, f"{name!r} is outside the scenario's folder (data files must lie in it or "
+                          f"in a folder listed in ${DATA_DIRS_ENV})")
     try:
-        return read_csv_rows(str(path), columns)
+        text = read_capped(path, MAX_DATA_BYTES).decode("utf-8")
+    except UnsafeFile as exc:
+        raise r.fail(key, f"cannot read {name!r}: {exc}") from None
     except OSError as exc:
         raise r.fail(key, f"cannot read {name!r} ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise r.fail(key, f"{name!r} is not UTF-8 text") from None
+    try:
+        return parse_csv_rows(text, columns)
     except ValueError as exc:
-        raise r.fail(key, f"{name}: {exc}") from None
+        raise r.fail(key, f"{name!r}: {exc}") from None
 
 
 def _generate(r: Reader, t: dict[str, Any], columns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray | None]:

@@ -7,12 +7,17 @@ imports another's private helpers.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Mapping
 
 from ..errors import ScenarioError, nearest
 
 MAX_STEPS = 10_000_000
 MAX_PARAMS = 64
+MAX_COORD = 1e15
+"""Largest |coordinate| of a start, a view or a minimum: beyond it float64 cannot draw a window around it."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class Reader:
@@ -39,6 +44,10 @@ class Reader:
             raise self.fail(key, f"must be a string, not {_kind(value)}")
         if len(value) > limit:
             raise self.fail(key, f"is longer than {limit} characters")
+        one_line = limit <= 200  # names, titles and keywords; longer texts may hold newlines and tabs
+        bad = (_CONTROL_LINE if one_line else _CONTROL).search(value)
+        if bad:  # a terminal would obey an ESC printed raw
+            raise self.fail(key, f"holds the control character {bad.group()!r} at position {bad.start()}")
         return value
 
     def integer(self, value: Any, key: str, lo: int, hi: int) -> int:
@@ -63,12 +72,12 @@ class Reader:
             raise self.fail(key, f"must be true or false, not {_kind(value)}")
         return value
 
-    def numbers(self, value: Any, key: str, length: int | None = None) -> tuple[float, ...]:
+    def numbers(self, value: Any, key: str, length: int | None = None, bound: float = math.inf) -> tuple[float, ...]:
         if not isinstance(value, (list, tuple)):
             raise self.fail(key, f"must be a list of numbers, not {_kind(value)}")
         if length is not None and len(value) != length:
             raise self.fail(key, f"must hold {length} numbers, not {len(value)}")
-        return tuple(self.number(v, f"{key}[{i}]") for i, v in enumerate(value))
+        return tuple(self.number(v, f"{key}[{i}]", -bound, bound) for i, v in enumerate(value))
 
     def ranges(self, value: Any, key: str, params: tuple[str, ...]) -> dict[str, tuple[float, float]]:
         """A table of parameter -> [low, high] (a view, a search box, a window)."""
@@ -76,7 +85,7 @@ class Reader:
         for k, v in self.table(value, key).items():
             if k not in params:
                 raise self.fail(f"{key}.{k}", "not a parameter" + nearest(k, params))
-            lo, hi = self.numbers(v, f"{key}.{k}", 2)
+            lo, hi = self.numbers(v, f"{key}.{k}", 2, MAX_COORD)
             if not lo < hi:
                 raise self.fail(f"{key}.{k}", f"needs low < high, not [{lo:g}, {hi:g}]")
             out[k] = (lo, hi)

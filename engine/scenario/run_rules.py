@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from ..errors import nearest
 from ..optim.registry import OPTIMIZERS, validate_hyperparameters
 from ..optim.schedules import validate_schedule
-from .reader import MAX_STEPS, Reader
+from .reader import MAX_COORD, MAX_STEPS, Reader
 
 RUN_KEYS = ("name", "optimizer", "start", "steps", "batch_size", "noise", "schedule")
 """The keys of a run that are not the optimizer's hyperparameters."""
@@ -78,7 +78,7 @@ def _name(r: Reader, value: Any, key: str, ctx: RunContext) -> str:
 
 
 def _start(r: Reader, value: Any, key: str, ctx: RunContext) -> tuple[float, ...]:
-    return r.numbers(value, key, ctx.n_params)
+    return r.numbers(value, key, ctx.n_params, MAX_COORD)
 
 
 def _steps(r: Reader, value: Any, key: str, ctx: RunContext) -> int:

@@ -1,8 +1,10 @@
 """Which frames a headless playback writes: `--frames 0,40,end` (and `events`).
 
 A frame is named by the step it shows. The list may hold step numbers, `end` (the step
-at which every run is done) and `events` (the step of every scripted event). Steps past
-the end are shown at the end. Pure parsing and planning; the app renders the frames.
+at which every run is done) and `events` (the step of every scripted event that shows
+something: a bare pause shows nothing new, and pauses do not stop a headless playback).
+Steps past the end are shown at the end. At most MAX_FRAMES frames, so a file with
+thousands of events cannot make a playback render for minutes. Pure parsing and planning; the app renders the frames.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from ..scenario.load import EventSpec
 from ..scenario.reader import MAX_STEPS
 
 DEFAULT_FRAMES = "0,events,end"
+MAX_FRAMES = 500
 
 
 class FramePlan(NamedTuple):
@@ -34,7 +37,7 @@ def parse_frames(spec: str, events: Sequence[EventSpec] = ()) -> FramePlan:
         if item == "end":
             end = True
         elif item == "events":
-            steps.update(e.at for e in events)
+            steps.update(e.at for e in events if e.say is not None or e.set or e.focus or e.show)
         else:
             try:
                 step = int(item)
@@ -43,6 +46,9 @@ def parse_frames(spec: str, events: Sequence[EventSpec] = ()) -> FramePlan:
             if not 0 <= step <= MAX_STEPS:
                 raise ScenarioError("--frames", "", f"step {step} is outside 0..{MAX_STEPS}")
             steps.add(step)
+    if len(steps) + end > MAX_FRAMES:
+        raise ScenarioError("--frames", "", f"asks for {len(steps) + end} frames, at most {MAX_FRAMES} "
+                                            "(list fewer steps than 'events' gives)")
     return FramePlan(tuple(sorted(steps)), end)
 
 

@@ -12,6 +12,8 @@ import argparse
 import json
 import textwrap
 
+import numpy as np
+
 from ...engine.text_format import vector
 
 
@@ -36,6 +38,19 @@ def parse_point(text: str, n: int, file: str, key: str = "--at"):
     if not all(abs(v) < float("inf") for v in values):
         raise ScenarioError(file, key, "needs finite numbers")
     return values
+
+
+def check_finite_at(objective, point, file: str) -> None:
+    """The loss, gradient and Hessian must be finite numbers at --at (log(x) at x = 0 is not)."""
+    from ...engine.errors import ScenarioError
+
+    x = np.asarray([point], dtype=np.float64)
+    with np.errstate(all="ignore"):
+        parts = (("loss", objective.loss(x)), ("gradient", objective.gradient(x)), ("Hessian", objective.hessian(x)))
+    for name, value in parts:
+        if not np.isfinite(value).all():
+            where = ", ".join(f"{v:g}" for v in point)
+            raise ScenarioError(file, "--at", f"the {name} at ({where}) is not a finite number")
 
 
 def default_steps(scenario) -> tuple[float, ...]:
@@ -63,7 +78,11 @@ def run(args: argparse.Namespace) -> int:
         steps = tuple(parse_point(args.step, 0, str(path), "--step"))
         if any(s <= 0 for s in steps):
             raise ScenarioError(str(path), "--step", "step sizes must be positive")
-    report = analyze_point(objective, point, known_lower_bound(scenario, objective), escape_steps=steps)
+    check_finite_at(objective, point, str(path))
+    try:
+        report = analyze_point(objective, point, known_lower_bound(scenario, objective), escape_steps=steps)
+    except np.linalg.LinAlgError:  # finite but so large that the eigen-solver overflows
+        raise ScenarioError(str(path), "--at", "the Hessian there is too large to analyze") from None
     if args.json:
         out = report.to_json()
         out["params"] = list(objective.params)

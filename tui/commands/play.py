@@ -65,8 +65,6 @@ def run(args: argparse.Namespace) -> int:
     from ...engine.scenario.load import load_scenario
     from ...engine.watch.session import Session
 
-    if args.seed is not None and args.seed < 0:
-        raise ScenarioError("--seed", "", f"must be 0 or more, not {args.seed}")
     scenario = load_scenario(resolve(args.file))
     session = Session(scenario, seed=args.seed)
     if not args.headless:
@@ -92,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
 def play_headless(session, plan, out_dir: Path, size: tuple[int, int], low_bandwidth: bool = False) -> list[Path]:
     """Run the app without a terminal, step the session to each frame and write the files.
     Returns the paths written (frames in step order, then the CSV)."""
+    from ...engine.safe_io import atomic_writer, write_atomic
     from ...engine.watch.frames import frame_name
     from ..app import OptsimApp
     from ..screen_text import screen_text
@@ -108,9 +107,9 @@ def play_headless(session, plan, out_dir: Path, size: tuple[int, int], low_bandw
             return
         title = f"optsim · {session.scenario.title} · step {session.tick}"
         svg = stem.with_suffix(".svg")
-        svg.write_text(app.export_screenshot(title=title), encoding="utf-8")
+        write_atomic(svg, app.export_screenshot(title=title))
         txt = stem.with_suffix(".txt")
-        txt.write_text(screen_text(app.screen), encoding="utf-8")
+        write_atomic(txt, screen_text(app.screen))
         written.extend([svg, txt])
 
     async def autopilot(pilot) -> None:
@@ -126,7 +125,7 @@ def play_headless(session, plan, out_dir: Path, size: tuple[int, int], low_bandw
                         break
                 await capture(pilot, screen)
             csv = out_dir / "trajectories.csv"
-            with open(csv, "w", newline="", encoding="utf-8") as fh:
+            with atomic_writer(csv) as fh:
                 session.write_csv(fh)
             written.append(csv)
         except BaseException as exc:  # re-raised after the app has shut down
@@ -136,5 +135,10 @@ def play_headless(session, plan, out_dir: Path, size: tuple[int, int], low_bandw
 
     app.run(headless=True, size=size, auto_pilot=autopilot)
     if failure:
+        if isinstance(failure[0], OSError) and failure[0].errno is not None:
+            from ...engine.errors import ScenarioError
+
+            exc = failure[0]
+            raise ScenarioError(str(out_dir), "--out-dir", f"cannot write ({exc.strerror or exc})")
         raise failure[0]
     return written

@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from ...engine.watch.script import Script, apply_event
     from ...engine.scenario.load import MAX_STEPS, load_scenario
     from ...engine.scenario.trajectory_io import TrajectoryRecorder
+    from ...engine.safe_io import atomic_writer
 
     if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
         raise ScenarioError("--steps", "", f"must be between 1 and {MAX_STEPS}, not {args.steps}")
@@ -64,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
         if args.out == "-":
             recorder.write(sys.stdout, str(path), sim.seed)
         else:
-            try:
-                with open(args.out, "w", newline="", encoding="utf-8") as fh:
+            try:  # a temporary file renamed over --out: an interrupt leaves the old file or the new one
+                with atomic_writer(args.out) as fh:
                     recorder.write(fh, str(path), sim.seed)
             except OSError as exc:
                 raise ScenarioError(args.out, "--out", f"cannot write ({exc.strerror or exc})") from None
