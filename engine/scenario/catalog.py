@@ -51,8 +51,14 @@ def _first_sentence(text: str) -> str:
 def resolve(target: str) -> Path:
     """A path to an existing file, or the built-in of that name; else a ScenarioError."""
     p = Path(target)
-    if p.suffix == ".toml" or p.exists() or "/" in target:
-        if not p.is_file():
+    try:
+        exists = p.exists()
+        is_file = p.is_file()
+    except OSError as exc:  # a name too long for the file system, a loop of links...
+        raise ScenarioError(target[:200] + ("..." if len(target) > 200 else ""), "",
+                            f"cannot open ({exc.strerror or exc})") from None
+    if p.suffix == ".toml" or exists or "/" in target:
+        if not is_file:
             raise ScenarioError(target, "", "no such file")
         return p
     names = {e.name: e.path for e in catalog()}

@@ -24,8 +24,9 @@ class FramePlan(NamedTuple):
     end: bool  # also a frame once every run is done
 
 
-def parse_frames(spec: str, events: Sequence[EventSpec] = ()) -> FramePlan:
-    """Parse a frame list; ScenarioError (key --frames) names the bad item."""
+def parse_frames(spec: str, events: Sequence[EventSpec] = (), file: str = "") -> FramePlan:
+    """Parse a frame list; ScenarioError (key --frames) names the bad item (and ``file``, the
+    scenario whose events make too many frames)."""
     steps: set[int] = set()
     end = False
     items = [item.strip() for item in spec.split(",")]
@@ -47,7 +48,7 @@ def parse_frames(spec: str, events: Sequence[EventSpec] = ()) -> FramePlan:
                 raise ScenarioError("--frames", "", f"step {step} is outside 0..{MAX_STEPS}")
             steps.add(step)
     if len(steps) + end > MAX_FRAMES:
-        raise ScenarioError("--frames", "", f"asks for {len(steps) + end} frames, at most {MAX_FRAMES} "
+        raise ScenarioError(file or "--frames", "--frames" if file else "", f"asks for {len(steps) + end} frames, at most {MAX_FRAMES} "
                                             "(list fewer steps than 'events' gives)")
     return FramePlan(tuple(sorted(steps)), end)
 

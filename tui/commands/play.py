@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from ...engine.scenario.load import load_scenario
     from ...engine.watch.session import Session
 
-    scenario = load_scenario(resolve(args.file))
+    path = resolve(args.file)
+    scenario = load_scenario(path)
     session = Session(scenario, seed=args.seed)
     if not args.headless:
         from ..app import OptsimApp
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         app = OptsimApp(session=session, low_bandwidth=args.low_bandwidth, play=True)
         app.run()
         return int(app.return_code or 0)
-    plan = parse_frames(args.frames, scenario.events)
+    plan = parse_frames(args.frames, scenario.events, str(path))
     size = parse_size(args.size)
     out_dir = Path(args.out_dir) if args.out_dir else Path(f"{scenario.name}-play")
     try:
