@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import tempfile
+import threading
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -69,17 +71,33 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     file gets the permissions a plain ``open(path, "w")`` would give it.
     """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=target.parent or ".")
+    tmp = None
     try:
+        with _interrupts_held():  # an interrupt between creating and tracking the file would leak it
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=target.parent or ".")
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
             yield fh
             fh.flush()
             os.fchmod(fh.fileno(), 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends (they are delivered right after)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    can = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held) if can else None
+    try:
+        yield
+    finally:
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:

@@ -243,3 +243,4 @@ def test_data_dirs_allow_a_folder_outside(tmp_path, monkeypatch) -> None:
     assert main(["check", str(scen / "s.toml")]) == 2
     monkeypatch.setenv("OPTSIM_DATA_DIRS", str(data))
     assert main(["check", str(scen / "s.toml")]) == 0
+
