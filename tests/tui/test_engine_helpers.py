@@ -123,9 +123,11 @@ def test_live_recorder_is_bounded_and_keeps_the_newest_row():
 
 
 def test_frame_plans():
-    events = (EventSpec(at=40), EventSpec(at=7))
+    events = (EventSpec(at=40, say="a caption"), EventSpec(at=7, focus=True, run="gd"), EventSpec(at=9, pause=True))
     assert parse_frames("0,40,end") == ((0, 40), True)
-    assert parse_frames("events,3", events) == ((3, 7, 40), False)
+    assert parse_frames("events,3", events) == ((3, 7, 40), False)  # a bare pause shows nothing new
+    with pytest.raises(ScenarioError, match="at most 500"):
+        parse_frames("events", [EventSpec(at=k, say="s") for k in range(501)])
     for bad in ("", "x", "-1", "1e3"):
         with pytest.raises(ScenarioError):
             parse_frames(bad)
