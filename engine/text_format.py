@@ -87,3 +87,24 @@ def step_label(v: float) -> str:
     if abs(v) >= 1e4:
         return f"{v / 1e3:g}k"
     return f"{v:g}"
+
+
+def strict_json(value: object) -> object:
+    """``value`` with every non-finite float (NaN, +-inf, also inside NumPy arrays) as None: strict JSON.
+
+    ``json.dumps`` writes NaN and Infinity by default, which JSON does not have;
+    dump the result with ``allow_nan=False`` to be sure.
+    """
+    if isinstance(value, dict):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return strict_json(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value

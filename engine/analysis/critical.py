@@ -45,7 +45,7 @@ GRAD_RTOL = 1e-6
 EIG_RTOL = 1e-8
 BOUND_RTOL = 1e-9
 DEFAULT_ESCAPE_STEPS = (0.1, 0.5, 1.0)
-KINDS = ("local minimum", "local maximum", "saddle point", "degenerate", "not critical")
+KINDS = ("local minimum", "local maximum", "saddle point", "degenerate", "not critical", "not differentiable")
 
 
 class TaylorStep(NamedTuple):
@@ -121,6 +121,8 @@ class PointReport:
 
 def classify(grad_norm: float, eigenvalues: np.ndarray, grad_tol: float, eig_tol: float) -> str:
     """The kind of a point from its gradient norm and Hessian eigenvalues (ascending)."""
+    if not (np.isfinite(grad_norm) and np.isfinite(eigenvalues).all()):
+        return "not differentiable"  # the derivatives are NaN or infinite here (a cone's tip, a kink)
     if grad_norm > grad_tol:
         return "not critical"
     lo, hi = eigenvalues[0], eigenvalues[-1]
@@ -181,7 +183,10 @@ def analyze_point(objective: Objective, point: np.ndarray, lower_bound: LowerBou
     loss, grad = float(loss_a[0]), grad_a[0]
     hess = objective.hessian(x)[0]
     hess = 0.5 * (hess + hess.T)
-    evals, evecs = np.linalg.eigh(hess)
+    if np.isfinite(hess).all():
+        evals, evecs = np.linalg.eigh(hess)
+    else:
+        evals, evecs = np.full(hess.shape[0], np.nan), np.full(hess.shape, np.nan)
     grad_tol, eig_tol = tolerances(loss, evals)
     gnorm = float(np.linalg.norm(grad))
     if 0.0 < gnorm <= grad_tol:
@@ -238,7 +243,12 @@ def _explain(kind: str, loss: float, grad: np.ndarray, evals: np.ndarray, eig_to
     ev = _eigs(evals)
     n_neg = int(np.sum(evals < -eig_tol))
     parts: list[str] = []
-    if kind == "not critical":
+    if kind == "not differentiable":
+        verdict = "not differentiable"
+        parts.append(f"The loss is not differentiable here: its gradient is {vector(grad)} (not finite), as at "
+                     "the tip of a cone like sqrt(x^2 + y^2). Neither g nor H describes the point, so no "
+                     "critical-point test applies; probe the loss nearby instead.")
+    elif kind == "not critical":
         verdict = "not critical"
         parts.append(f"The gradient is not zero (|g| = {np.linalg.norm(grad):.3g}), so this is no critical "
                      f"point: gradient descent moves on along -g = {vector(-grad)}.")
