@@ -169,3 +169,74 @@ def test_bad_input_exits_2_with_one_line(scenario_file, args, fragment):
     assert proc.returncode == 2, proc.stderr
     assert fragment in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+# ----- issue 9: the diagnosis on the built-in scenarios -------------------------------------------------
+def strict(text: str):
+    """Strict JSON: a bare NaN or Infinity is an error, as in every JSON parser but Python's default one."""
+    def reject(name):
+        raise ValueError(f"not JSON: {name}")
+    return json.loads(text, parse_constant=reject)
+
+
+def test_diagnose_lists_the_whole_runs_events_beside_its_status(capsys):
+    """adagrad-bursts: the constant-rate run bursts twice, then settles; the status alone says converged."""
+    assert main(["diagnose", "adagrad-bursts", "--no-guide", "--json"]) == 0
+    runs = {x["name"]: x for x in strict(capsys.readouterr().out)["runs"]}
+    constant = runs["constant"]
+    assert constant["status"] == "converged"
+    assert [e["kind"] for e in constant["events"]] == ["burst", "burst"]
+    first, second = (e["step"] for e in constant["events"])
+    assert 200 <= first <= 260 and 600 <= second <= 660
+    assert runs["decayed"]["events"] == []
+    assert main(["diagnose", "adagrad-bursts", "--no-guide"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"constant\s+adagrad_lecture\s+800\s+converged\s+2 bursts", out)
+    assert f"events: burst at step {first}: loss" in out and "events: none" in out
+
+
+def test_diagnose_names_a_maximum_and_a_weight_decay_equilibrium(capsys):
+    assert main(["diagnose", "critical-points", "--no-guide", "--json"]) == 0
+    runs = {x["name"]: x for x in strict(capsys.readouterr().out)["runs"]}
+    top = runs["on-maximum"]
+    assert top["status"] == "at a maximum"
+    assert top["evidence"]["lambda_min"] == pytest.approx(-4) and top["evidence"]["lambda_max"] == pytest.approx(-4)
+    assert main(["diagnose", "himmelblau", "--no-guide", "--json"]) == 0
+    runs = {x["name"]: x for x in strict(capsys.readouterr().out)["runs"]}
+    adamw = runs["adamw"]
+    assert adamw["status"] == "wd equilibrium" and adamw["evidence"]["grad_norm"] == pytest.approx(0.281, abs=1e-3)
+    assert adamw["evidence"]["weight_decay"] == 0.01 and runs["adam"]["status"] == "converged"
+
+
+LITERATURE_ACKLEY = """
+title = "Ackley as in the literature: a cone's tip at 0"
+[surface]
+expr = "-20*exp(-0.2*sqrt(0.5*(x^2 + y^2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + e + 20"
+params = ["x", "y"]
+[[runs]]
+name = "a"
+optimizer = "sgd"
+lr = 0.01
+start = [1.0, 1.0]
+"""
+
+
+def test_analyze_says_the_loss_is_not_differentiable_where_the_gradient_is_not_finite(scenario_file, capsys):
+    path = str(scenario_file(LITERATURE_ACKLEY))
+    assert main(["analyze", path, "--at", "0,0"]) == 0
+    out = capsys.readouterr().out
+    assert "not differentiable" in out and "g = 0" not in out and "degenerate" not in out
+    assert main(["analyze", path, "--at", "0,0", "--json"]) == 0
+    r = strict(capsys.readouterr().out)
+    assert r["kind"] == "not differentiable" and r["loss"] == pytest.approx(0, abs=1e-12)
+    assert r["grad"] == [None, None] and r["eigenvalues"] == [None, None]
+    assert main(["analyze", path, "--at", "1,1"]) == 0  # elsewhere it is smooth
+    assert "not critical" in capsys.readouterr().out
+
+
+def test_diagnose_json_is_strict_even_for_a_run_that_diverged(scenario_file, capsys):
+    diverging = SADDLE.replace("lr = 0.1\nstart = [0.5, 0.2]", "lr = 5.0\nstart = [0.5, 0.2]")
+    assert diverging != SADDLE
+    assert main(["diagnose", str(scenario_file(diverging)), "--no-guide", "--json"]) == 0
+    runs = {x["name"]: x for x in strict(capsys.readouterr().out)["runs"]}
+    assert runs["off-line"]["status"] == "diverged" and runs["off-line"]["events"][0]["kind"] == "diverged"

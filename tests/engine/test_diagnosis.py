@@ -41,7 +41,9 @@ def by_name(sim, d):
 
 
 def test_statuses_vocabulary():
-    assert STATUSES == ("descending", "converged", "stuck at saddle", "oscillating", "diverged", "too slow", "burst")
+    assert STATUSES == ("not started", "descending", "converged", "wd equilibrium", "stuck at saddle",
+                        "at a maximum", "plateau", "idle (lr 0)", "oscillating", "diverged", "too slow", "burst")
+    assert max(len(s) for s in STATUSES) <= len("stuck at saddle")  # the run table's narrowest status column
 
 
 def test_ravine_statuses_by_learning_rate():
@@ -112,8 +114,9 @@ def test_local_maximum_is_named_as_such():
     sim, d, _ = run("-(x^2 + y^2)", [("top", "sgd", {"lr": 0.1}, (0.0, 0.0), 50),
                                       ("side", "sgd", {"lr": 0.01}, (0.1, 0.0), 50)])
     r = by_name(sim, d)
-    assert r["top"].status == "stuck at saddle" and r["top"].headline.startswith("stuck at a local maximum")
-    assert r["side"].status != "stuck at saddle"
+    assert r["top"].status == "at a maximum" and r["top"].headline.startswith("stuck at a local maximum")
+    assert r["top"].evidence["lambda_min"] == r["top"].evidence["lambda_max"] == pytest.approx(-2.0)
+    assert r["side"].status not in ("stuck at saddle", "at a maximum")
 
 
 def test_weight_decay_settles_off_the_minimum():
@@ -122,7 +125,7 @@ def test_weight_decay_settles_off_the_minimum():
                                               ("plain", "sgd", {"lr": 0.1}, (0.0, 0.0), 300)])
     r = by_name(sim, d)
     np.testing.assert_allclose(sim.params[0], [2.4, 1.6], atol=1e-9)
-    assert r["decay"].status == "converged" and "weight decay" in r["decay"].headline
+    assert r["decay"].status == "wd equilibrium" and "weight-decay equilibrium" in r["decay"].headline
     assert r["decay"].evidence["grad_norm"] == pytest.approx(0.5 * np.hypot(2.4, 1.6))
     assert r["decay"].evidence["weight_decay"] == 0.5
     assert r["plain"].status == "converged" and "weight decay" not in r["plain"].headline
@@ -281,3 +284,80 @@ def test_report_right_after_a_run_is_removed_or_added():
     assert len(d.report()) == 1  # no observe() in between: still one report per run
     sim.add_run(RunSettings("c", "adam", {"lr": 0.1}, (0.5, 0.5), 50))
     assert [r.status for r in d.report()] and len(d.report()) == 2
+
+
+# ----- issue 9: statuses and remedies that fit the numbers ------------------------------------------------
+PLATEAU = "1 - exp(-(x^2 + 4*y^2)/0.5)"
+
+
+def test_a_plateau_is_its_own_status():
+    """From (3, 0.5) the loss is 1 - e^-20 and |g| ~ 3e-8: sgd at lr 0.1 cannot move on such flat ground."""
+    sim, d, _ = run(PLATEAU, [("flat", "sgd", {"lr": 0.1}, (3.0, 0.5), 600)])
+    rep = d.report()[0]
+    assert rep.evidence["loss"] == pytest.approx(1 - np.exp(-20), abs=1e-12) and rep.evidence["grad_norm"] < 1e-7
+    assert np.allclose(sim.params[0], [3.0, 0.5], atol=1e-6)  # 600 steps, and it has not moved
+    assert rep.status == "plateau" and "flat ground" in rep.remedy and "Nothing to fix" not in rep.remedy
+
+
+def test_a_bowl_with_a_tiny_slope_far_down_is_not_a_plateau():
+    sim, d, _ = run(PLATEAU, [("inside", "sgd", {"lr": 0.05}, (0.3, 0.1), 300)])
+    assert d.report()[0].status == "converged"
+
+
+def test_remedies_leave_out_what_the_run_already_uses():
+    sim, d, _ = run(RAVINE, [("adam-crawl", "adam", {"lr": 1e-5}, (-4.5, 1.0), 300),
+                             ("sgd-crawl", "sgd", {"lr": 1e-4}, (-4.5, 1.0), 300),
+                             ("rms-bounce", "rmsprop", {"lr": 0.1}, (-4.5, 1.0), 2000)])
+    r = by_name(sim, d)
+    assert r["adam-crawl"].status == r["sgd-crawl"].status == "too slow"
+    assert "adaptive" not in r["adam-crawl"].remedy and "momentum" not in r["adam-crawl"].remedy  # Adam: beta1 0.9
+    assert "adaptive" in r["sgd-crawl"].remedy and "momentum" in r["sgd-crawl"].remedy
+    assert r["rms-bounce"].status == "oscillating" and r["rms-bounce"].evidence["flip_share"] >= D.FLIP_SHARE
+    assert "adaptive" not in r["rms-bounce"].remedy and "try a lower lr" in r["rms-bounce"].remedy
+
+
+def test_saddle_remedy_says_what_to_try_not_that_momentum_escapes():
+    """On the ridge y = 0 of x^2 - y^2 + y^4/4 the gradient has no y part: momentum 0.9 stays stuck too."""
+    sim, d, _ = run("x^2 - y^2 + y^4/4", [("momentum", "sgd", {"lr": 0.05, "momentum": 0.9}, (1.0, 0.0), 400),
+                                          ("plain", "sgd", {"lr": 0.05}, (1.0, 0.0), 400)])
+    for rep in d.report():
+        assert rep.status == "stuck at saddle" and rep.evidence["lambda_min"] == pytest.approx(-2.0)
+        assert "escapes" not in rep.remedy and "Try a nudge along it" in rep.remedy
+    assert sim.params[0, 1] == 0.0 and abs(sim.params[0, 0]) < 1e-6  # with momentum: on the saddle, stuck
+
+
+def test_before_the_first_step_no_run_is_descending_and_lr_0_is_idle():
+    sim = Simulation(obj(RAVINE), [RunSettings("a", "sgd", {"lr": 0.01}, (-4.5, 1.0), 50),
+                                   RunSettings("waits", "sgd", {"lr": 0.0}, (-4.5, 1.0), 50)])
+    d = Diagnoser(sim)
+    assert [r.status for r in d.report()] == ["not started", "not started"]
+    while sim.step():
+        d.observe()
+    a, waits = d.report()
+    assert a.status != "idle (lr 0)" and waits.status == "idle (lr 0)" and waits.evidence["lr"] == 0.0
+    assert np.array_equal(sim.params[1], [-4.5, 1.0])
+
+
+def test_the_event_log_keeps_bursts_stalls_and_divergence_over_the_whole_run():
+    sim, d, _ = run(RAVINE, [("boom", "sgd", {"lr": 0.05}, (1.0, 1.0), 2000)])
+    (boom,) = d.report()
+    assert [(e.kind, e.step) for e in boom.events] == [("diverged", int(sim.diverged_at[0]))]
+    # a hair off the ridge: stalls near the saddle, then falls away (logged once the fall comes)
+    sim, d, _ = run("x^2 - y^2 + y^4/4", [("nudged", "sgd", {"lr": 0.05}, (1.0, 1e-8), 600)])
+    (rep,) = d.report()
+    assert rep.status == "converged" and [e.kind for e in rep.events] == ["stall"]
+    stall = rep.events[0]
+    assert 32 <= stall.step < stall.end and stall.end - stall.step >= 64 and "then fell to" in stall.text
+
+
+def test_the_event_log_is_bounded():
+    from optsim.engine.analysis.diagnosis.events import EVENTS_MAX, EventLog
+
+    log = EventLog(2)
+    for k in range(EVENTS_MAX + 5):
+        log.add(0, 100 * k, "burst", 1.0, 2.0)
+    events = log.events(0)
+    assert len(events) == EVENTS_MAX and log.dropped[0] == 5 and log.events(1) == ()
+    assert events[0].step == 500 and events[-1].text == f"burst at step {100 * (EVENTS_MAX + 4)}: loss 1 -> 2"
+    log.raise_burst_peak(0, 7.0)
+    assert log.events(0)[-1].text.endswith("-> 7")

@@ -110,3 +110,20 @@ def test_cli_analyze_reports_the_saddle(capsys):
     assert report["kind"] == "saddle point"
     assert report["eigenvalues"] == pytest.approx([-2.0, 2.0])
     assert report["escape_direction"] == pytest.approx(list(ESCAPE))
+
+
+def test_the_diagnosis_calls_the_waiting_run_idle_until_its_rate_is_set():
+    """escape has lr 0 until the event at tick 70: not 'descending' (it has not moved), and not started at 0."""
+    from optsim.engine.analysis.diagnosis import Diagnoser
+
+    scenario = load(STEM)
+    sim = build_simulation(scenario)
+    d = Diagnoser(sim)
+    assert {r.status for r in d.report()} == {"not started"}
+    i = sim.names.index("escape")
+    start = sim.params[i].copy()
+    for _ in range(60):
+        sim.step()
+        d.observe()
+    rep = d.report()[i]
+    assert np.array_equal(sim.params[i], start) and rep.status == "idle (lr 0)" and rep.evidence["lr"] == 0.0

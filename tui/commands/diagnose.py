@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
+
+from ...engine.text_format import strict_json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,12 +24,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plot", action="store_true", help="plot loss and |g| against steps after the report")
     p.add_argument("--width", type=int, help="plot width in characters (default: the terminal's)")
     p.add_argument("--height", type=int, help="height of each plot in lines (default: half the terminal's)")
-
-
-def _clean(x):
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
         lab = run_batch_lab(scenario, sim.objective, seed=args.seed)
     if args.json:
-        print(json.dumps(_as_json(sim, report, guide, lab)))
+        print(json.dumps(strict_json(_as_json(sim, report, guide, lab)), allow_nan=False))
         _plot(args, sim, sys.stderr)  # stdout holds the JSON
         return 0
     print(format_runs(sim, report))
@@ -87,8 +82,10 @@ def _plot(args: argparse.Namespace, sim, stream) -> None:
 
 
 def format_runs(sim, report) -> str:
-    head = ("run", "optimizer", "steps", "status", "headline")
-    rows = [(c.name, c.optimizer, str(int(sim.step_count[i])), d.status, d.headline)
+    from ...engine.analysis.diagnosis.events import summary
+
+    head = ("run", "optimizer", "steps", "status", "events", "headline")
+    rows = [(c.name, c.optimizer, str(int(sim.step_count[i])), d.status, summary(d.events) or "-", d.headline)
             for i, (c, d) in enumerate(zip(sim.configs, report))]
     widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [head, *rows]]
@@ -99,38 +96,40 @@ def format_runs(sim, report) -> str:
         lines.append(f"{c.name}: {d.status}")
         lines.append(f"  evidence: {ev}")
         lines.append(f"  remedy: {d.remedy}")
+        lines.append("  events: " + ("\n          ".join(e.text for e in d.events) or "none"))
     return "\n".join(lines)
 
 
 def _as_json(sim, report, guide, lab) -> dict:
     out = {"runs": [{"name": c.name, "status": d.status, "headline": d.headline, "remedy": d.remedy,
-                     "evidence": {k: _clean(float(v)) for k, v in d.evidence.items()}}
+                     "evidence": {k: float(v) for k, v in d.evidence.items()},
+                     "events": [{"step": e.step, "kind": e.kind, "text": e.text} for e in d.events]}
                     for c, d in zip(sim.configs, report)]}
     if guide is not None:
         out["guide"] = {
             "verdict": guide.main.verdict, "best_run": guide.main.run,
             "train_target": guide.train_target, "test_target": guide.test_target, "base": guide.base,
-            "best_reachable": None if guide.search is None else _clean(guide.search.best_loss),
+            "best_reachable": None if guide.search is None else guide.search.best_loss,
             "shift": list(guide.shift),
-            "models": [{"name": m.name, "kind": m.kind, "params": m.n_params, "train_loss": _clean(m.train_loss),
-                        "test_loss": None if m.test_loss is None else _clean(m.test_loss)} for m in guide.models],
+            "models": [{"name": m.name, "kind": m.kind, "params": m.n_params, "train_loss": m.train_loss,
+                        "test_loss": None if m.test_loss is None else m.test_loss} for m in guide.models],
             "runs": [{"run": v.run, "verdict": v.verdict, "headline": v.headline, "steps": list(v.steps),
-                      "remedy": v.remedy, "evidence": {k: _clean(float(x)) for k, x in v.evidence.items()}}
+                      "remedy": v.remedy, "evidence": {k: float(x) for k, x in v.evidence.items()}}
                      for v in guide.verdicts],
         }
     if lab is not None:
         out["batch_lab"] = {
             "costs": [{"batch": c.batch, "updates_per_epoch": c.updates_per_epoch, "time_per_update": c.time_per_update,
                        "time_per_epoch": c.time_per_epoch} for c in lab.costs],
-            "runs": [{"batch": r.batch, "final_loss": _clean(r.final_loss),
-                      "final_test": None if r.final_test is None else _clean(r.final_test),
-                      "sharpness": _clean(r.sharpness), "epochs": float(r.epochs[-1]), "time": float(r.time[-1])}
+            "runs": [{"batch": r.batch, "final_loss": r.final_loss,
+                      "final_test": None if r.final_test is None else r.final_test,
+                      "sharpness": r.sharpness, "epochs": float(r.epochs[-1]), "time": float(r.time[-1])}
                      for r in lab.runs],
             "comparisons": [{"axis": c.axis, "at": c.at,
                              "rows": [{"batch": r.batch, "updates": r.updates, "epochs": r.epochs, "time": r.time,
-                                       "train_loss": _clean(r.train_loss),
-                                       "test_loss": None if r.test_loss is None else _clean(r.test_loss),
-                                       "sharpness": _clean(r.sharpness)} for r in c.rows]}
+                                       "train_loss": r.train_loss,
+                                       "test_loss": None if r.test_loss is None else r.test_loss,
+                                       "sharpness": r.sharpness} for r in c.rows]}
                             for c in lab.comparisons],
         }
     return out

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
+from ...engine.analysis.diagnosis.events import steps_line
 from ...engine.errors import ScenarioError
 from ...engine.core.run_settings import RunSettings
 from ...engine.watch.session import Session
@@ -309,6 +310,8 @@ class SimulatorScreen(Screen):
                 out.append(f": {evidence}")
             if diagnosis.remedy:
                 out.append(f"\n→ {diagnosis.remedy}", style="italic")
+            if diagnosis.events:  # the run's notable moments so far (the status reads only the last steps)
+                out.append(f"\nevents: {steps_line(diagnosis.events)}", style="dim")
         else:
             out.append(statuses[i], style="bold")
             out.append(f"  loss {fmt_num(float(sim.loss[i]))}, |g| {fmt_num(float(sim.grad_norm[i]), 3)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .events import EventLog
 from .facts import BURST_FACTOR, BURST_GAP, BURST_GIVEBACK, BURST_MIN_LR, BurstFacts, Progress, Ring
 
 NEVER = -(10**12)
@@ -18,7 +19,8 @@ NEVER = -(10**12)
 class BurstTracker:
     """Per-run burst counts and the latest burst's steps and losses (arrays of length R)."""
 
-    def __init__(self, n_runs: int) -> None:
+    def __init__(self, n_runs: int, log: EventLog | None = None) -> None:
+        self.log = log  # where each new burst (and its peak) is written down
         self.count = np.zeros(n_runs, dtype=np.int64)
         self.last = np.full(n_runs, NEVER, dtype=np.int64)  # step of the latest detection
         self.loss_from = np.full(n_runs, np.nan)  # loss before the latest burst
@@ -102,6 +104,10 @@ class BurstTracker:
             self.loss_from[r] = loss_before
             self.peak[r] = loss
             self.start[r] = step
+            if self.log is not None:
+                self.log.add(r, step, "burst", loss_before, loss)
         else:
             self.peak[r] = max(self.peak[r], loss)
+            if self.log is not None:
+                self.log.raise_burst_peak(r, loss)
         self.last[r] = step

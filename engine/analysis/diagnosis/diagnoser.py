@@ -30,6 +30,7 @@ import numpy as np
 
 from ...core.simulation import Simulation
 from .bursts import NEVER, BurstTracker
+from .events import EventLog
 from .facts import ADAPTIVE, BLOCK, HESSIAN_EVERY, WINDOW, Progress, Ring, RunDiagnosis
 from .measure import gather
 from .rules import diagnose
@@ -65,7 +66,8 @@ class Diagnoser:
         self.loss_start = np.full(R, np.nan)
         self.loss_best = np.full(R, np.inf)
         self.best_step = np.zeros(R, dtype=np.int64)
-        self.burst = BurstTracker(R)
+        self.events = EventLog(R)
+        self.burst = BurstTracker(R, self.events)
         # squared step length into each observation (inf: the run did not move); the burst test takes
         # square roots of the few numbers it compares (sqrt is monotone: the same minima and maxima)
         self._len2 = np.full((W, R), np.inf)
@@ -127,6 +129,10 @@ class Diagnoser:
         self._fold()
         rows = self.window_rows()
         for r in new:
+            if self.sim.diverged_at[r] >= 0:
+                finite = self._l[rows, r][np.isfinite(self._l[rows, r])]
+                last = float(finite[-1]) if finite.size else np.nan
+                self.events.add(r, int(self.sim.diverged_at[r]), "diverged", last)
             self._frozen[r] = {"s": self._s[rows, r].copy(), "p": self._p[rows, r].copy(),
                                "g": self._g[rows, r].copy(), "l": self._l[rows, r].copy(),
                                "lr": self._lr[rows, r].copy(), "obs": np.arange(self.count - rows.size, self.count)}
@@ -221,6 +227,13 @@ class Diagnoser:
             row = np.argmax(live, axis=0)
             take = fresh & live.any(axis=0)
             self.loss_start[take] = loss[row[take], cols[take]]
+        self._fold_best(loss, low, head, steps)
+        if stop > lo:
+            self._fold_lengths(lo, stop, ds, low if clean and lo == start else None)
+
+    def _fold_best(self, loss: np.ndarray, low: np.ndarray, head: np.ndarray | None, steps: np.ndarray) -> None:
+        """Each run's best loss and its step after a block (loss, steps: the block's rows), then the stall watch."""
+        before = self.loss_best.copy()
         better = low < self.loss_best
         if better.any():
             runs = np.flatnonzero(better)
@@ -230,8 +243,7 @@ class Diagnoser:
             else:
                 at = np.argmin(loss, axis=0)  # the first lowest: low is loss[at]
                 self.best_step[runs] = steps[at[runs], runs]
-        if stop > lo:
-            self._fold_lengths(lo, stop, ds, low if clean and lo == start else None)
+        self.events.watch_stalls(steps[0], steps[-1], before, self.loss_best, self.loss_start, ~self._is_frozen)
 
     def _fold_lengths(self, lo: int, stop: int, ds: np.ndarray | None, loss_low: np.ndarray | None) -> None:
         """Squared step lengths into observations lo..stop-1 (inf where a run did not move), then bursts."""
@@ -268,6 +280,7 @@ class Diagnoser:
             self.loss_start[r] = float(self.sim.objective.loss(start)[0])
         self.loss_best[r] = np.inf
         self.burst.forget(r)
+        self.events.forget(r)
         self.best_step[r] = 0
         self._hess_step[r] = NEVER
         old = np.arange(max(0, self.count - self.window), obs) % self.window  # ring rows before the reset
@@ -287,7 +300,7 @@ class Diagnoser:
         evals, evecs = self.hessian_eigen(runs)
         facts = gather(self.sim, self.window_arrays(), evals, evecs, self._progress,
                        [self.burst.facts(r) for r in range(self.R)])
-        self._cache = [diagnose(f) for f in facts]
+        self._cache = [diagnose(f)._replace(events=self.events.events(r)) for r, f in enumerate(facts)]
         return self._cache
 
     @property

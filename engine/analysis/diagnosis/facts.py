@@ -11,9 +11,12 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-STATUSES = ("descending", "converged", "stuck at saddle", "oscillating", "diverged", "too slow", "burst")
+from .events import Event
+
+STATUSES = ("not started", "descending", "converged", "wd equilibrium", "stuck at saddle", "at a maximum",
+            "plateau", "idle (lr 0)", "oscillating", "diverged", "too slow", "burst")
 ADAPTIVE = frozenset({"adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "adagrad_lecture",
-                      "rmsprop_lecture"})
+                      "rmsprop_lecture", "adam_lecture"})
 
 WINDOW = 64
 BLOCK = 32
@@ -28,6 +31,7 @@ FLAT_RTOL = 1e-2
 FLIP_SHARE = 0.75
 ALONG_SHARE = 0.5
 SLOW = 0.2
+PLATEAU_RTOL = 1e-6  # flat ground: |g| * max(1, |theta|) below this share of |loss|
 RUNAWAY = 1e3
 BURST_FACTOR = 10.0
 BURST_MIN_LR = 0.1
@@ -42,6 +46,7 @@ class RunDiagnosis(NamedTuple):
     headline: str
     evidence: dict[str, float]
     remedy: str
+    events: tuple[Event, ...] = ()  # notable moments over the whole run, oldest first
 
 
 class Ring(NamedTuple):
@@ -75,9 +80,12 @@ class BurstFacts(NamedTuple):
 class RunFacts(NamedTuple):
     """Everything the rules read about one run, measured once per report."""
     optimizer: str
+    adaptive: bool  # a per-coordinate adaptive rate (Adagrad, RMSProp, Adam, ...)
+    momentum: float  # the momentum (or Adam's beta1) the run already uses, 0 without
     step: int
     loss: float
     grad_norm: float
+    theta_norm: float
     lr: float
     evals: np.ndarray  # Hessian eigenvalues, ascending (NaN where the Hessian is not finite)
     evecs: np.ndarray  # their eigenvectors, as columns

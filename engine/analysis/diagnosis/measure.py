@@ -7,7 +7,8 @@ import numpy as np
 
 from ...core.simulation import Simulation
 from ...optim.registry import get_optimizer
-from .facts import ABS_GRAD, EIG_RTOL, FLAT_RTOL, MIN_OBS, NEAR, SMALL_GRAD, BurstFacts, Progress, RunFacts
+from .facts import (ABS_GRAD, ADAPTIVE, EIG_RTOL, FLAT_RTOL, MIN_OBS, NEAR, SMALL_GRAD, BurstFacts, Progress,
+                    RunFacts)
 
 
 def window_stats(w: dict[str, np.ndarray], evecs: np.ndarray) -> dict[str, np.ndarray]:
@@ -47,6 +48,16 @@ def weight_decay(sim: Simulation) -> tuple[np.ndarray, np.ndarray]:
     return wd, coupled
 
 
+def momentum(optimizer: str, hyper: dict) -> float:
+    """The momentum a run already uses: sgd's/RMSProp's momentum, or beta1 of the Adam family; else 0."""
+    defaults = get_optimizer(optimizer).defaults
+    if "momentum" in defaults:
+        return float(hyper.get("momentum", defaults["momentum"]))
+    if "betas" in defaults:
+        return float(hyper.get("betas", defaults["betas"])[0])
+    return 0.0
+
+
 def critical_point_tests(sim: Simulation, gmax: np.ndarray, evals: np.ndarray, evecs: np.ndarray,
                          wd: np.ndarray, coupled: np.ndarray) -> dict[str, np.ndarray]:
     """Per run: is the gradient small, is the quadratic model's critical point near, and how far it is.
@@ -81,9 +92,13 @@ def gather(sim: Simulation, w: dict[str, np.ndarray], evals: np.ndarray, evecs: 
         flat = np.abs(loss_change) <= FLAT_RTOL * np.maximum(
             np.maximum(np.abs(st["loss_first"]), np.abs(st["loss_last"])), 1e-300)
     names = tuple(sim.objective.params)
+    theta_norm = np.linalg.norm(sim.params, axis=1)
+    cfgs = sim.configs
     return [RunFacts(
-        optimizer=sim.configs[r].optimizer, step=int(sim.step_count[r]), loss=float(sim.loss[r]),
-        grad_norm=float(sim.grad_norm[r]), lr=float(sim.last_lr[r]), evals=evals[r], evecs=evecs[r],
+        optimizer=cfgs[r].optimizer, adaptive=cfgs[r].optimizer in ADAPTIVE,
+        momentum=momentum(cfgs[r].optimizer, cfgs[r].hyper), step=int(sim.step_count[r]), loss=float(sim.loss[r]),
+        grad_norm=float(sim.grad_norm[r]), theta_norm=float(theta_norm[r]), lr=float(sim.last_lr[r]),
+        evals=evals[r], evecs=evecs[r],
         eig_tol=float(crit["eig_tol"][r]), small=bool(crit["small"][r]), small_raw=bool(crit["small_raw"][r]),
         near=bool(crit["near"][r]), flat=bool(flat[r]), enough=bool(st["n_obs"][r] >= MIN_OBS),
         dist=float(crit["dist"][r]), loss_change=float(loss_change[r]), weight_decay=float(wd[r]),

@@ -3,8 +3,11 @@
 Each rule reads a :class:`RunFacts` and the evidence gathered so far, adds
 the numbers it looked at to the evidence, and returns a diagnosis or None.
 Headlines stay under 60 characters and carry the numbers; remedies use the
-lecture's terms. w = the observations in the window, up to 64.
+lecture's terms and say what to try (fitted to the run: an adaptive run is
+not told to use an adaptive rate, a run with momentum not told to add it),
+not what will happen. w = the observations in the window, up to 64.
 
+0. not started: the run has taken no step yet.
 1. diverged: the engine stopped the run (non-finite or huge numbers) at step
    k; or the loss ran away: it rose over the window and is above the run's
    best loss by more than ``RUNAWAY`` times max(start - best, |best|) (k is
@@ -21,9 +24,8 @@ lecture's terms. w = the observations in the window, up to 64.
    (or ``<= ABS_GRAD``) and the critical point of the local quadratic model
    lies within ``NEAR * max(1, |theta|)`` (distance ``|H^+ g|`` using
    ``|lambda|``; eigenvalues within ``EIG_RTOL * max(1, |H|)`` count as 0).
-   Then the Hessian decides: an eigenvalue below ``-SADDLE_RTOL * max(1, |H|)``
-   -> stuck at saddle (all of them below: a local maximum, named so in the
-   headline under the same status); otherwise each nearly flat direction
+   Then the Hessian decides: every eigenvalue below ``-SADDLE_RTOL * max(1, |H|)``
+   -> at a maximum; some below -> stuck at saddle; otherwise each nearly flat direction
    (|lambda| within that tolerance) is probed at +-0.1 max(1, |theta|) with
    the slope term removed, and if the loss falls there -> stuck at saddle (a
    higher-order or nearly flat one, like the monkey saddle); else ->
@@ -31,8 +33,9 @@ lecture's terms. w = the observations in the window, up to 64.
    Hessian has tiny negative eigenvalues; the probe keeps those from being
    called saddles. With coupled weight decay the gradient tested is
    g + weight_decay * theta (where such decay settles); a decayed run (AdamW
-   too) within NEAR of the quadratic model's minimum counts as converged even
-   if |g| is not small, and the headline names the decay.
+   too) within NEAR of the quadratic model's minimum whose own |g| is not
+   small -> wd equilibrium: the decay's pull balances the gradient.
+3a. idle (lr 0): the last update's learning rate was 0, so the run cannot move.
 3b. converged (noise floor), for runs with gradient noise or mini-batches:
    the exact gradient is smaller than the expected size of one update's
    gradient noise (``noise * sqrt(p)``, or the per-sample gradients' spread
@@ -43,6 +46,9 @@ lecture's terms. w = the observations in the window, up to 64.
    component along the top Hessian eigenvector changed sign in at least
    ``FLIP_SHARE`` of consecutive observations, and that component carries at
    least ``ALONG_SHARE`` of |g| on average.
+4b. plateau: the loss is level over the window and the ground is flat at the
+   problem's scale, |g| * max(1, |theta|) <= ``PLATEAU_RTOL`` * |loss|: a
+   small rate cannot move on flat ground.
 5. too slow: the top eigenvalue is positive and the effective rate along the
    gradient, eta = -sum(dtheta . g) / sum(|g|^2) per step, is so small that
    eta * lambda_max < ``SLOW`` = 0.2: the rate is at least ten times below
@@ -57,8 +63,8 @@ from typing import Callable
 import numpy as np
 
 from ...text_format import direction, short
-from .facts import (ADAPTIVE, ALONG_SHARE, BURST_HOLD, FLIP_SHARE, HEADLINE_MAX, RUNAWAY, SADDLE_RTOL,
-                    SLOW, RunDiagnosis, RunFacts, cut)
+from .facts import (ADAPTIVE, ALONG_SHARE, BURST_HOLD, FLIP_SHARE, HEADLINE_MAX, PLATEAU_RTOL, RUNAWAY,
+                    SADDLE_RTOL, SLOW, RunDiagnosis, RunFacts, cut)
 
 Evidence = dict[str, float]
 Rule = Callable[[RunFacts, Evidence], "RunDiagnosis | None"]
@@ -100,6 +106,14 @@ def engine_stopped(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     return RunDiagnosis("diverged", cut(head), e, remedy)
 
 
+def not_started(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
+    """0. no step taken yet: nothing to judge."""
+    if f.step > 0:
+        return None
+    head = f"not started: loss {short(f.loss)}, |g| {short(f.grad_norm)}"
+    return RunDiagnosis("not started", cut(head), e, "Nothing to judge yet: the run has not taken a step.")
+
+
 def running_away(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     """1b. diverged: the loss ran away without overflowing (yet)."""
     best, start, loss = f.loss_best, f.loss_start, f.loss
@@ -132,8 +146,8 @@ def bursting(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     if b.count > 1 and len(head) + 12 <= HEADLINE_MAX:
         head += f" ({b.count} so far)"
     remedy = ("sigma (a statistic of past gradients) grew small along the quiet direction, so "
-              "eta/sigma blew up and the point shot out. Learning-rate decay damps the bursts; "
-              "warm-up gathers sigma before big steps.")
+              "eta/sigma blew up and the point shot out. Try learning-rate decay to damp the bursts, "
+              "or a warm-up to gather sigma before big steps.")
     return RunDiagnosis("burst", cut(head), e, remedy)
 
 
@@ -147,8 +161,8 @@ def at_critical_point(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     eigs = f"|g| {short(f.grad_norm)}, eigenvalues {short(lo)}, {short(hi)}"
     if lo < -flat_tol and hi < -flat_tol:
         remedy = ("A local maximum: the loss falls in every direction, and only an exactly zero gradient "
-                  "holds the run here. Any nudge, momentum or noise escapes.")
-        return RunDiagnosis("stuck at saddle", cut(f"stuck at a local maximum: {eigs}"), e, remedy)
+                  "holds the run here. Try a nudge in any direction, or gradient noise.")
+        return RunDiagnosis("at a maximum", cut(f"stuck at a local maximum: {eigs}"), e, remedy)
     if lo < -flat_tol:
         u = f.evecs[:, 0]
         nz = np.flatnonzero(np.abs(u) > 1e-12)
@@ -157,12 +171,12 @@ def at_critical_point(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
         for name, val in zip(f.param_names, u):
             e[f"escape_{name}"] = float(val)
         remedy = (f"Not a minimum: the loss falls along the eigenvector of the negative eigenvalue {short(lo)} "
-                  f"({direction(u)}). Momentum, small-batch noise or a nudge along it escapes.")
+                  f"({direction(u)}). Try {_escape_aids('a nudge along it')}.")
         return RunDiagnosis("stuck at saddle", cut(f"stuck near a saddle: {eigs}"), e, remedy)
     falls = f.falling_flat_direction(flat_tol)
     if falls is not None:
         remedy = (f"The Hessian is (nearly) flat here but the loss falls along {direction(falls)}: a "
-                  "higher-order saddle. Momentum or noise carries the run past it.")
+                  f"higher-order saddle. Try {_escape_aids('a nudge along that direction')}.")
         return RunDiagnosis("stuck at saddle", cut(f"stuck near a flat saddle: {eigs}"), e, remedy)
     return converged(f, e)
 
@@ -174,7 +188,7 @@ def converged(f: RunFacts, e: Evidence) -> RunDiagnosis:
         e["weight_decay"] = f.weight_decay
         remedy = (f"At the minimum of the loss plus the weight decay ({short(f.weight_decay)}): the decay's pull "
                   "balances the gradient. Less decay moves it closer to the loss's own minimum.")
-        return RunDiagnosis("converged", cut(f"converged with weight decay: loss {loss}, |g| {gn}"), e, remedy)
+        return RunDiagnosis("wd equilibrium", cut(f"weight-decay equilibrium: loss {loss}, |g| {gn}"), e, remedy)
     if f.evals.size > 2:
         head = f"converged: loss {loss}, |g| {gn}, min ratio {e['min_ratio']:.2f}"
     else:
@@ -182,6 +196,22 @@ def converged(f: RunFacts, e: Evidence) -> RunDiagnosis:
     remedy = ("At a minimum: training has stopped. If the training loss is still large, see the "
               "general guide (model bias or optimization).")
     return RunDiagnosis("converged", cut(head), e, remedy)
+
+
+def _escape_aids(nudge: str) -> str:
+    """What to try to leave a saddle. Not momentum: it only carries a run that already moves the way down
+    (a run that starts on the ridge stays on it with momentum 0.9 too)."""
+    return f"{nudge} or gradient noise (small batches); momentum only carries a run already moving that way"
+
+
+def idle(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
+    """3a. the last update's learning rate was 0: the run stands still by design."""
+    if f.lr != 0:
+        return None
+    head = f"lr 0: loss {short(f.loss)}, |g| {short(f.grad_norm)}"
+    remedy = ("The learning rate is 0, so the run does not move. If that is not the plan (a scheduled "
+              "start), try a learning rate above 0.")
+    return RunDiagnosis("idle (lr 0)", cut(head), e, remedy)
 
 
 def noise_floor(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
@@ -195,7 +225,7 @@ def noise_floor(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     if len(head) > HEADLINE_MAX:
         head = f"converged (noise floor): |g| {short(f.grad_norm)} < noise {short(noise)}"
     remedy = ("The exact gradient is smaller than the noise of each update's gradient: the run jitters "
-              "about a minimum. A smaller rate (decay) or a larger batch settles it.")
+              "about a minimum. To settle it, try a smaller rate (decay) or a larger batch.")
     return RunDiagnosis("converged", cut(head), e, remedy)
 
 
@@ -219,9 +249,26 @@ def oscillating(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
         head = f"bouncing in a ravine: |g| {gn}, flips {flip:.0%}"
     limit = f" (below 2/lambda_max = {short(2 / hi)})" if f.eigen_ok and hi > 0 else ""
     remedy = ("The loss is flat while |g| is not small: the steps bounce between the ravine's walls. "
-              f"One rate cannot suit both directions: lower lr{limit} and use an adaptive rate "
-              "(RMSProp/Adam) or momentum.")
+              f"One rate cannot suit both directions: try a lower lr{limit}{_other_aids(f, ' and')}.")
     return RunDiagnosis("oscillating", cut(head), e, remedy)
+
+
+def _other_aids(f: RunFacts, joint: str) -> str:
+    """' and an adaptive rate (RMSProp/Adam) or momentum' (joint first), leaving out what the run already uses."""
+    aids = ([] if f.adaptive else ["an adaptive rate (RMSProp/Adam)"]) + ([] if f.momentum > 0 else ["momentum"])
+    return f"{joint} " + " or ".join(aids) if aids else ""
+
+
+def plateau(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
+    """4b. the loss is level and the ground flat: a small rate cannot move here."""
+    slope = f.grad_norm * max(1.0, f.theta_norm)
+    if not (f.flat and np.isfinite(slope) and slope <= PLATEAU_RTOL * abs(f.loss)):
+        return None
+    e["slope_x_theta"] = slope
+    head = f"plateau: loss {short(f.loss)}, |g| {short(f.grad_norm)}"
+    remedy = ("The ground is flat here: |g| is tiny, so each step barely moves, and a small rate cannot move on "
+              f"flat ground. Try a much larger rate{_other_aids(f, ',')}, or another start.")
+    return RunDiagnosis("plateau", cut(head), e, remedy)
 
 
 def too_slow(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
@@ -233,8 +280,8 @@ def too_slow(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     e["rate_x_lambda_max"] = x
     if x >= SLOW:
         return None
-    remedy = (f"Each step makes a tiny part of the progress it could: raise the learning rate "
-              f"(up to about 1/lambda_max = {short(1 / hi)}), or use an adaptive method or momentum.")
+    remedy = (f"Each step makes a tiny part of the progress it could: try a larger learning rate "
+              f"(up to about 1/lambda_max = {short(1 / hi)}){_other_aids(f, ', or')}.")
     return RunDiagnosis("too slow", cut(f"too slow: rate*lmax {short(x)} (stable up to 2)"), e, remedy)
 
 
@@ -245,5 +292,5 @@ def descending(f: RunFacts, e: Evidence) -> RunDiagnosis:
     return RunDiagnosis("descending", cut(head), e, "Nothing to fix yet: the loss is still falling.")
 
 
-RULES: tuple[Rule, ...] = (engine_stopped, running_away, bursting, at_critical_point, noise_floor,
-                           too_few_observations, oscillating, too_slow)
+RULES: tuple[Rule, ...] = (engine_stopped, not_started, running_away, bursting, at_critical_point, idle,
+                           noise_floor, too_few_observations, oscillating, plateau, too_slow)
