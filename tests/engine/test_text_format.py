@@ -55,3 +55,14 @@ def test_decade_labels(k, text):
 @pytest.mark.parametrize("v, text", [(500.0, "500"), (20000.0, "20k"), (1.5e6, "1.5M"), (9999.0, "9999")])
 def test_step_labels(v, text):
     assert step_label(v) == text
+
+
+def test_strict_json_turns_every_non_finite_number_into_null():
+    import json
+
+    from optsim.engine.text_format import strict_json
+
+    value = {"a": math.nan, "b": [1.0, math.inf, np.float64(-math.inf)], "c": np.array([[0.5, np.nan]]),
+             "d": (np.int64(3), np.bool_(True), "x", None)}
+    text = json.dumps(strict_json(value), allow_nan=False)
+    assert json.loads(text) == {"a": None, "b": [1.0, None, None], "c": [[0.5, None]], "d": [3, True, "x", None]}
