@@ -300,8 +300,12 @@ class Diagnoser:
         evals, evecs = self.hessian_eigen(runs)
         facts = gather(self.sim, self.window_arrays(), evals, evecs, self._progress,
                        [self.burst.facts(r) for r in range(self.R)])
-        self._cache = [diagnose(f)._replace(events=self.events.events(r)) for r, f in enumerate(facts)]
+        self._cache = [self._with_events(r, diagnose(f)) for r, f in enumerate(facts)]
         return self._cache
+
+    def _with_events(self, r: int, found: RunDiagnosis) -> RunDiagnosis:
+        events = self.events.events(r)
+        return found._replace(events=events) if events else found
 
     @property
     def bursts(self) -> np.ndarray:

@@ -89,6 +89,9 @@ class RunFacts(NamedTuple):
     lr: float
     evals: np.ndarray  # Hessian eigenvalues, ascending (NaN where the Hessian is not finite)
     evecs: np.ndarray  # their eigenvectors, as columns
+    eigen_ok: bool  # the Hessian was finite: lo and hi are its extreme eigenvalues (else NaN)
+    lo: float
+    hi: float
     eig_tol: float  # |lambda| below this counts as 0
     small: bool  # the gradient (with coupled weight decay) is small against the largest seen
     small_raw: bool  # the gradient itself (without any decay) is small against the largest seen before
@@ -110,18 +113,6 @@ class RunFacts(NamedTuple):
     param_names: tuple[str, ...]
     falling_flat_direction: Callable[[float], np.ndarray | None]  # probes nearly flat directions (costly)
     noise_level: Callable[[], float]  # expected size of one update's gradient noise (costly)
-
-    @property
-    def eigen_ok(self) -> bool:
-        return bool(self.evals.size) and bool(np.isfinite(self.evals).all())
-
-    @property
-    def lo(self) -> float:
-        return float(self.evals[0]) if self.eigen_ok else np.nan
-
-    @property
-    def hi(self) -> float:
-        return float(self.evals[-1]) if self.eigen_ok else np.nan
 
 
 def cut(text: str) -> str:

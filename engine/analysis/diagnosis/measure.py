@@ -93,12 +93,15 @@ def gather(sim: Simulation, w: dict[str, np.ndarray], evals: np.ndarray, evecs: 
             np.maximum(np.abs(st["loss_first"]), np.abs(st["loss_last"])), 1e-300)
     names = tuple(sim.objective.params)
     theta_norm = np.linalg.norm(sim.params, axis=1)
+    ok = np.isfinite(evals).all(axis=1) & (evals.shape[1] > 0)
+    lo = np.where(ok, evals[:, 0], np.nan) if evals.shape[1] else np.full(sim.n_runs, np.nan)
+    hi = np.where(ok, evals[:, -1], np.nan) if evals.shape[1] else np.full(sim.n_runs, np.nan)
     cfgs = sim.configs
     return [RunFacts(
         optimizer=cfgs[r].optimizer, adaptive=cfgs[r].optimizer in ADAPTIVE,
         momentum=momentum(cfgs[r].optimizer, cfgs[r].hyper), step=int(sim.step_count[r]), loss=float(sim.loss[r]),
         grad_norm=float(sim.grad_norm[r]), theta_norm=float(theta_norm[r]), lr=float(sim.last_lr[r]),
-        evals=evals[r], evecs=evecs[r],
+        evals=evals[r], evecs=evecs[r], eigen_ok=bool(ok[r]), lo=float(lo[r]), hi=float(hi[r]),
         eig_tol=float(crit["eig_tol"][r]), small=bool(crit["small"][r]), small_raw=bool(crit["small_raw"][r]),
         near=bool(crit["near"][r]), flat=bool(flat[r]), enough=bool(st["n_obs"][r] >= MIN_OBS),
         dist=float(crit["dist"][r]), loss_change=float(loss_change[r]), weight_decay=float(wd[r]),
