@@ -15,7 +15,8 @@ import numpy as np
 
 
 class History:
-    """Decimated record of params, loss, gradient norm, lr and test loss per tick and run."""
+    """Decimated record of params, loss, gradient norm, lr and test loss per tick and run, and
+    each coordinate's sigma (the optimizer's divisor, engine.optim.inspect; NaN without one)."""
 
     FIELDS = ("loss", "grad_norm", "lr", "test_loss")
 
@@ -24,7 +25,7 @@ class History:
         if capacity < 4 or capacity % 2:
             raise ValueError("capacity must be an even number >= 4")
         if budget is not None:  # many runs: fewer samples each, so memory stays within the budget
-            per_tick = max(1, n_runs) * (n_params + len(self.FIELDS))
+            per_tick = max(1, n_runs) * (2 * n_params + len(self.FIELDS))
             capacity = max(4, min(capacity, budget // (2 * per_tick)) // 2 * 2)
             recent = max(2, min(recent, budget // (2 * per_tick)))
         self.capacity = capacity
@@ -33,6 +34,7 @@ class History:
         self.n_runs, self.n_params = n_runs, n_params
         self.tick = np.zeros(capacity, dtype=np.int64)
         self.params = np.full((capacity, n_runs, n_params), np.nan)
+        self.sigma = np.full((capacity, n_runs, n_params), np.nan)
         self.values = {f: np.full((capacity, n_runs), np.nan) for f in self.FIELDS}
         self.recent = _Ring(recent, n_runs, n_params)
 
@@ -43,8 +45,9 @@ class History:
         return tick % stride == 0
 
     def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad_norm: np.ndarray,
-               lr: np.ndarray, test_loss: np.ndarray | None = None) -> None:
-        """Store the state after ``tick`` steps (NaN rows for runs that have stopped are fine)."""
+               lr: np.ndarray, test_loss: np.ndarray | None = None, sigma: np.ndarray | None = None) -> None:
+        """Store the state after ``tick`` steps (NaN rows for runs that have stopped are fine);
+        ``sigma`` (n_runs, n_params) is needed only when ``stores(tick)``."""
         self.recent.record(tick, params, loss, grad_norm)
         if tick % self.stride:
             return
@@ -59,6 +62,7 @@ class History:
         self.values["grad_norm"][i] = grad_norm
         self.values["lr"][i] = lr
         self.values["test_loss"][i] = np.nan if test_loss is None else test_loss
+        self.sigma[i] = np.nan if sigma is None else sigma
         self.size += 1
 
     def _halve(self) -> None:
@@ -66,6 +70,7 @@ class History:
         half = self.capacity // 2
         self.tick[:half] = self.tick[keep]
         self.params[:half] = self.params[keep]
+        self.sigma[:half] = self.sigma[keep]
         for arr in self.values.values():
             arr[:half] = arr[keep]
         self.size = half
@@ -75,6 +80,10 @@ class History:
         """Ticks (k,) and values (k, n_runs) of one field, oldest first (views, do not modify)."""
         return self.tick[: self.size], self.values[field][: self.size]
 
+    def sigma_series(self, run: int) -> tuple[np.ndarray, np.ndarray]:
+        """Ticks (k,) and one run's sigma per coordinate (k, n_params), oldest first (views)."""
+        return self.tick[: self.size], self.sigma[: self.size, run]
+
     def trajectory(self, run: int) -> np.ndarray:
         """Stored points of one run, oldest first: (k, n_params)."""
         return self.params[: self.size, run]
@@ -83,18 +92,21 @@ class History:
         """Widen every array by one run column, NaN before it joined."""
         self.n_runs += 1
         self.params = np.concatenate([self.params, np.full((self.capacity, 1, self.n_params), np.nan)], axis=1)
+        self.sigma = np.concatenate([self.sigma, np.full((self.capacity, 1, self.n_params), np.nan)], axis=1)
         self.values = {f: np.concatenate([a, np.full((self.capacity, 1), np.nan)], axis=1) for f, a in self.values.items()}
         self.recent.add_run()
 
     def remove_run(self, run: int) -> None:
         self.n_runs -= 1
         self.params = np.delete(self.params, run, axis=1)
+        self.sigma = np.delete(self.sigma, run, axis=1)
         self.values = {f: np.delete(a, run, axis=1) for f, a in self.values.items()}
         self.recent.remove_run(run)
 
     def clear_run(self, run: int) -> None:
         """Forget one run's past (it was reset)."""
         self.params[:, run] = np.nan
+        self.sigma[:, run] = np.nan
         for a in self.values.values():
             a[:, run] = np.nan
         self.recent.clear_run(run)

@@ -24,6 +24,7 @@ from .data import BatchSampler
 from .history import History
 from .objective import Objective
 from .run_settings import RunSettings
+from ..optim import inspect
 from ..optim.base import compact_columns
 from ..optim.registry import OptimizerSpec, concat_states, get_optimizer, take_rows
 from ..optim.schedules import make_schedule
@@ -310,15 +311,47 @@ class Simulation:
         if not self.record_history:
             return
         # the test loss is a full evaluation: only for the ticks the decimated history keeps
-        test = self.test_loss() if self.history.stores(self.tick) else None
+        stores = self.history.stores(self.tick)
+        test = self.test_loss() if stores else None
+        sigma = self.optimizer_quantity(inspect.sigma) if stores else None
         if stepped is None or stepped.all():
-            self.history.record(self.tick, self.params, self.loss, self.grad_norm, self.last_lr, test)
+            self.history.record(self.tick, self.params, self.loss, self.grad_norm, self.last_lr, test, sigma)
             return
         hide = ~stepped
         nan_rows = lambda a: np.where(hide, np.nan, a)  # noqa: E731 - stopped runs leave gaps
         self.history.record(self.tick, np.where(hide[:, None], np.nan, self.params), nan_rows(self.loss),
                             nan_rows(self.grad_norm), nan_rows(self.last_lr),
-                            None if test is None else nan_rows(test))
+                            None if test is None else nan_rows(test),
+                            None if sigma is None else np.where(hide[:, None], np.nan, sigma))
+
+    # ----- reading the optimizers' state --------------------------------
+    def optimizer_quantity(self, read: Callable[[Any, Any], np.ndarray | None]) -> np.ndarray:
+        """(n_runs, n_params): ``read(state, hyper)`` (engine.optim.inspect.sigma or .momentum)
+        over every group, NaN for the runs whose optimizer has no such quantity."""
+        out = np.full(self.params.shape, np.nan)
+        for g in self._groups:
+            value = read(g.state, g.hyper)
+            if value is not None:
+                out[g.index] = value
+        return out
+
+    def has_momentum(self, run: int | str) -> bool:
+        """Whether the run's optimizer keeps a momentum at all (SGD does, even at momentum 0)."""
+        gi, _ = self._carry_all()[self.index_of(run)]
+        return inspect.has_momentum(self._groups[gi].state)
+
+    def next_update(self, run: int | str) -> np.ndarray:
+        """The update the run's optimizer would make from here with the exact gradient, computed
+        with its pure update on its current state (nothing changes: a preview for the plot)."""
+        i = self.index_of(run)
+        gi, pos = self._carry_all()[i]
+        g = self._groups[gi]
+        rows = np.array([pos])
+        hyper = type(g.hyper)(*(a[rows] if a.shape[0] > 1 else a for a in g.hyper))
+        lr = np.array([[self._peek_lr()[i]]])
+        with np.errstate(all="ignore"):
+            updates, _ = g.spec.update(self.grad[i:i + 1], take_rows(g.state, rows), self.params[i:i + 1], lr, hyper)
+        return updates[0]
 
     # ----- changes while running --------------------------------------
     def set_hyperparameters(self, run: int | str, **changes: Any) -> None:
