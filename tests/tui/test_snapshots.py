@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from tui_helpers import DATA, ROSENBROCK, SADDLE, make_app
+from tui_helpers import DATA, MECHANISM, ROSENBROCK, SADDLE, make_app
 
 
 def _steps(n: int):
@@ -75,3 +75,32 @@ def test_hessian_report_80x24(snap_compare):
 
 def test_too_small_40x12(snap_compare):
     assert snap_compare(make_app(SADDLE), terminal_size=(40, 12))
+
+
+def _views(ticks: int, views: tuple[str, ...]):
+    """Step, select adagrad and turn the views on through the view model (the keys are tested
+    in test_mechanism_views.py; their notifications would cover the screen here)."""
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        screen = pilot.app.screen
+        screen.advance(ticks)
+        screen.view.select(0)
+        for kind in views:
+            screen.view.toggle_view(kind)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_mechanism_views_80x24(snap_compare):
+    """The gradient norm under the loss, adagrad's sigma and lr/sigma, and on the plot its raw
+    step -lr·g beside the step it takes, and its (absent) momentum's -g."""
+    assert snap_compare(make_app(MECHANISM), terminal_size=(80, 24),
+                        run_before=_views(240, ("gradient_norm", "sigma")))
+
+
+def test_mechanism_views_160x48(snap_compare):
+    """Wide: the gradient norm beside the loss, the sigma plot beside the learning rate."""
+    assert snap_compare(make_app(MECHANISM), terminal_size=(160, 48),
+                        run_before=_views(240, ("gradient_norm", "sigma")))

@@ -16,6 +16,7 @@ SADDLE = SCENARIOS / "01-saddle.toml"
 ROSENBROCK = SCENARIOS / "02-rosenbrock.toml"
 THREE = SCENARIOS / "03-three-params.toml"
 DATA = SCENARIOS / "04-data-test.toml"
+MECHANISM = Path(__file__).parent / "mechanism" / "ravine.toml"  # not in SCENARIOS: the picker snapshot keeps its list
 
 
 def run_async(test):

@@ -34,12 +34,14 @@ class RunTrace(NamedTuple):
 
 
 class PlotArrow(NamedTuple):
-    """An arrow from a point along a direction (a plain 4-tuple works too)."""
+    """An arrow from a point along a direction (a plain 4-tuple works too); `scale` < 1 draws
+    it shorter than the default length, in proportion to a longer one beside it."""
 
     origin: tuple[float, float]
     direction: tuple[float, float]
     color: str
     label: str
+    scale: float = 1.0
 
 
 @dataclass
@@ -99,7 +101,7 @@ class _Overlay:
 
     def arrow(self, arrow: PlotArrow) -> None:
         """A braille shaft, a head glyph and the label beside the head (inside the area)."""
-        raster = rasterize_arrow(arrow.origin, arrow.direction, self.geometry)
+        raster = rasterize_arrow(arrow.origin, arrow.direction, self.geometry, scale=arrow.scale)
         if raster.head is None:
             return
         color = self.style.color(arrow.color)

@@ -464,10 +464,11 @@ class ArrowRaster:
 
 
 def rasterize_arrow(origin: tuple[float, float], direction: tuple[float, float],
-                    geometry: Geometry, length_dots: float | None = None) -> ArrowRaster:
+                    geometry: Geometry, length_dots: float | None = None, scale: float = 1.0) -> ArrowRaster:
     """An arrow from `origin` along `direction` (data units), drawn with a fixed on-screen
     length (default: a fifth of the plot's smaller side, at least 6 dots) because gradient
-    magnitudes vary over orders of magnitude; it is cut where it leaves the plot."""
+    magnitudes vary over orders of magnitude; it is cut where it leaves the plot. `scale`
+    (0 to 1) shortens the default length, to draw two vectors of one kind in proportion."""
     w, h = geometry.dots
     empty = ArrowRaster(np.zeros((geometry.rows, geometry.cols), dtype=np.uint8), None)
     ox, oy = geometry.data_to_dots(np.array([origin[0]]), np.array([origin[1]]))
@@ -482,7 +483,7 @@ def rasterize_arrow(origin: tuple[float, float], direction: tuple[float, float],
     if not (0 <= ox < w and 0 <= oy < h):
         return empty
     if length_dots is None:
-        length_dots = max(6.0, 0.2 * min(w, h))
+        length_dots = max(2.0, max(6.0, 0.2 * min(w, h)) * min(1.0, max(0.0, scale)))
     ux, uy = vx / norm, vy / norm
     ex, ey = ox + ux * length_dots, oy + uy * length_dots
     cax, cay, cbx, cby, keep = clip_segments(np.array([ox]), np.array([oy]), np.array([ex]),

@@ -43,6 +43,12 @@ SIMULATOR_COMMANDS: tuple[Command, ...] = (
     Command("", "focus_runs", "Focus run table", "Move the keyboard to the run table (tab also does)", "Runs"),
     Command("h", "hessian", "Hessian", "Hessian report at the selected run's point, with the gradient "
             "and escape arrows on the plot", "Analysis", True),
+    Command("G", "toggle_view('gradient_norm')", "Gradient norm", "Show or hide the gradient norm |g| of "
+            "every run beside the loss (log scale when it spans more than a decade)", "Analysis", False, "G"),
+    Command("S", "toggle_view('sigma')", "Sigma", "Show or hide the selected run's sigma and lr/sigma per "
+            "coordinate, and on the plot its raw step -lr·g beside the step it takes", "Analysis", False, "S"),
+    Command("M", "toggle_view('momentum')", "Momentum", "Show or hide the selected run's momentum beside -g "
+            "on the plot", "Analysis", False, "M"),
     Command("c", "clear_arrows", "Clear arrows", "Remove the report's arrows from the plot", "Analysis"),
     Command("g", "general_guide", "General guide", "The general guide on the runs' numbers: verdict, remedies",
             "Analysis"),

@@ -59,7 +59,10 @@ SLICE_EVERY = 15
 """With more than two parameters the plotted slice follows the selected run; while playing
 it is recomputed at most every this many frames (it is a full contour background)."""
 
-ARROW_COLORS = {"gradient": palette.GRADIENT_ARROW_COLOR, "escape": palette.ESCAPE_ARROW_COLOR}
+ARROW_COLORS = {"gradient": palette.GRADIENT_ARROW_COLOR, "escape": palette.ESCAPE_ARROW_COLOR,
+                "momentum": palette.MOMENTUM_ARROW_COLOR, "raw": palette.RAW_STEP_ARROW_COLOR,
+                "step": palette.STEP_ARROW_COLOR}
+VIEW_TITLES = {"gradient_norm": "gradient norm", "sigma": "sigma and lr/sigma", "momentum": "momentum arrows"}
 
 
 def default_speed(session: Session) -> int:
@@ -102,8 +105,12 @@ class SimulatorScreen(Screen):
         with Horizontal(id="main"):
             yield SimPlot(id="plot")
             with Vertical(id="side"):
-                yield CurvePlot("loss", id="loss")
-                yield CurvePlot("learning rate", id="lr")
+                with Horizontal(id="loss-row", classes="curve-row"):
+                    yield CurvePlot("loss", id="loss")
+                    yield CurvePlot("gradient norm |g|", id="gnorm")
+                with Horizontal(id="lr-row", classes="curve-row"):
+                    yield CurvePlot("learning rate", id="lr")
+                    yield CurvePlot("sigma", id="sigma")
                 yield InfoPanel(self.session.scenario.description, id="info")
         yield RunTable(id="runs")
         yield TooSmall(id="too-small")
@@ -148,6 +155,7 @@ class SimulatorScreen(Screen):
         small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         self.set_class(small, "-too-small")
         self.set_class(height < 30, "-short")
+        self._view_classes()
         self.set_class(width >= 140, "-wide")
         if self.is_mounted:
             self.query_one(Footer).compact = width < 120
@@ -242,7 +250,8 @@ class SimulatorScreen(Screen):
         currents = v.current_points()
         self.plot.set_runs([(sim.names[i], true_colors[i], *trajectories[i], currents[i])
                             for i in order if v.visible(i)])
-        self.plot.set_arrows([(a.origin, a.direction, ARROW_COLORS[a.kind], a.label) for a in v.arrows])
+        self.plot.set_arrows([(a.origin, a.direction, ARROW_COLORS[a.kind], a.label, a.scale) for a in v.arrows])
+        self._view_classes()
         if not panels:
             return
         self._panel_frame = self._frames
@@ -256,6 +265,7 @@ class SimulatorScreen(Screen):
         if not self.has_class("-short"):
             lr_series = sorted(v.lr_curves(), key=lambda c: (rank[c.run], not c.dashed))
             lr_plot.set_curves(lr_series, colors, x_range, "╌ planned")
+        self._draw_mechanism(colors, x_range, rank)
 
         statuses = s.statuses()
         if self.size.width >= 140:
@@ -279,6 +289,39 @@ class SimulatorScreen(Screen):
         shown = v.analysed
         info.set_report(None if shown is None else report_summary(shown.report, shown.run, shown.step))
 
+    def _view_classes(self) -> None:
+        """One class per mechanism view shown (the .tcss shows its plot); the learning-rate row
+        goes when it holds nothing (a short screen hides the learning rate)."""
+        views = self.view.views
+        for kind in ("gradient_norm", "sigma", "momentum"):
+            self.set_class(kind in views, f"-show-{kind}")
+        self.set_class(self.has_class("-short") and "sigma" not in views, "-no-lr-row")
+
+    def _draw_mechanism(self, colors: list[str], x_range: tuple[float, float], rank: dict[int, int]) -> None:
+        """The gradient-norm and sigma plots, when shown (tui/view/mechanism.py has the data)."""
+        v = self.view
+        if "gradient_norm" in v.views:
+            series = sorted(v.gradient_norm_curves(), key=lambda c: rank[c.run])
+            self.query_one("#gnorm", CurvePlot).set_curves(series, colors, x_range)
+        if "sigma" in v.views:
+            sigma_plot = self.query_one("#sigma", CurvePlot)
+            sigma_plot.title = "sigma ─ lr/sigma ╌"  # whose, and which colour is which: the panel's legend
+            sigma_plot.set_curves(v.sigma_curves(), palette.COORDINATE_COLORS, x_range)
+
+    def _sigma_legend(self, out: Text) -> None:
+        """The sigma plot's legend under the selected run: each coordinate in its colour with
+        its sigma and lr/sigma now (or why there is none)."""
+        now = self.view.sigma_now()
+        if not now:
+            out.append(f"\n{self.session.sim.configs[self.view.selected].optimizer} divides by no sigma", style="dim")
+            return
+        out.append("\nsigma ", style="dim")
+        for k, (name, sigma, _) in enumerate(now):
+            out.append(f"{name} {fmt_num(sigma, 2)} ", style=palette.COORDINATE_COLORS[k])
+        out.append("lr/sigma ", style="dim")
+        for k, (name, _, rate) in enumerate(now):
+            out.append(f"{name} {fmt_num(rate, 2)} ", style=palette.COORDINATE_COLORS[k])
+
     def _wide_status(self, run: int, status: str) -> str:
         """The status with the diagnosis' headline, for wide terminals."""
         diagnosis = self.session.diagnosis(run)
@@ -301,6 +344,8 @@ class SimulatorScreen(Screen):
             out.append(f", {cfg.schedule.get('kind', 'constant')} schedule", style="dim")
         if fmt_num(lr_now, 3) != fmt_num(cfg.lr, 3):
             out.append(f", lr now {fmt_num(lr_now, 3)}", style="dim")
+        if "sigma" in v.views:  # first: the status below may fill the lines the panel gives it
+            self._sigma_legend(out)
         out.append("\n")
         diagnosis = s.diagnosis(i)
         if diagnosis is not None:
@@ -397,7 +442,7 @@ class SimulatorScreen(Screen):
     def action_reset(self) -> None:
         self.session.reset()
         self._announced_end = False
-        for plot_id in ("#loss", "#lr"):
+        for plot_id in ("#loss", "#lr", "#gnorm", "#sigma"):
             self.query_one(plot_id, CurvePlot).reset_range()
         self._update_slice(force=True)
         self.refresh_views(force=True)
@@ -517,6 +562,16 @@ class SimulatorScreen(Screen):
         v.clear_report()  # its arrows were drawn in the old plane
         self._update_slice(force=True)
         self.notify(v.plane_note(), timeout=3)
+        self.refresh_views(force=True)
+
+    def action_toggle_view(self, kind: str) -> None:
+        v = self.view
+        shown = v.toggle_view(kind)
+        if shown and kind == "momentum" and not self.session.sim.has_momentum(v.selected):
+            name = self.session.sim.names[v.selected]
+            self.notify(f"{name}'s optimizer keeps no momentum: only -g is drawn.", timeout=3)
+        else:
+            self.notify(f"{VIEW_TITLES[kind]} {'shown' if shown else 'hidden'}", timeout=1.5)
         self.refresh_views(force=True)
 
     def action_clear_arrows(self) -> None:

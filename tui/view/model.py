@@ -22,16 +22,20 @@ from ...engine.scenario.load import EventSpec
 from ...engine.watch.session import Change, Session
 from ..render.curve_grid import CurveSeries
 from .curves import LrCurves, loss_curves
+from .mechanism import (MECHANISM_VIEWS, gradient_norm_curves, sigma_coordinates, sigma_curves, sigma_now,
+                        step_arrows)
 from .plane import SLICE_KINDS, PlotPlane
 
 
 class Arrow(NamedTuple):
-    """An arrow in the plotted plane: `kind` is "gradient" (the descent direction) or "escape"."""
+    """An arrow in the plotted plane: `kind` is "gradient" (the descent direction), "escape",
+    "momentum", "raw" (the step -lr g) or "step" (the step the optimizer takes)."""
 
     origin: tuple[float, float]
     direction: tuple[float, float]
     kind: str
     label: str
+    scale: float = 1.0  # < 1: drawn shorter, in proportion to a longer arrow beside it
 
 
 class AnalysedPoint(NamedTuple):
@@ -65,6 +69,7 @@ class ViewModel:
     hidden = _Observed()  # frozenset of the names of the runs not drawn
     analysed = _Observed()  # AnalysedPoint | None
     plane = _Observed()  # PlotPlane
+    views = _Observed()  # frozenset of the mechanism views shown (mechanism.MECHANISM_VIEWS)
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -73,6 +78,7 @@ class ViewModel:
         self.selected = 0
         self.hidden = frozenset()
         self.analysed = None
+        self.views = frozenset()
         self.plane = PlotPlane.of(session.objective, session.scenario.surface)
         self._lr = LrCurves(session)
         self.update_plane()
@@ -122,7 +128,10 @@ class ViewModel:
         i = names.index(event.run)
         if event.focus:
             self.selected = i
-        if event.show is not None:
+        if event.show in MECHANISM_VIEWS:
+            self.selected = i  # the sigma curves and the arrows are the selected run's
+            self.views = self.views | {event.show}
+        elif event.show is not None:
             self.analyse_point(i, event.show)
 
     def _forget_run(self, run: int, name: str) -> None:
@@ -158,7 +167,42 @@ class ViewModel:
 
     @property
     def arrows(self) -> list[Arrow]:
-        return [] if self.analysed is None else list(self.analysed.arrows)
+        """The analysed point's arrows, then the mechanism arrows at the selected run."""
+        shown = [] if self.analysed is None else list(self.analysed.arrows)
+        return shown + self.mechanism_arrows()
+
+    # ------------------------------------------------------------------ the mechanism views
+
+    def toggle_view(self, kind: str) -> bool:
+        """Show or hide a mechanism view ("gradient_norm", "sigma", "momentum"); True if shown."""
+        if kind not in MECHANISM_VIEWS:
+            raise ValueError(f"unknown view {kind!r}")
+        self.views = self.views ^ {kind}
+        return kind in self.views
+
+    def mechanism_arrows(self) -> list[Arrow]:
+        """The selected run's step arrows (mechanism.step_arrows) in the plotted plane."""
+        if not self.views & {"sigma", "momentum"}:
+            return []
+        run = self.selected
+        ox, oy = self.plane.plotted(self.session.sim.params[run][None])
+        origin = (float(ox[0]), float(oy[0]))
+        return [Arrow(origin, self.plane.direction(a.vector), a.kind, a.label, a.scale)
+                for a in step_arrows(self.session, run, self.views)]
+
+    def gradient_norm_curves(self) -> list[CurveSeries]:
+        return gradient_norm_curves(self.session, self.visible)
+
+    def sigma_curves(self) -> list[CurveSeries]:
+        """The selected run's sigma and lr/sigma per coordinate (empty if it divides by nothing)."""
+        coords = sigma_coordinates(self.plane, self.session.objective.n_params)
+        curves = sigma_curves(self.session, self.selected, coords)
+        return [c for c in curves if np.isfinite(c.ys).any()]
+
+    def sigma_now(self) -> list[tuple[str, float, float]]:
+        """(coordinate, sigma, lr/sigma) of the selected run now, in the sigma plot's order."""
+        coords = sigma_coordinates(self.plane, self.session.objective.n_params)
+        return sigma_now(self.session, self.selected, coords)
 
     def analyse_point(self, run: int, kind: str = "hessian") -> PointReport:
         """Analyse the run's current point and draw arrows for `kind`: "hessian" (both),

@@ -170,10 +170,11 @@ class ContourPlot(CanvasWidget, can_focus=True):
         self._draw(refresh=True)
 
     def set_arrows(self, arrows: Sequence[PlotArrow | Sequence[Any]]) -> None:
-        """Replace the arrows: (origin, direction, color, label) each, e.g. the gradient and
-        the escape direction at a run's current point. A zero direction draws nothing."""
+        """Replace the arrows: (origin, direction, color, label[, scale]) each, e.g. the gradient
+        and the escape direction at a run's current point. A zero direction draws nothing."""
         self._arrows = [PlotArrow((float(a[0][0]), float(a[0][1])),
-                                  (float(a[1][0]), float(a[1][1])), str(a[2]), str(a[3]))
+                                  (float(a[1][0]), float(a[1][1])), str(a[2]), str(a[3]),
+                                  float(a[4]) if len(a) > 4 else 1.0)
                         for a in arrows]
         self._draw(refresh=True)
 
