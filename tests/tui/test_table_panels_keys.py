@@ -95,3 +95,68 @@ async def test_table_and_panel_say_which_rate_is_scheduled_and_which_is_base():
         assert fmt_num(now, 3) in row.split()
         text = " ".join(screen_lines(app))
         assert f"base lr {fmt_num(base, 3)}" in text and f"lr now {fmt_num(now, 3)}" in text
+
+
+@run_async
+async def test_twelve_runs_scroll_to_keep_the_selected_run_in_view_and_say_what_is_hidden():
+    app, session = _app("batch-size-cost")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _sim(pilot)
+        await _add_runs(pilot, 12 - session.sim.n_runs)
+        await pilot.pause()
+        sim = session.sim
+        table = screen.query_one(RunTable)
+        assert sim.n_runs == 12 and screen.view.selected == 11
+        lines = table.text_lines()
+        rows = lines[1:]
+        shown = table.shown_runs
+        assert len(rows) == len(shown) < 12 and 11 in shown  # the last run, just added, is in view
+        assert f"↑ {shown.start} above" in lines[0] and f"↓ {12 - shown.stop} below" in lines[0]
+        assert any(sim.names[11] in row for row in rows)
+        for _ in range(11):
+            await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert screen.view.selected == 0 and table.shown_runs.start == 0
+        lines = table.text_lines()
+        assert lines[1].split()[1] == sim.names[0]
+        assert "↑ 0 above" in lines[0] and f"↓ {12 - table.shown_runs.stop} below" in lines[0]
+        # Runs whose colours repeat still differ: each row's marker is the run's own glyph.
+        markers = [row.split()[0] for row in table.text_lines()[1:]]
+        assert markers == [run_glyph(i) for i in table.shown_runs]
+        rows = table.rows
+        same = [(i, j) for i in range(12) for j in range(i + 1, 12) if rows[i].color == rows[j].color]
+        assert same and all(rows[i].glyph != rows[j].glyph for i, j in same)
+
+
+def _widget_text(widget) -> str:
+    """Every line the widget renders (its whole height, scrolled into view or not), joined."""
+    from textual.geometry import Region
+
+    lines = widget.render_lines(Region(0, 0, *widget.outer_size))
+    return " ".join(" ".join(strip.text.split()) for strip in lines)
+
+
+@run_async
+async def test_the_remedy_is_shown_whole_and_the_description_is_a_separate_section():
+    from textual.widgets import Markdown, Static
+
+    for name in ("saddle-w1w2", "optimization-failure", "batch-size-cost"):
+        app, session = _app(name, steps=60)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await _sim(pilot)
+            await pilot.pause()
+            remedies = [d.remedy for d in (session.diagnosis(i) for i in range(session.sim.n_runs))
+                        if d is not None and d.remedy]
+            run = max(range(session.sim.n_runs), key=lambda i: len(getattr(session.diagnosis(i), "remedy", "") or ""))
+            screen.view.select(run)
+            screen.refresh_views(force=True)
+            await pilot.pause()
+            remedy = session.diagnosis(run).remedy
+            assert remedies and remedy
+            status = screen.query_one("#run-status", Static)
+            shown = _widget_text(status)
+            assert " ".join(remedy.split()) in shown, name  # every word, to the last
+            about = screen.query_one("#about", Static)
+            description = screen.query_one("#description", Markdown)
+            assert "About this scenario" in _widget_text(about)
+            assert status.region.bottom < about.region.y < description.region.y  # a gap, then a heading

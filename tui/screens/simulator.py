@@ -276,7 +276,7 @@ class SimulatorScreen(Screen):
                        step=int(sim.step_count[i]), steps=cfg.steps, loss=float(sim.loss[i]),
                        test_loss=None if test is None else float(test[i]),
                        grad_norm=float(sim.grad_norm[i]), lr=float(rates[i]),
-                       status=statuses[i], visible=v.visible(i))
+                       status=statuses[i], visible=v.visible(i), glyph=palette.run_glyph(i))
                 for i, cfg in enumerate(sim.configs)]
         self.query_one(RunTable).set_rows(rows, v.selected, show_test=test is not None)
 

@@ -1,8 +1,11 @@
 """InfoPanel: the caption of the moment, the selected run's status, the report, the description.
 
-The caption (from the scenario's script) and the status are short and change while the
-scenario plays; the description is the scenario's Markdown, set once. Each part is updated
-only when its text changes.
+The caption (from the scenario's script) changes while the scenario plays and stays at the
+top. Under it one scrolling column holds the selected run's status and advice, the report
+and the scenario's description (Markdown, set once), each whole: nothing is cut at a fixed
+height, so a long remedy is never stopped mid-sentence; the scrollbar shows when there is
+more. The description has its own heading, so it does not read as part of the advice.
+Each part is updated only when its text changes.
 """
 
 from __future__ import annotations
@@ -34,25 +37,35 @@ class InfoPanel(Vertical):
     InfoPanel > #caption.-shown {
         display: block;
     }
-    InfoPanel > #run-status {
+    InfoPanel > #panel-text {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    InfoPanel #run-status {
         height: auto;
-        max-height: 6;
         padding: 0 1;
     }
-    InfoPanel > #report {
+    InfoPanel #report {
         display: none;
         height: auto;
-        max-height: 4;
         padding: 0 1;
+        margin-top: 1;
         border-left: thick $warning;
     }
-    InfoPanel > #report.-shown {
+    InfoPanel #report.-shown {
         display: block;
     }
-    InfoPanel > #description {
-        height: 1fr;
+    InfoPanel #about {
+        height: auto;
+        margin-top: 1;
         padding: 0 1;
-        scrollbar-size-vertical: 1;
+        border-top: hkey $panel-lighten-2;
+        color: $text-muted;
+        text-style: bold;
+    }
+    InfoPanel #description {
+        height: auto;
+        padding: 0 1;
     }
     InfoPanel Markdown {
         margin: 0;
@@ -69,10 +82,11 @@ class InfoPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="caption")
-        yield Static("", id="run-status")
-        yield Static("", id="report")
-        with VerticalScroll(id="description"):
-            yield Markdown(self._description or "*No description.*")
+        with VerticalScroll(id="panel-text"):
+            yield Static("", id="run-status")
+            yield Static("", id="report")
+            yield Static("About this scenario", id="about")
+            yield Markdown(self._description or "*No description.*", id="description")
 
     def set_caption(self, caption: str | None) -> None:
         if caption == self._caption:

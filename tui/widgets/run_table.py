@@ -1,8 +1,10 @@
-"""RunTable: one line per run (name, optimizer, step, loss, |g|, lr, status) in the run's colour.
+"""RunTable: one line per run (marker, name, optimizer, step, loss, |g|, lr, status) in the run's colour.
 
 A Line-API widget rather than a DataTable: the numbers change every frame, and this table
-repaints only the lines whose text changed. The selected run's line is highlighted; hidden
-runs are dimmed with an open marker. Columns that do not fit are dropped, least useful
+repaints only the lines whose text changed. The selected run's line is highlighted; each
+run has its own marker glyph (colours repeat; glyphs tell those runs apart); hidden runs are
+dimmed with an open marker "○". With more runs than lines the table scrolls to keep the
+selected run in view, and its header says how many runs are above and below. Columns that do not fit are dropped, least useful
 first; the status column takes the rest of the width.
 """
 
@@ -32,6 +34,7 @@ class RunRow(NamedTuple):
     lr: float
     status: str
     visible: bool = True
+    glyph: str = "●"  # the run's marker (palette.run_glyph), the same as on the plot
 
 
 # (key, header, width or None for the remaining space, right-aligned, drop order: higher first;
@@ -97,6 +100,7 @@ class RunTable(CanvasWidget, can_focus=True):
         self._rows: list[RunRow] = []
         self._selected = 0
         self._show_test = False
+        self._top = 0  # index of the first run shown (the table scrolls past its height)
 
     @property
     def selected(self) -> int:
@@ -120,6 +124,25 @@ class RunTable(CanvasWidget, can_focus=True):
     def get_content_height(self, container, viewport, width: int) -> int:
         return 1 + len(self._rows)
 
+    @property
+    def shown_runs(self) -> range:
+        """Indices of the runs on screen now (the rest are scrolled out of view)."""
+        return range(self._top, min(len(self._rows), self._top + self._room()))
+
+    def _room(self) -> int:
+        """How many run lines fit under the header."""
+        return max(1, self.size.height - 1) if self.is_attached else len(self._rows)
+
+    def _scroll_to_selected(self) -> None:
+        """Move the window of shown runs the least that puts the selected run in it."""
+        room = self._room()
+        top = min(self._top, max(0, len(self._rows) - room))
+        if self._selected < top:
+            top = self._selected
+        elif self._selected >= top + room:
+            top = self._selected - room + 1
+        self._top = max(0, top)
+
     def text_lines(self) -> list[str]:
         """The table as plain text, trailing spaces removed."""
         return [line.rstrip() for line in super().text_lines()]
@@ -131,14 +154,14 @@ class RunTable(CanvasWidget, can_focus=True):
             self.post_message(self.Selected(self, (self._selected + delta) % len(self._rows)))
 
     def on_click(self, event: events.Click) -> None:
-        index = event.y - 1
-        if 0 <= index < len(self._rows):
+        index = event.y - 1 + self._top
+        if 1 <= event.y and index < len(self._rows):
             event.stop()
             self.post_message(self.Selected(self, index))
 
     def _cells(self, row: RunRow) -> dict[str, str]:
         return {
-            "marker": "●" if row.visible else "○",
+            "marker": row.glyph if row.visible else "○",
             "name": row.name,
             "optimizer": row.optimizer,
             "step": f"{row.step}/{row.steps}",
@@ -182,18 +205,22 @@ class RunTable(CanvasWidget, can_focus=True):
         cursor = self.get_component_rich_style("run-table--cursor")
         head_id = table.get(fg=color_hex(header.color), bold=bool(header.bold))
         cursor_bg = color_hex(cursor.bgcolor)
-        for line, row_cells in [(0, None), *[(k + 1, c) for k, c in enumerate(cells)]]:
+        # The header: its gaps keep the base style, so cell by cell.
+        x = 0
+        for key, head, w, right in layout:
+            put_text(codes, styles, 0, x, _fit(head, w, right), head_id)
+            end = x + len(head) + 1  # the header text of the last (status) column ends here
+            x += w + (GAP if key != "marker" else 1)
+        self._scroll_to_selected()
+        shown = self.shown_runs
+        more = _more_note(shown.start, len(self._rows) - shown.stop, width - end)
+        if more:
+            put_text(codes, styles, 0, width - len(more), more, head_id)
+        for line, index in enumerate(shown, start=1):
             if line >= height:
                 break
-            if row_cells is None:
-                # The header: its gaps keep the base style, so cell by cell.
-                x = 0
-                for key, head, w, right in layout:
-                    put_text(codes, styles, line, x, _fit(head, w, right), head_id)
-                    x += w + (GAP if key != "marker" else 1)
-                continue
-            run = self._rows[line - 1]
-            chosen = line - 1 == self._selected
+            run = self._rows[index]
+            chosen = index == self._selected
             style = table.get(fg=run.color, bg=cursor_bg if chosen else None,
                               bold=chosen, dim=not run.visible)
             # One style for the whole line, gaps included: one escape sequence per line
@@ -203,11 +230,21 @@ class RunTable(CanvasWidget, can_focus=True):
             # as put_text would write it (characters not one cell wide left out).
             parts = []
             for key, head, w, right in layout:
-                text = one_cell(_fit(row_cells[key], w, right))
+                text = one_cell(_fit(cells[index][key], w, right))
                 parts.append(text + " " * (w - len(text) + (GAP if key != "marker" else 1)))
             text = "".join(parts)[:width]
             codes[line, :len(text)] = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
         self._commit(codes, styles, refresh)
+
+
+def _more_note(above: int, below: int, room: int) -> str:
+    """What the header says about runs scrolled out of view ("" when every run is shown)."""
+    if not above and not below:
+        return ""
+    for note in (f"↑ {above} above  ↓ {below} below ", f"↑{above} ↓{below} ", f"↑{above}↓{below}"):
+        if len(note) <= room:
+            return note
+    return ""
 
 
 def _fit(text: str, width: int, right: bool) -> str:
