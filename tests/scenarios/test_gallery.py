@@ -129,7 +129,7 @@ def test_himmelblau_try_the_hilltop():
 
 def test_rastrigin(traces):
     t = traces["62-rastrigin"]
-    snap = t.at_event("All five stopped in the dimple next to the start")
+    snap = t.at_event("All five are in the dimple next to the start, (-2.98, 2.98), loss 17.9, a local minimum")
     for n in CLASSIC:
         p = snap.params[t.run(n)]
         assert [round(float(v), 2) for v in p] == [-2.98, 2.98] and round(float(snap.loss[t.run(n)]), 1) == 17.9
@@ -198,3 +198,16 @@ def test_beale_try_the_left_valley():
     # the valley's asymptote: min over c of (1.5 + c)^2 + (2.25 + 2c)^2 + (2.625 + 3c)^2 with y = 1 + c/x
     c = -(1.5 + 2 * 2.25 + 3 * 2.625) / 14
     assert round((1.5 + c) ** 2 + (2.25 + 2 * c) ** 2 + (2.625 + 3 * c) ** 2, 2) == 0.45
+
+
+def test_rastrigin_who_stopped_and_who_did_not(traces):
+    """rmsprop and adamw are in the dimple but not stopped: the caption says so, as `optsim diagnose` does."""
+    t = traces["62-rastrigin"]
+    snap = t.at_event("sgd-momentum, adagrad and adam stopped there (gradient 0); rmsprop still hops about its bottom")
+    for n in ("sgd-momentum", "adagrad", "adam"):
+        assert snap.grad_norm[t.run(n)] < 1e-9
+    i = t.run("rmsprop")
+    assert round(float(t.grad_norm[551:601, i].max()), 1) == 6.5 and np.ptp(t.params[551:601, i, 0]) > 0.01
+    j = t.run("adamw")
+    assert round(float(snap.grad_norm[j]), 2) == 0.19 and np.ptp(t.params[551:601, j], axis=0).max() < 1e-4
+    assert 0 < np.linalg.norm(snap.params[j] - snap.params[t.run("adam")]) < 0.01  # just beside the bottom

@@ -104,3 +104,15 @@ def test_description_sigma_memory_and_the_decay(trace):
     noam, short = trace.loss[tail, trace.run("noam")], trace.loss[tail, trace.run("short-warmup")]
     assert noam.mean() < short.mean() and trace.lr[12000, trace.run("noam")] < PEAK
     assert first_below(trace, "short-warmup") < first_below(trace, "noam")  # the long warm-up only cost time
+
+
+def test_the_end_noam_rattles_less_than_short_warmup(trace):
+    """noam does not rest: its rate is still 0.000403 and it bounces across the trench, only less far."""
+    snap = trace.at_event("at a rate of 0.000403 it still rattles across the trench floor, but less than short-warmup")
+    off = {}
+    for name in ("noam", "short-warmup"):
+        y = trace.params[11000:12001, trace.run(name), 1]
+        assert np.mean(np.sign(y[1:]) != np.sign(y[:-1])) > 0.85  # across the floor, nearly every update
+        off[name] = float(np.abs(y).max())
+    assert f"{off['noam']:.1e}" == "1.6e-05" and f"{off['short-warmup']:.1e}" == "2.8e-05"
+    assert round(float(snap.grad_norm[trace.run("noam")])) == 975
