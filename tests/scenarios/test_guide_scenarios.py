@@ -145,3 +145,38 @@ def test_mismatch_numbers(mismatch):
     assert mismatch.models["line"].test_loss > 10
     assert mismatch.guide.main.verdict == "mismatch"
     assert mismatch.report["adam"].status == "converged"
+
+
+# ----- every caption of 01, 03 and 04, looked up as played ---------------------------------------
+@pytest.mark.parametrize("stem, caption, verdict", [
+    ("01-model-bias", "Two optimizers fit a straight line to samples of sin(3x)", "model bias"),
+    ("01-model-bias", "Both stop at the same best line, training loss about 0.19", "model bias"),
+    ("03-overfitting", "A degree-7 polynomial (8 coefficients) meets 8 noisy samples of the line y = x", "overfitting"),
+    ("03-overfitting", "Training loss below 0.001, test loss about 0.16", "overfitting"),
+    ("04-mismatch", "A cubic learns sin(2x) from samples on [-1, 1]; its test samples come from [1.5, 2.5]", "mismatch"),
+    ("04-mismatch", "Training loss at the noise level, test loss far above it", "mismatch"),
+])
+def test_guide_captions_as_played(stem, caption, verdict):
+    from scenario_play import play
+
+    trace = play(stem)
+    snap = trace.at_event(caption)
+    sc = trace.scenario
+    if snap.tick == 0:  # the set-up: model and data as the caption says
+        assert trace.sim.objective.n_params == {"01-model-bias": 2, "03-overfitting": 8, "04-mismatch": 4}[stem]
+        if stem == "04-mismatch":
+            assert sc.data.train["x"].min() >= -1 and sc.data.train["x"].max() <= 1
+            assert sc.data.test["x"].min() >= 1.5 and sc.data.test["x"].max() <= 2.5
+        if stem == "03-overfitting":
+            assert sc.data.n_train == 8
+        return
+    assert snap.tick == max(r.steps for r in sc.runs)
+    test = trace.sim.objective.test_loss(snap.params)
+    if stem == "01-model-bias":
+        assert np.all(np.round(snap.loss, 2) == 0.19) and np.ptp(snap.params, axis=0).max() < 1e-4
+    elif stem == "03-overfitting":
+        assert snap.loss[0] < 1e-3 and round(float(test[0]), 2) == 0.16
+    else:
+        noise = np.mean((sc.data.train["y"] - np.sin(2 * sc.data.train["x"])) ** 2)
+        assert snap.loss[0] < 2 * noise and test[0] > 100 * noise
+    assert {v.verdict for v in general_guide(sc, trace.sim).verdicts} == {verdict}
