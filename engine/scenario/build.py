@@ -48,7 +48,7 @@ MAX_SAMPLE_STEPS = 1_000_000_000
 """Data rows evaluated summed over all steps of all runs (a full batch counts every row): about a minute."""
 
 
-def check_work(scenario: Scenario, runs: list[RunConfig], objective: Objective, steps_key: str = "") -> None:
+def check_work(scenario: Scenario, runs: list[RunSettings], objective: Objective, steps_key: str = "") -> None:
     """Each number may be within its limit while their product is not: bound the total work."""
     total = sum(r.steps for r in runs)
     if total > MAX_RUN_STEPS:
