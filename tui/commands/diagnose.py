@@ -12,35 +12,25 @@ import json
 import sys
 
 from ...engine.text_format import strict_json
+from .run_options import add_run_options, check_run_options
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("diagnose", help="every run's status, evidence and remedy, and the general guide")
     p.add_argument("file", metavar="FILE|NAME")
-    p.add_argument("--steps", type=int, help="steps for every run (overrides the file)")
-    p.add_argument("--seed", type=int, help="seed (overrides the file)")
+    add_run_options(p, after="report")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--no-guide", action="store_true", help="skip the general guide (and its global search)")
-    p.add_argument("--plot", action="store_true", help="plot loss and |g| against steps after the report")
-    p.add_argument("--width", type=int, help="plot width in characters (default: the terminal's)")
-    p.add_argument("--height", type=int, help="height of each plot in lines (default: half the terminal's)")
 
 
 def run(args: argparse.Namespace) -> int:
     from ...engine.scenario.build import build_simulation
     from ...engine.scenario.catalog import resolve
     from ...engine.analysis.diagnosis import Diagnoser
-    from ...engine.errors import ScenarioError
     from ...engine.watch.script import play_to_end
-    from ...engine.scenario.load import MAX_STEPS, load_scenario
+    from ...engine.scenario.load import load_scenario
 
-    if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
-        raise ScenarioError("--steps", "", f"must be between 1 and {MAX_STEPS}, not {args.steps}")
-    if args.seed is not None and args.seed < 0:
-        raise ScenarioError("--seed", "", f"must be 0 or more, not {args.seed}")
-    from .run import _check_plot_size
-
-    _check_plot_size(args)
+    check_run_options(args)
     path = resolve(args.file)
     scenario = load_scenario(path)
     sim = build_simulation(scenario, seed=args.seed, steps=args.steps)

@@ -12,16 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+from .run_options import add_run_options, check_run_options
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a scenario headless; write trajectories as CSV or JSON")
     p.add_argument("file", metavar="FILE|NAME")
-    p.add_argument("--steps", type=int, help="steps for every run (overrides the file)")
-    p.add_argument("--seed", type=int, help="seed (overrides the file)")
+    add_run_options(p, after="summary")
     p.add_argument("--out", help="F.csv or F.json (or - for CSV on stdout)")
-    p.add_argument("--plot", action="store_true", help="plot loss and |g| against steps after the summary")
-    p.add_argument("--width", type=int, help="plot width in characters (default: the terminal's)")
-    p.add_argument("--height", type=int, help="height of each plot in lines (default: half the terminal's)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,15 +27,11 @@ def run(args: argparse.Namespace) -> int:
     from ...engine.scenario.catalog import resolve
     from ...engine.errors import ScenarioError
     from ...engine.watch.script import Script, apply_event
-    from ...engine.scenario.load import MAX_STEPS, load_scenario
+    from ...engine.scenario.load import load_scenario
     from ...engine.scenario.trajectory_io import TrajectoryRecorder
     from ...engine.safe_io import atomic_writer
 
-    if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
-        raise ScenarioError("--steps", "", f"must be between 1 and {MAX_STEPS}, not {args.steps}")
-    if args.seed is not None and args.seed < 0:
-        raise ScenarioError("--seed", "", f"must be 0 or more, not {args.seed}")
-    _check_plot_size(args)
+    check_run_options(args)
     fmt = None
     if args.out:
         fmt = "csv" if args.out == "-" else Path(args.out).suffix.lower().lstrip(".")
@@ -80,18 +74,6 @@ def run(args: argparse.Namespace) -> int:
 
         print_run_plot(sim, summary_to, args.width, args.height)
     return 0
-
-
-def _check_plot_size(args: argparse.Namespace) -> None:
-    """--width/--height out of range: one line naming the option (shared by `optsim diagnose`)."""
-    if args.width is None and args.height is None:
-        return  # nothing to check: plotext (slow to import) stays unloaded
-    from ...engine.errors import ScenarioError
-    from ..render.cli_plot import size_problem
-
-    problem = size_problem(args.width, args.height)
-    if problem:
-        raise ScenarioError(problem[0], "", problem[1])
 
 
 def summary_table(sim) -> str:
