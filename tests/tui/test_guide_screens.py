@@ -241,3 +241,23 @@ async def test_keys_reach_help_and_palette():
         app.screen.run_palette_command(actions["general_guide"])  # what the palette runs
         await pilot.pause()
         assert isinstance(app.screen, GuideScreen)
+
+
+@run_async
+async def test_an_analysis_that_fails_says_so_on_its_screen(monkeypatch):
+    """The worker's error replaces "Computing…" with one red line naming the key, on both screens."""
+    from optsim.engine.errors import ScenarioError
+    import optsim.tui.screens.batch_lab as lab_screen
+    import optsim.tui.screens.guide as guide_screen
+
+    def refuse(*args, **kwargs):
+        raise ScenarioError("x.toml", "batch_lab.sizes", "too much work for this test")
+
+    monkeypatch.setattr(guide_screen, "general_guide", refuse)
+    monkeypatch.setattr(lab_screen, "run_batch_lab", refuse)
+    for key, subject in (("g", "The guide"), ("L", "The batch lab")):
+        app, _ = _app("batch-size-cost")
+        async with app.run_test(size=SIZE) as pilot:
+            text = _flat(await _open(pilot, key))
+            assert f"{subject} could not run: batch_lab.sizes: too much work for this test" in text
+            assert COMPUTING not in text

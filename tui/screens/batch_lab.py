@@ -13,7 +13,6 @@ from functools import partial
 
 from ...engine.analysis.batch_lab import AXES, BatchLabResult, loss_curves, run_batch_lab
 from ..render.curve_grid import CurveSeries, x_scale_for
-from ...engine.errors import ScenarioError
 from ...engine.watch.session import Session
 from ..render import palette
 from ..widgets.batch_lab_view import axis_hint, batch_lab_body, legend, plot_title
@@ -23,22 +22,24 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
+
+from .computing_modal import ComputingModal
+from .keys import closing_bindings
 
 COMPUTING = "Computing… (running the scenario at every batch size)"
 
 
-class BatchLabScreen(ModalScreen):
+class BatchLabScreen(ComputingModal):
     """Cost per update and per epoch by batch size; loss, test loss and sharpness where each ended;
     the loss curves of every batch size against updates, epochs or simulated time."""
 
     CSS_PATH = "batch_lab.tcss"
+    WORKER_NAME = "batch-lab"
+    WHAT = "The batch lab"
+    BODY_ID = "lab"
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("L", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
+        *closing_bindings("L"),
         Binding("u", "axis('updates')", "Loss vs updates"),
         Binding("p", "axis('epochs')", "Loss vs epochs"),
         Binding("t", "axis('time')", "Loss vs simulated time"),
@@ -63,26 +64,18 @@ class BatchLabScreen(ModalScreen):
         self.query_one("#body").focus()
         self.query_one("#curves").display = False
         self.query_one("#legend").display = False
-        s = self.session
-        self.run_worker(partial(run_batch_lab, s.scenario, s.objective), name="batch-lab", thread=True,
-                        exclusive=True, exit_on_error=False)
+        self.start_work()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name != "batch-lab":
-            return
-        lab = self.query_one("#lab", Static)
-        if event.state == WorkerState.SUCCESS:
-            self.result = event.worker.result
-            lab.update(batch_lab_body(self.result))
-            self.query_one("#curves").display = True
-            self.query_one("#legend").display = True
-            self.add_class("-plotted")  # the dialog takes the height; the hint stays in view
-            self._draw_curves()
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            message = f"{error.key}: {error.message}" if isinstance(error, ScenarioError) else \
-                f"{type(error).__name__}: {error}"
-            lab.update(Text(f"The batch lab could not run: {message}", style="bold red"))
+    def work(self):
+        return partial(run_batch_lab, self.session.scenario, self.session.objective)
+
+    def show_result(self, result: BatchLabResult) -> None:
+        self.result = result
+        self.query_one("#lab", Static).update(batch_lab_body(result))
+        self.query_one("#curves").display = True
+        self.query_one("#legend").display = True
+        self.add_class("-plotted")  # the dialog takes the height; the hint stays in view
+        self._draw_curves()
 
     def _draw_curves(self) -> None:
         """Push the engine's (x, loss) records on the current axis to the plot."""
@@ -106,6 +99,3 @@ class BatchLabScreen(ModalScreen):
         self.axis = axis
         self.query_one("#hint", Static).update(axis_hint(axis))
         self._draw_curves()
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from ...engine.errors import ScenarioError
 from ...engine.analysis.guide import GuideReport, general_guide
 from ...engine.watch.session import Session
 from ..widgets.guide_view import guide_body
@@ -17,21 +16,23 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
+
+from .computing_modal import ComputingModal
+from .keys import closing_bindings
 
 COMPUTING = "Computing… (walking the decision tree; the coarse global search can take a second)"
 
 
-class GuideScreen(ModalScreen):
+class GuideScreen(ComputingModal):
     """Training loss large? -> model bias / optimization; small -> test loss large? -> ..."""
 
     CSS_PATH = "guide.tcss"
+    WORKER_NAME = "general-guide"
+    WHAT = "The guide"
+    BODY_ID = "guide"
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("g", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
+        *closing_bindings("g"),
         Binding("left_square_bracket", "run(-1)", "Previous run", show=False),
         Binding("right_square_bracket", "run(1)", "Next run", show=False),
     ]
@@ -53,21 +54,15 @@ class GuideScreen(ModalScreen):
 
     def on_mount(self) -> None:
         self.query_one("#body").focus()
-        s = self.session
-        self.run_worker(partial(general_guide, s.scenario, s.sim), name="general-guide", thread=True,
-                        exclusive=True, exit_on_error=False)
+        self.start_work()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name != "general-guide":
-            return
-        if event.state == WorkerState.SUCCESS:
-            self.report = event.worker.result
-            self.index = self.report.best
-            self._show()
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            message = f"{error.key}: {error.message}" if isinstance(error, ScenarioError) else f"{type(error).__name__}: {error}"
-            self.query_one("#guide", Static).update(Text(f"The guide could not run: {message}", style="bold red"))
+    def work(self):
+        return partial(general_guide, self.session.scenario, self.session.sim)
+
+    def show_result(self, result: GuideReport) -> None:
+        self.report = result
+        self.index = result.best
+        self._show()
 
     def _show(self) -> None:
         if self.report is not None:
@@ -78,6 +73,3 @@ class GuideScreen(ModalScreen):
             return
         self.index = (self.index + delta) % len(self.report.verdicts)
         self._show()
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from .keys import Command
+from .keys import Command, closing_bindings
 
 
 def key_label(command: Command) -> str:
@@ -43,11 +42,7 @@ class HelpScreen(ModalScreen):
     """Keys of one screen; escape, ? or q closes it."""
 
     CSS_PATH = "help.tcss"
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("question_mark", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
-    ]
+    BINDINGS = closing_bindings("question_mark")
 
     def __init__(self, commands: tuple[Command, ...], title: str = "Keys") -> None:
         super().__init__()

@@ -15,6 +15,13 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
+def closing_bindings(*keys: str) -> list[Binding]:
+    """A modal screen's ways out: escape (shown in the footer), q, and ``keys`` (the key that
+    opened it, enter...)."""
+    return [Binding("escape", "close", "Close"),
+            *(Binding(key, "close", "Close", show=False) for key in (*keys, "q"))]
+
+
 class Command(NamedTuple):
     keys: str  # Textual key names, comma-separated ("" = palette only)
     action: str  # action string run on the screen (or on the plot)

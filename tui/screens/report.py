@@ -5,25 +5,20 @@ from __future__ import annotations
 from typing import Sequence
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ...engine.analysis.critical import PointReport
 from ..widgets.report_view import report_text
+from .keys import closing_bindings
 
 
 class ReportScreen(ModalScreen):
     """Point, loss, gradient, Hessian, eigenvalues, the verdict and why."""
 
     CSS_PATH = "report.tcss"
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("h", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
-        Binding("enter", "close", "Close", show=False),
-    ]
+    BINDINGS = closing_bindings("h", "enter")
 
     def __init__(self, report: PointReport, params: Sequence[str], run: str, step: int) -> None:
         super().__init__()
