@@ -234,8 +234,7 @@ def parse_batch_lab(raw: Mapping[str, Any], file: str, n_rows: int | None, run_n
         r.integer(raw["steps"], "batch_lab.steps", 1, 1_000_000) if "steps" in raw else None, noise)
 
 
-def parse_sweep(raw: Mapping[str, Any] | None, file: str, params: tuple[str, ...],
-                view_params: tuple[str, ...] = ()) -> SweepConfig:
+def parse_sweep(raw: Mapping[str, Any] | None, file: str, params: tuple[str, ...]) -> SweepConfig:
     """Check a [sweep] table (None: defaults)."""
     if raw is None:
         return SweepConfig()

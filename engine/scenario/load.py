@@ -353,16 +353,3 @@ def _events(r: Reader, value: Any, runs: tuple[RunSettings, ...], ctx: RunContex
         say = r.string(t["say"], f"{key}.say", 2000) if "say" in t else None
         out.append(EventSpec(at, say, r.boolean(t.get("pause", False), f"{key}.pause"), run, changes, focus, show))
     return tuple(sorted(out, key=lambda e: e.at))
-
-
-def check_run_changes(changes: Mapping[str, Any], optimizer: str, file: str = "(edit)", key: str = "set",
-                      *, current: Mapping[str, Any] | None = None) -> None:
-    """Validate a change of one run as a file's ``set`` table is validated (run_rules.check_run).
-
-    ``optimizer`` is the run's current optimizer, used when the change does not
-    name one; ``current`` its current hyperparameters, which the change is
-    merged over when the optimizer stays (so ``nesterov = true`` is judged with
-    the run's momentum). Raises ScenarioError naming ``file`` and ``key.<name>``.
-    """
-    ctx = RunContext(MAX_PARAMS, MAX_ROWS)
-    check_run(Reader(file), dict(changes), optimizer, key, ctx, current=current, keys=SET_KEYS)

@@ -274,14 +274,6 @@ class Session:
             out[r] = make_schedule(cfg.schedule or {})(step, np.array([[cfg.lr]]))[0, 0]
         return out
 
-    def basic_status(self, run: int) -> str:
-        sim = self.sim
-        if sim.diverged_at[run] >= 0:
-            return f"diverged at {int(sim.diverged_at[run])}"
-        if sim.step_count[run] >= sim.configs[run].steps:
-            return "finished"
-        return "ready" if sim.step_count[run] == 0 else "running"
-
     def last_planned_step(self) -> int:
         """The tick at which the last run that is planned to finish does (at least 1)."""
         ends = self.started_at + np.array([c.steps for c in self.sim.configs], dtype=np.int64)

@@ -169,11 +169,16 @@ def test_event_changes_are_checked_against_their_run(scenario_file):
     assert info.value.key == "events[0].set.betas" and "not a hyperparameter of sgd" in str(info.value)
 
 
-def test_check_run_changes_merges_the_current_values():
-    from optsim.engine.scenario.load import check_run_changes
+def test_a_change_is_judged_merged_over_the_current_values():
+    from optsim.engine.scenario.reader import Reader
+    from optsim.engine.scenario.run_rules import SET_KEYS, RunContext, check_run
 
-    check_run_changes({"nesterov": True}, "sgd", current={"lr": 0.1, "momentum": 0.9})
+    def check(changes, optimizer, current=None):
+        check_run(Reader("(edit)"), dict(changes), optimizer, "set", RunContext(2, None), current=current,
+                  keys=SET_KEYS)
+
+    check({"nesterov": True}, "sgd", current={"lr": 0.1, "momentum": 0.9})
     with pytest.raises(ScenarioError, match="set.nesterov"):
-        check_run_changes({"nesterov": True}, "sgd", current={"lr": 0.1})
+        check({"nesterov": True}, "sgd", current={"lr": 0.1})
     with pytest.raises(ScenarioError, match="set.lr"):
-        check_run_changes({"lr": -1.0}, "adam")
+        check({"lr": -1.0}, "adam")

@@ -442,12 +442,6 @@ def rasterize_polyline(xs: np.ndarray, ys: np.ndarray, geometry: Geometry) -> np
     return rasterize_dot_polyline(px, py, geometry.cols, geometry.rows)
 
 
-def raster_cells(bits: np.ndarray) -> set[tuple[int, int, int]]:
-    """The raster as a set of (row, col, bits) for the non-empty cells (handy in tests)."""
-    rows, cols = np.nonzero(bits)
-    return {(int(r), int(c), int(bits[r, c])) for r, c in zip(rows, cols)}
-
-
 def braille_chars(bits: np.ndarray) -> np.ndarray:
     """Unicode code points of the braille characters for bit masks (0 stays 0)."""
     b = np.asarray(bits, dtype=np.uint32)

@@ -23,7 +23,6 @@ from optsim.tui.render.contour_grid import (
     nice_ticks,
     pan_window,
     plan_layout,
-    raster_cells,
     rasterize_arrow,
     rasterize_dot_polyline,
     rasterize_polyline,
@@ -350,3 +349,9 @@ def test_skewed_surface_gets_log_levels_so_the_basins_show():
     bands = assign_bands(v, levels)
     share = np.bincount(bands.ravel(), minlength=9) / bands.size
     assert share.max() < 0.3  # no band swallows the plot
+
+
+def raster_cells(bits: np.ndarray) -> set[tuple[int, int, int]]:
+    """The raster as a set of (row, col, bits) for the non-empty cells."""
+    rows, cols = np.nonzero(bits)
+    return {(int(r), int(c), int(bits[r, c])) for r, c in zip(rows, cols)}
