@@ -7,6 +7,7 @@ from optsim.engine.scenario.catalog import resolve
 from optsim.engine.scenario.load import load_scenario
 from optsim.engine.text_format import column as fmt_num
 from optsim.engine.watch.session import Session
+from optsim.tui.render.contour_cells import MINIMUM_GLYPH
 from optsim.tui.render.palette import RUN_COLORS, run_color, run_glyph
 from optsim.tui.screens.help import HelpScreen
 from optsim.tui.screens.keys import SIMULATOR_COMMANDS
@@ -56,7 +57,8 @@ async def test_a_copy_is_named_as_a_copy_not_as_another_batch_size():
 
 def test_run_glyphs_are_distinct_for_sixteen_runs_and_tell_apart_repeated_colours():
     glyphs = [run_glyph(i) for i in range(16)]
-    assert len(set(glyphs)) == 16 and "○" not in glyphs
+    assert len(set(glyphs)) == 16 and "○" not in glyphs  # ○ marks a hidden run
+    assert MINIMUM_GLYPH not in glyphs  # a run is never mistaken for a minimum
     repeat = len(RUN_COLORS)  # the first run whose colour repeats
     assert run_color(repeat) == run_color(0) and run_glyph(repeat) != run_glyph(0)
 

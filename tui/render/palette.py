@@ -198,11 +198,12 @@ def run_color(index: int, color_system: str | None = "truecolor") -> str:
 
 
 RUN_GLYPHS: tuple[str, ...] = (
-    "●", "■", "▲", "◆", "▼", "★", "✚", "✦", "◉", "◎", "▣", "◈", "⊕", "⊗", "⬢", "✱",
+    "●", "■", "▲", "◆", "▼", "✚", "✦", "◉", "◎", "▣", "◈", "⊕", "⊗", "⬢", "✱", "◐",
 )
 """A marker per run, so runs stay told apart where their colours repeat (ten colours, seven
 in 16 colours). All one cell wide and none an emoji (no emoji presentation to widen them);
-"○" is not among them: the run table uses it for a hidden run."""
+"○" is not among them: the run table uses it for a hidden run; nor "★", the plot's mark of a
+minimum."""
 
 
 def run_glyph(index: int) -> str:
