@@ -39,6 +39,7 @@ from ..core.objective import Objective
 from ..text_format import listing, vector
 
 __all__ = ["PointReport", "TaylorStep", "Probe", "LowerBound", "analyze_point", "classify", "tolerances",
+           "gradient_is_zero",
            "minimum_ratio", "taylor_along", "formula_lower_bound", "known_lower_bound", "KINDS"]
 
 GRAD_RTOL = 1e-6
@@ -100,6 +101,12 @@ class PointReport:
     def grad_norm(self) -> float:
         return float(np.linalg.norm(self.grad))
 
+    @property
+    def gradient_zero(self) -> bool:
+        """True where the gradient counts as zero by this report's own tolerance (the rule
+        that makes a point critical): a -grad arrow there would point along rounding noise."""
+        return gradient_is_zero(self.grad_norm, self.grad_tol)
+
     def to_json(self) -> dict:
         return {
             "point": self.point.tolist(), "loss": self.loss, "grad": self.grad.tolist(),
@@ -119,11 +126,16 @@ class PointReport:
         }
 
 
+def gradient_is_zero(grad_norm: float, grad_tol: float) -> bool:
+    """The gradient-zero rule: |g| <= grad_tol (see tolerances()); a NaN gradient is not zero."""
+    return bool(grad_norm <= grad_tol)
+
+
 def classify(grad_norm: float, eigenvalues: np.ndarray, grad_tol: float, eig_tol: float) -> str:
     """The kind of a point from its gradient norm and Hessian eigenvalues (ascending)."""
     if not (np.isfinite(grad_norm) and np.isfinite(eigenvalues).all()):
         return "not differentiable"  # the derivatives are NaN or infinite here (a cone's tip, a kink)
-    if grad_norm > grad_tol:
+    if not gradient_is_zero(grad_norm, grad_tol):
         return "not critical"
     lo, hi = eigenvalues[0], eigenvalues[-1]
     if lo > eig_tol:

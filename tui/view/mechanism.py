@@ -91,7 +91,7 @@ def step_arrows(session: Session, run: int, views: frozenset[str]) -> list[StepA
         out.append(StepArrow(step, "step", f"step {_length(step)}", step_scale))
     if "momentum" in views:
         if "sigma" not in views:  # else -lr·g already points along -g
-            out.append(StepArrow(-grad, "gradient", "-g"))
+            out.append(StepArrow(-grad, "gradient", f"-g {_length(grad)}"))
         m = sim.optimizer_quantity(inspect.momentum)[run]
         if np.isfinite(m).all() and np.any(m):
             out.append(StepArrow(m, "momentum", f"momentum {_length(m)}"))

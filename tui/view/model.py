@@ -19,6 +19,7 @@ import numpy as np
 
 from ...engine.analysis.critical import PointReport, analyze_point
 from ...engine.scenario.load import EventSpec
+from ...engine.text_format import short
 from ...engine.watch.session import Change, Session
 from ..render.curve_grid import CurveSeries
 from .curves import LrCurves, loss_curves
@@ -213,8 +214,11 @@ class ViewModel:
         ox, oy = self.plane.plotted(point[None])
         origin = (float(ox[0]), float(oy[0]))
         arrows = []
-        if kind in ("hessian", "gradient"):
-            arrows.append(Arrow(origin, self.plane.direction(-report.grad), "gradient", "-grad"))
+        # No -grad arrow where the gradient is zero by the report's own rule: drawn at a fixed
+        # length it would show rounding noise as a direction. The label carries |g|.
+        if kind in ("hessian", "gradient") and not report.gradient_zero:
+            arrows.append(Arrow(origin, self.plane.direction(-report.grad), "gradient",
+                                f"-grad |g| {short(report.grad_norm)}"))
         if kind in ("hessian", "escape") and report.escape_direction is not None:
             arrows.append(Arrow(origin, self.plane.direction(report.escape_direction), "escape", "escape"))
         self.analysed = AnalysedPoint(report, sim.names[run], int(sim.step_count[run]), tuple(arrows))
