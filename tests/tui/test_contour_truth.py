@@ -52,3 +52,54 @@ def test_the_rule_is_the_one_that_makes_a_point_critical():
     assert at_saddle.kind == "saddle point" and at_saddle.gradient_zero
     off = analyze_point(obj, np.full(obj.n_params, 0.3))
     assert off.kind == "not critical" and not off.gradient_zero
+
+
+# ------------------------------------------------------------------ draw order (render level)
+
+def _bowl_cells():
+    from rich.style import Style
+
+    from optsim.tui.render.cell_grid import StyleTable
+    from optsim.tui.render.contour_cells import paint_contour
+    from optsim.tui.render.contour_grid import compute_contour_field, plan_layout
+
+    layout = plan_layout(60, 20, (-2.0, 2.0, -2.0, 2.0))
+    field = compute_contour_field(lambda p: p[:, 0] ** 2 + p[:, 1] ** 2, layout.geometry)
+    table = StyleTable(Style(bgcolor="#101010"))
+    return layout, table, paint_contour(layout, field, table, "truecolor", False, 9)
+
+
+def _plot_part(layout, codes, styles):
+    rows, left, cols = layout.plot_rows, layout.left, layout.plot_cols
+    return codes[:rows, left:left + cols], styles[:rows, left:left + cols]
+
+
+def test_coinciding_paths_all_show_and_markers_stay_on_top():
+    from optsim.tui.render.contour_cells import MINIMUM_GLYPH, RunTrace
+
+    layout, table, cells = _bowl_cells()
+    xs = np.linspace(-1.8, 1.8, 200)
+    colors = ("#ff0000", "#00ff00", "#0000ff")
+    runs = [RunTrace(f"r{k}", c, xs, 0.3 * xs, (float(xs[-1]), 0.3 * float(xs[-1])), g)
+            for k, (c, g) in enumerate(zip(colors, "●■▲"))]
+    codes, styles = _plot_part(layout, *cells.frame(runs, [], [(0.0, 0.0)]))
+    fgs = {table.styles[s].color.get_truecolor().hex for s in styles[(codes >= 0x2800) & (codes < 0x2900)].ravel()}
+    assert set(colors) <= fgs  # each of three identical paths keeps cells of its own colour
+    assert (codes == ord(MINIMUM_GLYPH)).sum() == 1  # the minimum at (0, 0) sits on the paths, not under
+    assert (codes == ord("▲")).sum() == 1  # the last run's current point, with its glyph
+
+
+def test_overlay_cells_sit_on_a_dimmed_halo_of_their_band():
+    from optsim.tui.render.contour_cells import HALO_DIM, RunTrace
+    from optsim.tui.render.palette import luminance
+
+    layout, table, cells = _bowl_cells()
+    bare_codes, bare_styles = _plot_part(layout, cells.codes, cells.styles)
+    run = RunTrace("r", "#ffffff", np.linspace(-1.8, 1.8, 50), np.full(50, 0.7), None)
+    codes, styles = _plot_part(layout, *cells.frame([run], [], []))
+    drawn = styles != bare_styles
+    assert drawn.any() and HALO_DIM < 1
+    for r, c in zip(*np.nonzero(drawn)):
+        under = table.styles[bare_styles[r, c]].bgcolor.get_truecolor().hex
+        halo = table.styles[styles[r, c]].bgcolor.get_truecolor().hex
+        assert luminance(halo) < luminance(under)

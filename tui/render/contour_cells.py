@@ -5,6 +5,20 @@ arrows and markers over a copy of it. Colours on the overlay depend on the cell 
 on filled bands a run keeps its colour over the band's background; in low-bandwidth mode
 (no bands) run colours are adjusted to stay readable on the widget's own background.
 Textual-free: ContourPlot turns the grids into Strips.
+
+How runs stay visible (issue 9). A cell holds one colour, so where paths cross one of
+them must give way:
+- Where several paths pass through a cell, the cell shows all their dots in the colour
+  of one of them, and the runs take turns along the diagonals ((row + col) mod the
+  number of runs there): coinciding paths read as a dashed line of their colours, and
+  no run, selected or not, is buried under the others (on Rosenbrock five paths share
+  the valley; before, the last one drawn hid the winner's).
+- Every overlay cell (paths, arrows, markers) sits on a halo: the band's colour dimmed to
+  HALO_DIM, so a green path on a green band still reads as a line of its own, and the
+  bands stay legible around it (a hue per run could not avoid every band's hue).
+- The current point of each run is its own glyph (the run table's, palette.run_glyph),
+  so runs whose colours repeat or look alike are still told apart; minima and current
+  points are drawn last, on top of every path and arrow.
 """
 
 from __future__ import annotations
@@ -21,16 +35,19 @@ from .contour_grid import ContourField, Geometry, Layout, braille_chars, rasteri
 
 MINIMUM_GLYPH = "★"
 CURRENT_GLYPH = "●"
+HALO_DIM = 0.45
+"""Overlay cells sit on their band's colour times this (see the module's docstring)."""
 
 
 class RunTrace(NamedTuple):
-    """One run as the plot draws it (a plain 5-tuple works too)."""
+    """One run as the plot draws it (a plain 5- or 6-tuple works too)."""
 
     name: str
     color: str
     xs: np.ndarray
     ys: np.ndarray
     current: tuple[float, float] | None
+    glyph: str = CURRENT_GLYPH  # the current point's marker: the run table's glyph of the run
 
 
 class PlotArrow(NamedTuple):
@@ -49,9 +66,11 @@ class OverlayStyles:
     """Style ids of overlay colours on each background column of the plot (cached)."""
 
     table: StyleTable
-    backgrounds: list[str | None]  # per overlay background column: a band, invalid, the widget's
+    backgrounds: list[str | None]  # per overlay background column: a band, invalid, the widget's,
+    # then the same columns again as halos (dimmed), from index `halo` on
     system: str
     plain_bg: str | None  # the widget's background where overlay colours must stay readable
+    halo: int = 0  # offset of the halo columns in `backgrounds`
     _ids: dict[tuple[str, bool], np.ndarray] = dc_field(default_factory=dict)
     _colors: dict[str, str] = dc_field(default_factory=dict)
 
@@ -87,17 +106,17 @@ class _Overlay:
         self.styles = np.full(cell_bg.shape, -1, dtype=np.int32)
 
     def paint(self, bits: np.ndarray, color: str, bold: bool = False) -> None:
-        """Braille dots `bits` (plot-area shaped) in `color`."""
+        """Braille dots `bits` (plot-area shaped) in `color`, on the halo."""
         mask = bits > 0
         self.codes[mask] = braille_chars(bits)[mask]
-        self.styles[mask] = self.style.ids(color, bold)[self.cell_bg[mask]]
+        self.styles[mask] = self.style.ids(color, bold)[self.cell_bg[mask] + self.style.halo]
 
     def cell(self, row: int, col: int, char: str, color: str, bold: bool = True) -> None:
-        """One character, if the cell is inside the plot area."""
+        """One character on the halo, if the cell is inside the plot area."""
         rows, cols = self.cell_bg.shape
         if 0 <= row < rows and 0 <= col < cols:
             self.codes[row, col] = ord(char)
-            self.styles[row, col] = self.style.ids(color, bold)[self.cell_bg[row, col]]
+            self.styles[row, col] = self.style.ids(color, bold)[self.cell_bg[row, col] + self.style.halo]
 
     def arrow(self, arrow: PlotArrow) -> None:
         """A braille shaft, a head glyph and the label beside the head (inside the area)."""
@@ -120,6 +139,17 @@ class _Overlay:
             self.cell(int(r), int(c), glyph, color)
 
 
+def shared_cells(covered: np.ndarray) -> np.ndarray:
+    """Which run owns each cell, as masks (runs, rows, cols), from the cells each run's path
+    covers (same shape): a cell covered by k runs goes to the ((row + col) mod k)-th of them
+    in run order, so coinciding paths alternate colours instead of the last hiding the rest."""
+    count = covered.sum(axis=0)
+    rows, cols = np.indices(count.shape)
+    turn = (rows + cols) % np.maximum(count, 1)
+    rank = np.cumsum(covered, axis=0) - 1
+    return covered & (rank == turn[None])
+
+
 @dataclass
 class ContourCells:
     """A contour view painted as cell grids, ready to take a frame's overlay."""
@@ -136,8 +166,11 @@ class ContourCells:
         geometry = self.layout.geometry
         ov = _Overlay(self.cell_bg, self.overlay, geometry)
         colors = [self.overlay.color(run.color) for run in runs]
-        for run, color in zip(runs, colors):
-            ov.paint(rasterize_polyline(run.xs, run.ys, geometry), color)
+        if runs:
+            rasters = np.stack([rasterize_polyline(run.xs, run.ys, geometry) for run in runs])
+            union = np.bitwise_or.reduce(rasters, axis=0)
+            for owner, color in zip(shared_cells(rasters > 0), colors):
+                ov.paint(np.where(owner, union, 0), color)
         for arrow in arrows:
             ov.arrow(arrow)
         if minima:
@@ -145,7 +178,7 @@ class ContourCells:
             ov.markers(mx, my, MINIMUM_GLYPH, self.overlay.color(palette.MINIMUM_COLOR))
         for run, color in zip(runs, colors):
             if run.current is not None:
-                ov.markers(np.array([run.current[0]]), np.array([run.current[1]]), CURRENT_GLYPH, color)
+                ov.markers(np.array([run.current[0]]), np.array([run.current[1]]), run.glyph, color)
         codes, styles = self.codes.copy(), self.styles.copy()
         left, rows, cols = self.layout.left, geometry.rows, geometry.cols
         mask = ov.styles >= 0
@@ -166,15 +199,18 @@ def paint_contour(layout: Layout, field: ContourField, table: StyleTable, system
         # Overlay colours are adjusted only where they sit on the widget's own (possibly
         # light) background; band colours are dark, and the run colours are made for them.
         plain_bg = color_hex(table.base.bgcolor)
+        halos = backgrounds
     else:
         plot_codes, plot_styles, backgrounds = _band_cells(field, table, system, n)
         cell_bg = np.where(field.bands >= 0, field.bands, n).astype(np.int64)
         plain_bg = None
+        halos = [None if bg is None else palette.scale(bg, HALO_DIM) for bg in backgrounds]
     left, rows, cols = layout.left, layout.plot_rows, layout.plot_cols
     codes[:rows, left:left + cols] = plot_codes
     styles[:rows, left:left + cols] = plot_styles
     _paint_axes(codes, styles, layout, table)
-    return ContourCells(layout, codes, styles, cell_bg, OverlayStyles(table, backgrounds, system, plain_bg))
+    overlay = OverlayStyles(table, [*backgrounds, *halos], system, plain_bg, len(backgrounds))
+    return ContourCells(layout, codes, styles, cell_bg, overlay)
 
 
 def _iso_codes(field: ContourField) -> tuple[np.ndarray, np.ndarray]:

@@ -163,10 +163,11 @@ class ContourPlot(CanvasWidget, can_focus=True):
         self._invalidate_background()
 
     def set_runs(self, runs: Sequence[RunTrace | Sequence[Any]]) -> None:
-        """Replace the runs drawn over the surface: (name, color, xs, ys, current) each.
+        """Replace the runs drawn over the surface: (name, color, xs, ys, current[, glyph]) each.
         Called every frame; only rows whose cells changed are repainted."""
         self._runs = [RunTrace(str(r[0]), str(r[1]), np.asarray(r[2], dtype=float),
-                               np.asarray(r[3], dtype=float), r[4]) for r in runs]
+                               np.asarray(r[3], dtype=float), r[4], str(r[5]) if len(r) > 5 else CURRENT_GLYPH)
+                      for r in runs]
         self._draw(refresh=True)
 
     def set_arrows(self, arrows: Sequence[PlotArrow | Sequence[Any]]) -> None:
