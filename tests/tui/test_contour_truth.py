@@ -90,7 +90,7 @@ def test_coinciding_paths_all_show_and_markers_stay_on_top():
 
 
 def test_overlay_cells_sit_on_a_dimmed_halo_of_their_band():
-    from optsim.tui.render.contour_cells import HALO_DIM, RunTrace
+    from optsim.tui.render.contour_cells import RunTrace
     from optsim.tui.render.palette import luminance
 
     layout, table, cells = _bowl_cells()
@@ -98,8 +98,49 @@ def test_overlay_cells_sit_on_a_dimmed_halo_of_their_band():
     run = RunTrace("r", "#ffffff", np.linspace(-1.8, 1.8, 50), np.full(50, 0.7), None)
     codes, styles = _plot_part(layout, *cells.frame([run], [], []))
     drawn = styles != bare_styles
-    assert drawn.any() and HALO_DIM < 1
+    assert drawn.any()
     for r, c in zip(*np.nonzero(drawn)):
         under = table.styles[bare_styles[r, c]].bgcolor.get_truecolor().hex
         halo = table.styles[styles[r, c]].bgcolor.get_truecolor().hex
         assert luminance(halo) < luminance(under)
+
+
+# ------------------------------------------------------------------ the level key
+
+def test_the_level_key_gives_each_bands_lowest_loss_on_its_colour():
+    from rich.style import Style
+
+    from optsim.tui.render import palette
+    from optsim.tui.render.cell_grid import StyleTable, row_text
+    from optsim.tui.render.contour_cells import paint_contour
+    from optsim.tui.render.contour_grid import compute_contour_field, level_label, plan_layout
+
+    def rosenbrock(p):
+        return (1 - p[:, 0]) ** 2 + 100 * (p[:, 1] - p[:, 0] ** 2) ** 2
+
+    layout = plan_layout(47, 21, (-2.0, 2.0, -1.0, 3.0), legend_rows=10)  # the plot's size at 80x24
+    assert layout.legend > 0 and layout.legend_left + layout.legend - 1 == 47
+    field = compute_contour_field(rosenbrock, layout.geometry, 9)
+    table = StyleTable(Style(bgcolor="#101010"))
+    cells = paint_contour(layout, field, table, "truecolor", False, 9)
+    col = layout.legend_left
+    key = [row_text(cells.codes[r, col:]).strip() for r in range(10)]
+    assert key[0] == "loss ≥"
+    edges = field.levels.edges
+    assert key[1:] == [level_label(float(edges[k])) for k in range(8, -1, -1)]
+    assert field.levels.log and float(key[1]) > 100 * float(key[-1])  # log levels: the key spans decades
+    bands = palette.band_colors(9, "truecolor")
+    for row, k in zip(range(1, 10), range(8, -1, -1)):
+        assert table.styles[cells.styles[row, col]].bgcolor.get_truecolor().hex == bands[k]
+    # the band each sampled cell is drawn in agrees with the key's numbers
+    v, b = field.cell_values, field.bands
+    ok = b >= 0
+    assert np.all(v[ok] >= edges[b[ok]] - 1e-9 * np.abs(edges[b[ok]]))
+
+
+def test_level_labels_fit_the_key():
+    from optsim.tui.render.contour_grid import LEGEND_WIDTH, level_label
+
+    for v in (0.0, 1e-23, -0.305, 0.0033, 1234.5, -1.25e-5, 4.3e2, 7e100):
+        assert len(level_label(v)) <= LEGEND_WIDTH - 1
+    assert level_label(1234.5) == "1.2e3" and level_label(0.0033) == "0.0033"

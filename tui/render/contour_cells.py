@@ -13,8 +13,8 @@ them must give way:
   number of runs there): coinciding paths read as a dashed line of their colours, and
   no run, selected or not, is buried under the others (on Rosenbrock five paths share
   the valley; before, the last one drawn hid the winner's).
-- Every overlay cell (paths, arrows, markers) sits on a halo: the band's colour dimmed to
-  HALO_DIM, so a green path on a green band still reads as a line of its own, and the
+- Every overlay cell (paths, arrows, markers) sits on a halo: the band's colour dimmed
+  (palette.halo_color), so a green path on a green band still reads as a line of its own, and the
   bands stay legible around it (a hue per run could not avoid every band's hue).
 - The current point of each run is its own glyph (the run table's, palette.run_glyph),
   so runs whose colours repeat or look alike are still told apart; minima and current
@@ -31,12 +31,11 @@ from rich.cells import cell_len
 
 from . import palette
 from .cell_grid import BLANK, StyleTable, blank_grid, color_hex, draw_axes, fill_blanks, is_dark, put_text
-from .contour_grid import ContourField, Geometry, Layout, braille_chars, rasterize_arrow, rasterize_polyline
+from .contour_grid import (ContourField, Geometry, Layout, braille_chars, level_label, rasterize_arrow,
+                           rasterize_polyline)
 
 MINIMUM_GLYPH = "★"
 CURRENT_GLYPH = "●"
-HALO_DIM = 0.45
-"""Overlay cells sit on their band's colour times this (see the module's docstring)."""
 
 
 class RunTrace(NamedTuple):
@@ -204,11 +203,13 @@ def paint_contour(layout: Layout, field: ContourField, table: StyleTable, system
         plot_codes, plot_styles, backgrounds = _band_cells(field, table, system, n)
         cell_bg = np.where(field.bands >= 0, field.bands, n).astype(np.int64)
         plain_bg = None
-        halos = [None if bg is None else palette.scale(bg, HALO_DIM) for bg in backgrounds]
+        halos = [None if bg is None else palette.halo_color(bg, system) for bg in backgrounds]
     left, rows, cols = layout.left, layout.plot_rows, layout.plot_cols
     codes[:rows, left:left + cols] = plot_codes
     styles[:rows, left:left + cols] = plot_styles
     _paint_axes(codes, styles, layout, table)
+    if layout.legend and field.levels is not None:
+        _paint_legend(codes, styles, layout, field.levels.edges, table, system, low_bandwidth)
     overlay = OverlayStyles(table, [*backgrounds, *halos], system, plain_bg, len(backgrounds))
     return ContourCells(layout, codes, styles, cell_bg, overlay)
 
@@ -250,4 +251,24 @@ def _paint_axes(codes: np.ndarray, styles: np.ndarray, layout: Layout, table: St
     draw_axes(codes, styles, layout, 0, rows + 1, table.get(dim=True), table.get())
     name = table.get(bold=True)
     put_text(codes, styles, 0, 0, layout.y_name, name)
-    put_text(codes, styles, rows + 1, width - len(layout.x_name), layout.x_name, name)
+    put_text(codes, styles, rows + 1, layout.left + layout.plot_cols - len(layout.x_name), layout.x_name, name)
+
+
+def _paint_legend(codes: np.ndarray, styles: np.ndarray, layout: Layout, edges: np.ndarray,
+                  table: StyleTable, system: str, low_bandwidth: bool) -> None:
+    """The level key at the plot's right: a header, then the bands from the highest (top) to
+    the lowest, each row its band's lowest loss written on the band's colour (with no filled
+    bands: the iso-line at that edge, in its colour). The header says what the numbers are."""
+    n = len(edges) - 1
+    col, width = layout.legend_left, layout.legend - 1
+    put_text(codes, styles, 0, col, "loss ≥" if not low_bandwidth else "lines", table.get(bold=True), width)
+    if low_bandwidth:
+        lines = palette.line_colors(n + 1, system, dark_background=is_dark(table.base))
+        for row, k in enumerate(range(n - 1, 0, -1), start=1):
+            put_text(codes, styles, row, col, "─" + level_label(float(edges[k])), table.get(fg=lines[k]), width)
+        return
+    bands = palette.band_colors(n, system)
+    for row, k in enumerate(range(n - 1, -1, -1), start=1):
+        fg = "#000000" if palette.luminance(bands[k]) > 0.18 else "#ffffff"
+        text = level_label(float(edges[k])).ljust(width)
+        put_text(codes, styles, row, col, text, table.get(fg=fg, bg=bands[k]), width)

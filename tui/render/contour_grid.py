@@ -43,6 +43,9 @@ BOTTOM_MARGIN = 2  # the x axis line and the x tick labels
 MAX_NAME = 10  # axis names longer than this are cut with an ellipsis
 
 ARROW_GLYPHS = "→↗↑↖←↙↓↘"  # by octant, counter-clockwise from east
+LEGEND_WIDTH = 8
+"""Columns the level key takes at the plot's right: a space, then one row per band with the
+band's lowest loss written on its colour (labels of at most 7 characters, level_label)."""
 
 
 # --------------------------------------------------------------------------- windows
@@ -240,6 +243,12 @@ class Layout(PlotArea):
     y_ticks: Ticks  # cells are plot rows
     x_name: str
     y_name: str
+    legend: int = 0  # columns of the level key at the right (0: no key)
+
+    @property
+    def legend_left(self) -> int:
+        """First column of the level key's labels (after its one-column gap)."""
+        return self.left + self.plot_cols + 1
 
     def widget_to_data(self, x: int, y: int) -> tuple[float, float] | None:
         """Data point under widget cell (x, y), or None if the cell is not in the plot area."""
@@ -249,9 +258,24 @@ class Layout(PlotArea):
         return None
 
 
+def level_label(value: float) -> str:
+    """A band edge in at most 7 characters: two significant digits, short exponents."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    text = f"{value:.2g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        text = f"{mant}e{int(exp)}"
+    return text
+
+
 def plan_layout(width: int, height: int, window: Window,
-                param_names: Sequence[str] = ("x", "y")) -> Layout | None:
-    """Lay out axes and plot area; None when the widget is too small for a usable plot."""
+                param_names: Sequence[str] = ("x", "y"), legend_rows: int = 0) -> Layout | None:
+    """Lay out axes and plot area; None when the widget is too small for a usable plot.
+
+    With `legend_rows` (the level key's rows: a header and one per band), LEGEND_WIDTH
+    columns at the right are kept for the key when the plot is tall enough for all of them
+    and stays at least twice MIN_PLOT_COLS wide."""
     window = check_window(window)
     x0, x1, y0, y1 = window
     x_name = _shorten(str(param_names[0]) if len(param_names) > 0 else "x", MAX_NAME)
@@ -268,6 +292,8 @@ def plan_layout(width: int, height: int, window: Window,
     cols = width - left
     if cols < MIN_PLOT_COLS:
         return None
+    legend = LEGEND_WIDTH if 0 < legend_rows <= rows and cols - LEGEND_WIDTH >= 2 * MIN_PLOT_COLS else 0
+    cols -= legend
     # x ticks: as many as fit without labels touching; the x name takes the end of the row.
     name_room = len(x_name) + 1
     x_ticks = _axis_ticks(x0, x1, cols, 2, flip=False)
@@ -283,7 +309,7 @@ def plan_layout(width: int, height: int, window: Window,
         start = min(max(0, int(cell) - len(lab) // 2), cols - len(lab))
         keep.append(lab if start + len(lab) < limit else "")
     x_ticks = Ticks(x_ticks.values, x_ticks.cells, keep, x_ticks.step)
-    return Layout(width, height, left, Geometry(window, cols, rows), x_ticks, y_ticks, x_name, y_name)
+    return Layout(width, height, left, Geometry(window, cols, rows), x_ticks, y_ticks, x_name, y_name, legend)
 
 
 # --------------------------------------------------------------------------- levels and bands

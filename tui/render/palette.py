@@ -178,6 +178,20 @@ def invalid_color(color_system: str | None = "truecolor") -> str:
     return {"16": "#aa0000", "256": "#5f0000"}.get(normalize_color_system(color_system), "#4a0f14")
 
 
+HALO = {"truecolor": 0.45}
+"""How much a halo dims the band below a trajectory or marker in truecolour (see halo_color)."""
+
+
+def halo_color(band: str, color_system: str | None = "truecolor") -> str:
+    """Background of an overlay cell (a path, an arrow, a marker) on `band`: the band dimmed in
+    truecolour; black with 256 or 16 colours, where a dimmed band is no member of the palette
+    (black is: cube 16, ANSI 0) and would round onto a band colour."""
+    system = normalize_color_system(color_system)
+    if system != "truecolor":
+        return "#000000"
+    return scale(band, HALO[system])
+
+
 def readable_on(color: str, background: str, min_contrast: float = 2.5) -> str:
     """The colour, darkened or lightened just enough to reach `min_contrast` against the
     background (white runs and markers on a light theme without filled bands)."""

@@ -330,7 +330,7 @@ class ContourPlot(CanvasWidget, can_focus=True):
         width, height = self.size.width, self.size.height
         if self._func is None or self._window is None:
             return self._message_background(key, "no surface")
-        layout = plan_layout(width, height, self._window, self._names)
+        layout = plan_layout(width, height, self._window, self._names, legend_rows=self.n_bands + 1)
         if layout is None:
             need = f"{MIN_PLOT_COLS + 6}x{MIN_PLOT_ROWS + BOTTOM_MARGIN}"
             return self._message_background(key, f"plot too small ({width}x{height}, need about {need})")
