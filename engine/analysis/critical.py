@@ -39,11 +39,16 @@ from ..core.objective import Objective
 from ..text_format import listing, vector
 
 __all__ = ["PointReport", "TaylorStep", "Probe", "LowerBound", "analyze_point", "classify", "tolerances",
-           "gradient_is_zero",
+           "gradient_is_zero", "model_critical_distance", "is_near", "NEAR_RTOL",
            "minimum_ratio", "taylor_along", "formula_lower_bound", "known_lower_bound", "KINDS"]
 
 GRAD_RTOL = 1e-6
 EIG_RTOL = 1e-8
+NEAR_RTOL = 1e-2
+"""The critical point of the local quadratic model is near when it lies within NEAR_RTOL *
+max(1, |theta|). One rule for the point report ("not critical, near a saddle point") and the
+run diagnosis' small-gradient statuses ("stuck at saddle", "converged"), so the side panel and
+the run table never contradict each other about a run that has all but stopped."""
 BOUND_RTOL = 1e-9
 DEFAULT_ESCAPE_STEPS = (0.1, 0.5, 1.0)
 KINDS = ("local minimum", "local maximum", "saddle point", "degenerate", "not critical", "not differentiable")
@@ -96,6 +101,8 @@ class PointReport:
     verdict: str = ""  # one line: the kind, qualified ("global minimum (degenerate)")
     explanation: str = ""
     params: tuple[str, ...] = field(default=())
+    near_distance: float = float("nan")  # not critical: distance to the local quadratic model's critical point
+    near_kind: str = ""  # not critical: the kind of that critical point when it is near (NEAR_RTOL)
 
     @property
     def grad_norm(self) -> float:
@@ -123,6 +130,8 @@ class PointReport:
             "flat_probes": [{"direction": p.direction.tolist(), "step": p.step, "plus_change": p.plus,
                              "minus_change": p.minus, "shape": p.shape} for p in self.probes],
             "verdict": self.verdict, "explanation": self.explanation,
+            "near_critical_distance": self.near_distance if np.isfinite(self.near_distance) else None,
+            "near_kind": self.near_kind or None,
         }
 
 
@@ -145,6 +154,38 @@ def classify(grad_norm: float, eigenvalues: np.ndarray, grad_tol: float, eig_tol
     if lo < -eig_tol and hi > eig_tol:
         return "saddle point"
     return "degenerate"
+
+
+def model_critical_distance(grad: np.ndarray, evals: np.ndarray, evecs: np.ndarray, eig_tol: np.ndarray,
+                            flat_grad_tol: np.ndarray) -> np.ndarray:
+    """Distance to the critical point of the local quadratic model, |H^+ g| with |lambda| (so a
+    saddle's or maximum's critical point counts too), for rows of points: grad (..., p), evals
+    (..., p), evecs (..., p, p) columns, tolerances (...). Along a flat direction (|lambda| <=
+    eig_tol) the model has a critical point only if g's component there is within flat_grad_tol
+    (it adds 0 then), else none (inf)."""
+    with np.errstate(all="ignore"):
+        comps = np.einsum("...pk,...p->...k", evecs, grad)
+        flat = np.abs(evals) <= np.asarray(eig_tol)[..., None]
+        small = np.abs(comps) <= np.asarray(flat_grad_tol)[..., None]
+        dk = np.where(flat, np.where(small, 0.0, np.inf), comps / np.abs(evals))
+        return np.sqrt(np.sum(dk * dk, axis=-1))
+
+
+def is_near(distance: np.ndarray, point_norm: np.ndarray) -> np.ndarray:
+    """The nearness rule (NEAR_RTOL) for a distance from model_critical_distance."""
+    return np.asarray(distance) <= NEAR_RTOL * np.maximum(1.0, np.asarray(point_norm))
+
+
+def _nearby(kind: str, point: np.ndarray, grad: np.ndarray, evals: np.ndarray, evecs: np.ndarray,
+            grad_tol: float, eig_tol: float) -> tuple[float, str]:
+    """(distance, kind) of the local quadratic model's critical point, for a point that is not
+    critical; the kind only when it is near (the Hessian's signs decide it, as at a critical point)."""
+    if kind != "not critical":
+        return float("nan"), ""
+    d = float(model_critical_distance(grad, evals, evecs, eig_tol, grad_tol))
+    if not is_near(d, float(np.linalg.norm(point))):
+        return d, ""
+    return d, classify(0.0, evals, grad_tol, eig_tol)
 
 
 def tolerances(loss: float, eigenvalues: np.ndarray) -> tuple[float, float]:
@@ -220,8 +261,14 @@ def analyze_point(objective: Objective, point: np.ndarray, lower_bound: LowerBou
     ratio = minimum_ratio(evals, eig_tol)
     verdict, text = _explain(kind, loss, grad, evals, eig_tol, escape, table, lower_bound, at_bound, probes,
                              ratio, objective.params)
+    near_distance, near_kind = _nearby(kind, x[0], grad, evals, evecs, grad_tol, eig_tol)
+    if near_kind:
+        verdict = f"not critical, near a {near_kind}"
+        text += (f" The local quadratic model's critical point is {near_distance:.2g} away, within "
+                 f"{NEAR_RTOL:g} max(1, |theta|): a {near_kind}. A run here has all but stopped next to it.")
     return PointReport(x[0], loss, grad, hess, evals, evecs, kind, escape, grad_tol, eig_tol, ratio, table,
-                       lower_bound, at_bound, probes, verdict, text, tuple(objective.params))
+                       lower_bound, at_bound, probes, verdict, text, tuple(objective.params), near_distance,
+                       near_kind)
 
 
 def taylor_along(objective: Objective, origin: np.ndarray, loss: float, grad: np.ndarray, curvature: float,

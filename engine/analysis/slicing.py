@@ -11,13 +11,17 @@ Three kinds, and the slice says which it is (``Slice.describe()``):
 - ``random``: two random directions, filter-normalized as in Li et al. 2018
   ("Visualizing the Loss Landscape of Neural Nets"): each group of
   parameters ("filter") of a direction is rescaled to the norm of the same
-  group of the origin, so that the plot's scale follows the weights' scale.
+  group of the origin, so that each weight moves in proportion to its size.
   Groups default to one parameter each; a group whose weights are all zero
   keeps its random direction scaled to the mean group norm (so the slice is
-  never degenerate).
+  never degenerate). Each direction is then scaled to unit length, so a
+  coordinate is a distance in parameter space from the origin: with the
+  origin's own norm as the unit, a run started near zero (|theta| 0.002) put
+  the other runs' paths at +-500 "units" that meant nothing to a reader.
 - ``pca``: the top two principal directions of a trajectory, centred on its
   last point (Li et al.'s way to see the path the optimizer took); the slice
-  reports the share of the trajectory's variance they explain.
+  reports the share of the trajectory's variance they explain. They are unit
+  vectors: coordinates are distances from that point too.
 
 ``Slice.func(points2d (n, 2)) -> (n,)`` is what the contour plot samples;
 ``Slice.project(trajectory (k, p)) -> (k, 2)`` gives a trajectory's
@@ -75,8 +79,10 @@ class Slice:
             return (f"slice along {self.labels[0]} and {self.labels[1]}; the other parameters fixed at the "
                     "current point")
         if self.kind == "random":
-            return "slice along two random filter-normalized directions (Li et al. 2018) through the current point"
-        return f"slice along the top two principal directions of the trajectory{self.note}"
+            return ("slice along two random filter-normalized directions r1, r2 (Li et al. 2018) through the "
+                    "current point; axes: distance from it in parameter space")
+        return (f"slice along the top two principal directions of the trajectory{self.note}; axes: distance "
+                "from its last point in parameter space")
 
     def window(self, trajectories: Sequence[np.ndarray] = (), margin: float = 0.25,
                default: float = 1.0) -> tuple[float, float, float, float]:
@@ -130,7 +136,8 @@ def random_slice(loss: Callable[[np.ndarray], np.ndarray], origin: np.ndarray, s
     rng = np.random.default_rng([seed, 2018])
     d1 = filter_normalize(rng.standard_normal(o.size), o, groups)
     d2 = filter_normalize(rng.standard_normal(o.size), o, groups)
-    return Slice("random", o, d1, d2, ("direction 1", "direction 2"), loss)
+    d1, d2 = d1 / np.linalg.norm(d1), d2 / np.linalg.norm(d2)
+    return Slice("random", o, d1, d2, ("along r1", "along r2"), loss)
 
 
 def pca_slice(loss: Callable[[np.ndarray], np.ndarray], trajectory: np.ndarray) -> Slice:
@@ -147,7 +154,7 @@ def pca_slice(loss: Callable[[np.ndarray], np.ndarray], trajectory: np.ndarray) 
     d1 = vt[0]
     d2 = vt[1] if vt.shape[0] > 1 else np.roll(d1, 1)
     note = f" ({share:.0%} of its variance)"
-    return Slice("pca", origin, d1, d2, ("PC1", "PC2"), loss, note)
+    return Slice("pca", origin, d1, d2, ("along PC1", "along PC2"), loss, note)
 
 
 def make_slice(kind: str, loss: Callable[[np.ndarray], np.ndarray], names: Sequence[str], origin: np.ndarray,

@@ -34,10 +34,13 @@ def test_param_slice_reads_parameter_values(obj):
 def test_random_slice_is_filter_normalized(obj):
     origin = np.array([0.3, -2.0, 0.0, 4.0])
     s = random_slice(obj.loss, origin, seed=5)
-    # each one-parameter "filter" takes the size of the origin's entry; the zero one takes the mean size
-    mean_nonzero = np.mean([0.3, 2.0, 4.0])
-    np.testing.assert_allclose(np.abs(s.d1), [0.3, 2.0, mean_nonzero, 4.0])
-    np.testing.assert_allclose(np.abs(s.d2), [0.3, 2.0, mean_nonzero, 4.0])
+    # each one-parameter "filter" takes the size of the origin's entry; the zero one takes the mean
+    # size; then each direction has unit length, so coordinates are distances in parameter space
+    sizes = np.array([0.3, 2.0, np.mean([0.3, 2.0, 4.0]), 4.0])
+    np.testing.assert_allclose(np.abs(s.d1), sizes / np.linalg.norm(sizes))
+    np.testing.assert_allclose(np.abs(s.d2), sizes / np.linalg.norm(sizes))
+    far = s.points(np.array([[0.5, 0.0], [0.0, -2.0]]))
+    np.testing.assert_allclose(np.linalg.norm(far - origin, axis=1), [0.5, 2.0])
     assert s.func(np.zeros((1, 2)))[0] == pytest.approx(obj.loss(origin[None])[0])
     assert "filter-normalized" in s.describe()
     # seeded: the same seed gives the same plane

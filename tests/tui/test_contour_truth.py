@@ -13,7 +13,7 @@ from optsim.engine.scenario.catalog import builtin_dir
 from optsim.engine.scenario.load import load_scenario
 from optsim.engine.watch.session import Session
 from optsim.tui.view.model import ViewModel
-from tui_helpers import SADDLE, session
+from tui_helpers import SADDLE, make_app, run_async, screen_lines, session
 
 
 def _view_at(stem: str, tick: int) -> ViewModel:
@@ -113,7 +113,7 @@ def test_the_level_key_gives_each_bands_lowest_loss_on_its_colour():
     from optsim.tui.render import palette
     from optsim.tui.render.cell_grid import StyleTable, row_text
     from optsim.tui.render.contour_cells import paint_contour
-    from optsim.tui.render.contour_grid import compute_contour_field, level_label, plan_layout
+    from optsim.tui.render.contour_grid import compute_contour_field, level_labels, plan_layout
 
     def rosenbrock(p):
         return (1 - p[:, 0]) ** 2 + 100 * (p[:, 1] - p[:, 0] ** 2) ** 2
@@ -127,7 +127,7 @@ def test_the_level_key_gives_each_bands_lowest_loss_on_its_colour():
     key = [row_text(cells.codes[r, col:]).strip() for r in range(10)]
     assert key[0] == "loss ≥"
     edges = field.levels.edges
-    assert key[1:] == [level_label(float(edges[k])) for k in range(8, -1, -1)]
+    assert key[1:] == level_labels(edges)[:-1][::-1]  # each band's lowest edge, highest band first
     assert field.levels.log and float(key[1]) > 100 * float(key[-1])  # log levels: the key spans decades
     bands = palette.band_colors(9, "truecolor")
     for row, k in zip(range(1, 10), range(8, -1, -1)):
@@ -139,8 +139,49 @@ def test_the_level_key_gives_each_bands_lowest_loss_on_its_colour():
 
 
 def test_level_labels_fit_the_key():
-    from optsim.tui.render.contour_grid import LEGEND_WIDTH, level_label
+    from optsim.tui.render.contour_grid import LEGEND_WIDTH, level_label, level_labels
 
     for v in (0.0, 1e-23, -0.305, 0.0033, 1234.5, -1.25e-5, 4.3e2, 7e100):
         assert len(level_label(v)) <= LEGEND_WIDTH - 1
     assert level_label(1234.5) == "1.2e3" and level_label(0.0033) == "0.0033"
+    # log levels over a narrow range: as many digits as tell the edges apart
+    assert level_labels([0.5188, 0.519, 0.5201, 0.81]) == ["0.5188", "0.519", "0.5201", "0.81"]
+
+
+# ------------------------------------------------------------------ the status and the point panel agree
+
+def test_stuck_at_saddle_and_the_point_report_use_one_nearness_rule():
+    from optsim.engine.analysis.critical import is_near, model_critical_distance
+
+    v = ViewModel(session(SADDLE))
+    v.session.advance(60)  # the script's Hessian report at step 60 (the issue's screen)
+    assert v.session.statuses()[0] == "stuck at saddle"
+    report = v.analysed.report
+    assert report.kind == "not critical" and report.grad_norm > report.grad_tol  # |g| 0.0036: not zero
+    assert report.near_kind == "saddle point" and report.verdict == "not critical, near a saddle point"
+    # the distance is the diagnosis' own: |H^+ g| of the local quadratic model
+    d = model_critical_distance(report.grad, report.eigenvalues, report.eigenvectors, report.eig_tol, report.grad_tol)
+    np.testing.assert_allclose(report.near_distance, d)
+    np.testing.assert_allclose(d, np.linalg.norm(report.point), rtol=1e-4)  # the saddle is the origin
+    assert is_near(d, np.linalg.norm(report.point))
+
+
+def test_a_point_far_from_any_critical_point_is_just_not_critical():
+    v = ViewModel(session(SADDLE))
+    v.session.advance(5)
+    report = v.analyse_point(2)  # adam, still on its way
+    assert report.kind == "not critical" and report.near_kind == "" and report.verdict == "not critical"
+
+
+@run_async
+async def test_the_panel_says_near_a_saddle_where_the_table_says_stuck_at_saddle():
+    app = make_app(SADDLE)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.play()
+        screen.advance(500)  # the script pauses at step 60
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "stuck at saddle: |g| 0.0036" in text
+        assert "gd at step 60: not critical, near a saddle point" in text and "(0.0018 away)" in text

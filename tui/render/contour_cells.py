@@ -31,7 +31,7 @@ from rich.cells import cell_len
 
 from . import palette
 from .cell_grid import BLANK, StyleTable, blank_grid, color_hex, draw_axes, fill_blanks, is_dark, put_text
-from .contour_grid import (ContourField, Geometry, Layout, braille_chars, level_label, rasterize_arrow,
+from .contour_grid import (ContourField, Geometry, Layout, braille_chars, level_labels, rasterize_arrow,
                            rasterize_polyline)
 
 MINIMUM_GLYPH = "★"
@@ -179,10 +179,10 @@ class ContourCells:
             if run.current is not None:
                 ov.markers(np.array([run.current[0]]), np.array([run.current[1]]), run.glyph, color)
         codes, styles = self.codes.copy(), self.styles.copy()
-        left, rows, cols = self.layout.left, geometry.rows, geometry.cols
+        area = self.layout.plot_slice()
         mask = ov.styles >= 0
-        codes[:rows, left:left + cols] = np.where(mask, ov.codes, codes[:rows, left:left + cols])
-        styles[:rows, left:left + cols] = np.where(mask, ov.styles, styles[:rows, left:left + cols])
+        codes[area] = np.where(mask, ov.codes, codes[area])
+        styles[area] = np.where(mask, ov.styles, styles[area])
         return codes, styles
 
 
@@ -204,9 +204,8 @@ def paint_contour(layout: Layout, field: ContourField, table: StyleTable, system
         cell_bg = np.where(field.bands >= 0, field.bands, n).astype(np.int64)
         plain_bg = None
         halos = [None if bg is None else palette.halo_color(bg, system) for bg in backgrounds]
-    left, rows, cols = layout.left, layout.plot_rows, layout.plot_cols
-    codes[:rows, left:left + cols] = plot_codes
-    styles[:rows, left:left + cols] = plot_styles
+    codes[layout.plot_slice()] = plot_codes
+    styles[layout.plot_slice()] = plot_styles
     _paint_axes(codes, styles, layout, table)
     if layout.legend and field.levels is not None:
         _paint_legend(codes, styles, layout, field.levels.edges, table, system, low_bandwidth)
@@ -246,12 +245,15 @@ def _line_cells(field: ContourField, table: StyleTable, system: str, n: int) -> 
 
 
 def _paint_axes(codes: np.ndarray, styles: np.ndarray, layout: Layout, table: StyleTable) -> None:
-    """Axis lines with ticks, tick labels, and the two parameter names."""
-    rows, width = layout.plot_rows, layout.width
-    draw_axes(codes, styles, layout, 0, rows + 1, table.get(dim=True), table.get())
+    """Axis lines with ticks, tick labels, the two parameter names, and the title (if any)."""
+    top, rows = layout.top, layout.plot_rows
+    draw_axes(codes, styles, layout, top, top + rows + 1, table.get(dim=True), table.get())
     name = table.get(bold=True)
-    put_text(codes, styles, 0, 0, layout.y_name, name)
-    put_text(codes, styles, rows + 1, layout.left + layout.plot_cols - len(layout.x_name), layout.x_name, name)
+    put_text(codes, styles, top, 0, layout.y_name, name)
+    put_text(codes, styles, top + rows + 1, layout.left + layout.plot_cols - len(layout.x_name), layout.x_name, name)
+    if layout.title:
+        text = layout.title if len(layout.title) <= layout.width else layout.title[:layout.width - 1] + "…"
+        put_text(codes, styles, 0, 0, text, table.get(bold=True, italic=True))
 
 
 def _paint_legend(codes: np.ndarray, styles: np.ndarray, layout: Layout, edges: np.ndarray,
@@ -260,15 +262,16 @@ def _paint_legend(codes: np.ndarray, styles: np.ndarray, layout: Layout, edges: 
     the lowest, each row its band's lowest loss written on the band's colour (with no filled
     bands: the iso-line at that edge, in its colour). The header says what the numbers are."""
     n = len(edges) - 1
-    col, width = layout.legend_left, layout.legend - 1
-    put_text(codes, styles, 0, col, "loss ≥" if not low_bandwidth else "lines", table.get(bold=True), width)
+    col, width, top = layout.legend_left, layout.legend - 1, layout.top
+    labels = level_labels(edges)
+    put_text(codes, styles, top, col, "loss ≥" if not low_bandwidth else "lines", table.get(bold=True), width)
     if low_bandwidth:
         lines = palette.line_colors(n + 1, system, dark_background=is_dark(table.base))
-        for row, k in enumerate(range(n - 1, 0, -1), start=1):
-            put_text(codes, styles, row, col, "─" + level_label(float(edges[k])), table.get(fg=lines[k]), width)
+        for row, k in enumerate(range(n - 1, 0, -1), start=top + 1):
+            put_text(codes, styles, row, col, "─" + labels[k], table.get(fg=lines[k]), width)
         return
     bands = palette.band_colors(n, system)
-    for row, k in enumerate(range(n - 1, -1, -1), start=1):
+    for row, k in enumerate(range(n - 1, -1, -1), start=top + 1):
         fg = "#000000" if palette.luminance(bands[k]) > 0.18 else "#ffffff"
-        text = level_label(float(edges[k])).ljust(width)
+        text = labels[k].ljust(width)
         put_text(codes, styles, row, col, text, table.get(fg=fg, bg=bands[k]), width)

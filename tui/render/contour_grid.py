@@ -244,6 +244,16 @@ class Layout(PlotArea):
     x_name: str
     y_name: str
     legend: int = 0  # columns of the level key at the right (0: no key)
+    title: str = ""  # shown on the top row (then the plot area starts one row lower)
+
+    @property
+    def top(self) -> int:
+        """Row of the plot area's first row: below the title, if there is one."""
+        return 1 if self.title else 0
+
+    def plot_slice(self) -> tuple[slice, slice]:
+        """The plot area's cells in the widget's grids (rows, columns)."""
+        return slice(self.top, self.top + self.plot_rows), slice(self.left, self.left + self.plot_cols)
 
     @property
     def legend_left(self) -> int:
@@ -252,35 +262,47 @@ class Layout(PlotArea):
 
     def widget_to_data(self, x: int, y: int) -> tuple[float, float] | None:
         """Data point under widget cell (x, y), or None if the cell is not in the plot area."""
-        col, row = x - self.left, y
+        col, row = x - self.left, y - self.top
         if 0 <= col < self.plot_cols and 0 <= row < self.plot_rows:
             return self.geometry.cell_to_data(col, row)
         return None
 
 
-def level_label(value: float) -> str:
-    """A band edge in at most 7 characters: two significant digits, short exponents."""
+def level_label(value: float, digits: int = 2) -> str:
+    """A band edge in few characters (7 at two digits): `digits` significant digits, short exponents."""
     if value == 0 or not math.isfinite(value):
         return "0" if value == 0 else str(value)
-    text = f"{value:.2g}"
+    text = f"{value:.{digits}g}"
     if "e" in text:
         mant, exp = text.split("e")
         text = f"{mant}e{int(exp)}"
     return text
 
 
-def plan_layout(width: int, height: int, window: Window,
-                param_names: Sequence[str] = ("x", "y"), legend_rows: int = 0) -> Layout | None:
+def level_labels(edges: Sequence[float]) -> list[str]:
+    """Labels of band edges with the fewest significant digits (2 to 5) that tell them all apart:
+    log levels over a narrow range (0.5188 .. 0.5201) would otherwise read 0.52 four times."""
+    values = [float(v) for v in edges]
+    for digits in range(2, 6):
+        labels = [level_label(v, digits) for v in values]
+        if len(set(labels)) == len(labels):
+            return labels
+    return labels
+
+
+def plan_layout(width: int, height: int, window: Window, param_names: Sequence[str] = ("x", "y"),
+                legend_rows: int = 0, title: str = "") -> Layout | None:
     """Lay out axes and plot area; None when the widget is too small for a usable plot.
 
     With `legend_rows` (the level key's rows: a header and one per band), LEGEND_WIDTH
     columns at the right are kept for the key when the plot is tall enough for all of them
-    and stays at least twice MIN_PLOT_COLS wide."""
+    and stays at least twice MIN_PLOT_COLS wide. A `title` takes the top row (what a slice
+    of a model with more parameters shows)."""
     window = check_window(window)
     x0, x1, y0, y1 = window
     x_name = _shorten(str(param_names[0]) if len(param_names) > 0 else "x", MAX_NAME)
     y_name = _shorten(str(param_names[1]) if len(param_names) > 1 else "y", MAX_NAME)
-    rows = height - BOTTOM_MARGIN
+    rows = height - BOTTOM_MARGIN - (1 if title else 0)
     if rows < MIN_PLOT_ROWS:
         return None
     # y ticks: about one per 3 rows; row 0 of the margin holds the y name, so a tick there
@@ -309,7 +331,8 @@ def plan_layout(width: int, height: int, window: Window,
         start = min(max(0, int(cell) - len(lab) // 2), cols - len(lab))
         keep.append(lab if start + len(lab) < limit else "")
     x_ticks = Ticks(x_ticks.values, x_ticks.cells, keep, x_ticks.step)
-    return Layout(width, height, left, Geometry(window, cols, rows), x_ticks, y_ticks, x_name, y_name, legend)
+    return Layout(width, height, left, Geometry(window, cols, rows), x_ticks, y_ticks, x_name, y_name, legend,
+                  title)
 
 
 # --------------------------------------------------------------------------- levels and bands

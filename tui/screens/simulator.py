@@ -134,6 +134,7 @@ class SimulatorScreen(Screen):
         plot = self.plot
         plot.low_bandwidth = self.low_bandwidth
         plot.set_surface(v.surface_function(), v.home_window(), v.plane_labels, v.minima_xy())
+        plot.set_title(v.plane_title())
         self._slice_key = self._current_slice_key()
         self._start_timer()
         self._layout_classes(self.app.size.width, self.app.size.height)
@@ -392,6 +393,7 @@ class SimulatorScreen(Screen):
         plot = self.plot
         keep = plot.window if v.plane.slice_kind == "params" else None
         plot.set_surface(v.surface_function(), v.home_window(), v.plane_labels, v.minima_xy(), view=keep)
+        plot.set_title(v.plane_title())
 
     # ------------------------------------------------------------------ messages
 

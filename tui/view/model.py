@@ -259,6 +259,10 @@ class ViewModel:
         """For a params slice: the parameters not plotted and their values at the selected run."""
         return self.plane.held_values(self.session.sim.params[self.selected])
 
+    def plane_title(self) -> str:
+        """The plot's title: which slice, through which run, and what the axes measure."""
+        return self.plane.title(self.session.sim.names[self.selected])
+
     def plane_note(self) -> str:
         return self.plane.note()
 

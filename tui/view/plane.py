@@ -124,6 +124,19 @@ class PlotPlane:
             return {}
         return {name: float(point[k]) for k, name in enumerate(self.objective.params) if k not in self.axes}
 
+    def title(self, run: str) -> str:
+        """The plot's title line for a slice through `run`'s point: which plane, and what the axes
+        measure (empty with two parameters, where the plot is the whole space)."""
+        if self.slice is None:
+            return ""
+        x, y = self.labels
+        if self.slice.kind == "params":
+            held = self.objective.n_params - 2
+            return f"slice at {run}: {x}, {y}; the other {held} parameter{'s' * (held != 1)} held"
+        if self.slice.kind == "random":
+            return f"random slice at {run}: distance along random directions r1, r2"
+        return f"PCA slice at {run}: distance along its path's PC1, PC2{self.slice.note}"
+
     def note(self) -> str:
         """One line on what the plot shows (empty with two parameters)."""
         return "" if self.slice is None else self.slice.describe()

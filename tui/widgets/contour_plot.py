@@ -118,6 +118,7 @@ class ContourPlot(CanvasWidget, can_focus=True):
         self._window: Window | None = None
         self._names: tuple[str, str] = ("x", "y")
         self._minima: list[tuple[float, float]] = []
+        self._title = ""
         self._surface_version = 0
         self._runs: list[RunTrace] = []
         self._arrows: list[PlotArrow] = []
@@ -161,6 +162,12 @@ class ContourPlot(CanvasWidget, can_focus=True):
         self._minima = [(float(x), float(y)) for x, y in minima]
         self._surface_version += 1
         self._invalidate_background()
+
+    def set_title(self, title: str) -> None:
+        """A line over the plot (e.g. which slice of a bigger model it shows); "" for none."""
+        if title != self._title:
+            self._title = title
+            self._invalidate_background()
 
     def set_runs(self, runs: Sequence[RunTrace | Sequence[Any]]) -> None:
         """Replace the runs drawn over the surface: (name, color, xs, ys, current[, glyph]) each.
@@ -302,7 +309,7 @@ class ContourPlot(CanvasWidget, can_focus=True):
         self.refresh()
 
     def _background_key(self) -> tuple:
-        return (self.size.width, self.size.height, self._window, self._surface_version,
+        return (self.size.width, self.size.height, self._window, self._surface_version, self._title,
                 self.low_bandwidth, widget_color_system(self, self.color_system), self.n_bands,
                 self.rich_style)
 
@@ -330,7 +337,8 @@ class ContourPlot(CanvasWidget, can_focus=True):
         width, height = self.size.width, self.size.height
         if self._func is None or self._window is None:
             return self._message_background(key, "no surface")
-        layout = plan_layout(width, height, self._window, self._names, legend_rows=self.n_bands + 1)
+        layout = plan_layout(width, height, self._window, self._names, legend_rows=self.n_bands + 1,
+                             title=self._title)
         if layout is None:
             need = f"{MIN_PLOT_COLS + 6}x{MIN_PLOT_ROWS + BOTTOM_MARGIN}"
             return self._message_background(key, f"plot too small ({width}x{height}, need about {need})")

@@ -58,8 +58,14 @@ def report_text(report: PointReport, params: Sequence[str], run: str | None = No
         lines = lines[:8] + [f"... ({len(lines)} x {len(lines)})"]
     table.add_row("Hessian", "\n".join(lines))
     table.add_row("eigenvalues", ", ".join(f"{x:.4g}" for x in report.eigenvalues))
-    table.add_row("verdict", Text(report.kind, style=KIND_STYLE.get(report.kind, "bold")))
-    table.add_row("why", WHY.get(report.kind, ""))
+    verdict = Text(report.kind, style=KIND_STYLE.get(report.kind, "bold"))
+    verdict.append(_near(report), style=KIND_STYLE.get(report.near_kind, ""))
+    table.add_row("verdict", verdict)
+    why = WHY.get(report.kind, "")
+    if report.near_kind:
+        why += (f" But the critical point of the local quadratic model is {report.near_distance:.2g} away, a "
+                f"{report.near_kind}: a run here has all but stopped next to it.")
+    table.add_row("why", why)
     if report.escape_direction is not None:
         escape = Text(vector(report.escape_direction, 3), style="bold")
         escape.append(f"  (eigenvalue {report.eigenvalues[0]:.4g})", style="")
@@ -73,8 +79,17 @@ def report_summary(report: PointReport, run: str | None = None, step: int | None
     if run:
         out.append(f"{run}" + (f" at step {step}" if step is not None else "") + ": ", style="bold")
     out.append(report.kind, style=KIND_STYLE.get(report.kind, "bold"))
+    out.append(_near(report), style=KIND_STYLE.get(report.near_kind, ""))
     out.append(f"  |g| {np.linalg.norm(report.grad):.2g}\n", style="dim")
     out.append("λ " + ", ".join(f"{x:.3g}" for x in report.eigenvalues[:4]))
     if report.escape_direction is not None:
         out.append("  escape " + vector(report.escape_direction, 2))
     return out
+
+
+def _near(report: PointReport) -> str:
+    """", near a saddle point (0.0018 away)" when the point is not critical but the local
+    quadratic model's critical point is near (the rule the run's status uses too), else ""."""
+    if not report.near_kind:
+        return ""
+    return f", near a {report.near_kind} ({report.near_distance:.2g} away)"

@@ -11,6 +11,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from ..critical import NEAR_RTOL
 from .events import Event
 
 STATUSES = ("not started", "descending", "converged", "wd equilibrium", "stuck at saddle", "at a maximum",
@@ -24,7 +25,7 @@ HESSIAN_EVERY = 16
 MIN_OBS = 8  # observations needed before the window rules (oscillating, too slow) apply
 SMALL_GRAD = 1e-3
 ABS_GRAD = 1e-10
-NEAR = 1e-2
+NEAR = NEAR_RTOL  # one nearness rule with the point report (engine.analysis.critical)
 EIG_RTOL = 1e-6
 SADDLE_RTOL = 1e-3
 FLAT_RTOL = 1e-2

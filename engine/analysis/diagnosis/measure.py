@@ -7,7 +7,8 @@ import numpy as np
 
 from ...core.simulation import Simulation
 from ...optim.registry import get_optimizer
-from .facts import (ABS_GRAD, ADAPTIVE, EIG_RTOL, FLAT_RTOL, MIN_OBS, NEAR, SMALL_GRAD, BurstFacts, Progress,
+from ..critical import is_near, model_critical_distance
+from .facts import (ABS_GRAD, ADAPTIVE, EIG_RTOL, FLAT_RTOL, MIN_OBS, SMALL_GRAD, BurstFacts, Progress,
                     RunFacts)
 
 
@@ -72,11 +73,8 @@ def critical_point_tests(sim: Simulation, gmax: np.ndarray, evals: np.ndarray, e
     with np.errstate(all="ignore"):
         scale = np.maximum(1.0, np.nanmax(np.abs(evals), axis=1))
         eig_tol = EIG_RTOL * scale
-        comps = np.einsum("rpk,rp->rk", evecs, gnow)
-        flat_dir = np.abs(evals) <= eig_tol[:, None]
-        dk = np.where(flat_dir, np.where(np.abs(comps) <= gsmall_tol[:, None], 0.0, np.inf), comps / np.abs(evals))
-        dist = np.sqrt(np.sum(dk * dk, axis=1))
-        near = dist <= NEAR * np.maximum(1.0, np.linalg.norm(sim.params, axis=1))
+        dist = model_critical_distance(gnow, evals, evecs, eig_tol, gsmall_tol)
+        near = is_near(dist, np.linalg.norm(sim.params, axis=1))  # the point report's rule too
     small_raw = ~(sim.grad_norm > np.maximum(SMALL_GRAD * gmax, ABS_GRAD))  # NaN counts as small
     return {"small": gn <= gsmall_tol, "small_raw": small_raw, "near": near, "dist": dist, "eig_tol": eig_tol}
 
