@@ -185,3 +185,38 @@ async def test_the_panel_says_near_a_saddle_where_the_table_says_stuck_at_saddle
         text = "\n".join(screen_lines(app))
         assert "stuck at saddle: |g| 0.0036" in text
         assert "gd at step 60: not critical, near a saddle point" in text and "(0.0018 away)" in text
+
+
+# ------------------------------------------------------------------ slices of models with more parameters
+
+@run_async
+async def test_a_slice_has_a_title_and_axes_a_person_can_read():
+    from optsim.tui.widgets.contour_plot import ContourPlot
+    from tui_helpers import THREE
+
+    app = make_app(THREE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.screen.advance(100)
+        await pilot.pause()
+        plot = app.screen.query_one(ContourPlot)
+        layout = plot.plot_layout
+        assert layout.title == "slice at gd: w1, w2; the other 1 parameter held" and layout.top == 1
+        assert plot.frame_strips()[0].text.startswith("slice at gd")
+        await pilot.press("p")  # random directions
+        await pilot.pause()
+        layout = plot.plot_layout
+        assert (layout.x_name, layout.y_name) == ("along r1", "along r2")  # not cut to "direction…"
+        assert layout.title.startswith("random slice at gd: distance along")
+        texts = [s.text for s in plot.frame_strips()]
+        assert texts[0].startswith("random slice at gd") and texts[1].startswith("along r2")
+        # the axes are distances in parameter space: the runs' paths fit in a few units, not +-500
+        x0, x1, y0, y1 = plot.window
+        starts = np.array([c.start for c in app.screen.session.sim.configs])
+        reach = np.linalg.norm(starts[:, None] - starts[None], axis=2).max()
+        assert max(abs(x0), abs(x1), abs(y0), abs(y1)) <= 2 * reach
+        await pilot.press("p")  # the path's principal directions
+        await pilot.pause()
+        layout = plot.plot_layout
+        assert (layout.x_name, layout.y_name) == ("along PC1", "along PC2")
+        assert layout.title.startswith("PCA slice at gd: distance along its path's PC1, PC2")
