@@ -175,14 +175,12 @@ def test_a_point_far_from_any_critical_point_is_just_not_critical():
 
 @run_async
 async def test_the_panel_says_near_a_saddle_where_the_table_says_stuck_at_saddle():
-    app = make_app(SADDLE)
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with make_app(SADDLE).run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        screen = app.screen
-        screen.play()
-        screen.advance(500)  # the script pauses at step 60
+        pilot.app.screen.play()
+        pilot.app.screen.advance(500)  # the script pauses at step 60
         await pilot.pause()
-        text = "\n".join(screen_lines(app))
+        text = "\n".join(screen_lines(pilot.app))
         assert "stuck at saddle: |g| 0.0036" in text
         assert "gd at step 60: not critical, near a saddle point" in text and "(0.0018 away)" in text
 
