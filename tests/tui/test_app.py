@@ -366,7 +366,8 @@ async def test_three_parameter_scenario_plots_a_slice_and_follows_the_selection(
         await pilot.pause()
         assert screen.view.plane.slice.kind == "random"
         assert "random filter-normalized" in "\n".join(screen_lines(app))
-        assert screen_lines(app)[1].startswith("direction")  # the y axis name
+        assert screen_lines(app)[1].startswith("random slice at adam")  # the plot's title
+        assert screen_lines(app)[2].startswith("along r2")  # the y axis name, whole
         await pilot.press("p", "p")
         assert screen.view.plane.slice.kind == "params"
 
