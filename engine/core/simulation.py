@@ -94,7 +94,8 @@ class Simulation:
         self.last_lr = self._peek_lr()
         self.history = History(n if self.record_history else 0, p, capacity=self.history_capacity,
                                budget=HISTORY_BUDGET)
-        self._record()
+        with np.errstate(all="ignore"):  # as in step: sigma is 0/0 before the first update
+            self._record()
 
     def _build_groups(self, carry: dict[int, tuple[int, int]] | None) -> list[_Group]:
         """Group runs by optimizer, flags and schedule; carry state of runs whose optimizer did not change."""
@@ -313,7 +314,7 @@ class Simulation:
         # the test loss is a full evaluation: only for the ticks the decimated history keeps
         stores = self.history.stores(self.tick)
         test = self.test_loss() if stores else None
-        sigma = self.optimizer_quantity(inspect.sigma) if stores else None
+        sigma = self.optimizer_quantity(inspect.sigma_quiet) if stores else None  # inside step's errstate
         if stepped is None or stepped.all():
             self.history.record(self.tick, self.params, self.loss, self.grad_norm, self.last_lr, test, sigma)
             return

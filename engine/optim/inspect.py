@@ -14,19 +14,23 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .ops import nonzero, uniform
 from .lecture import AdagradLectureState, AdamLectureState, MomentumLectureState, RMSPropLectureState
 from .torch_equal import AdagradState, AdamState, NAdamState, RAdamState, RMSpropState, SGDState
 
 
 def _before_first(step: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """NaN for the runs that have made no update yet (their sigma is not defined)."""
-    return np.where(step > 0.0, value, np.nan)
+    """NaN for the runs that have made no update yet (their sigma is not defined); ``value``
+    itself when every run has (read at every stored tick of the history: one check, no copy)."""
+    started = step > 0.0
+    if nonzero(started) == started.size:
+        return value
+    return np.where(started, value, np.nan)
 
 
 def _adagrad_lecture(state: AdagradLectureState, hyper: Any) -> np.ndarray:
     """sigma_t = sqrt(sum of g^2 / t): the root MEAN square its last update divided by."""
-    with np.errstate(all="ignore"):
-        return _before_first(state.step, np.sqrt(state.sum_sq / state.step))
+    return _before_first(state.step, np.sqrt(state.sum_sq / state.step))
 
 
 def _adagrad(state: AdagradState, hyper: Any) -> np.ndarray:
@@ -41,9 +45,10 @@ def _rmsprop_lecture(state: RMSPropLectureState, hyper: Any) -> np.ndarray:
 def _rmsprop(state: RMSpropState, hyper: Any) -> np.ndarray:
     """sqrt(v), or sqrt(v - gbar^2) for a centered run, as torch's RMSprop divides."""
     centered = np.asarray(hyper.centered, dtype=bool)
-    with np.errstate(all="ignore"):
-        var = np.where(centered, state.square_avg - state.grad_avg ** 2, state.square_avg)
-        return _before_first(state.step, np.sqrt(var))
+    var = state.square_avg
+    if nonzero(centered):
+        var = np.where(centered, var - state.grad_avg ** 2, var)
+    return _before_first(state.step, np.sqrt(var))
 
 
 def _adam_like(state: Any, hyper: Any) -> np.ndarray:
@@ -51,17 +56,17 @@ def _adam_like(state: Any, hyper: Any) -> np.ndarray:
     (AMSGrad runs divide by their running maximum of v)."""
     v = state.exp_avg_sq
     ams = getattr(hyper, "amsgrad", None)
-    if ams is not None and np.asarray(ams).any():
+    if ams is not None and nonzero(ams):
         v = np.where(ams, state.max_exp_avg_sq, v)
-    with np.errstate(all="ignore"):
-        return _before_first(state.step, np.sqrt(v / (1.0 - hyper.beta2 ** state.step)))
+    # runs in lockstep share one power (the same bits, see ops.uniform)
+    bias = 1.0 - hyper.beta2 ** uniform(state.step)
+    return _before_first(state.step, np.sqrt(v / bias))
 
 
 def _adam_lecture(state: AdamLectureState, hyper: Any) -> np.ndarray:
     """sigma / sqrt(c2), c2 = 1 - beta2^t (bias correction) or the notes' 1 - beta2."""
     c2 = np.where(hyper.bias_correction, 1.0 - hyper.beta2 ** state.step, 1.0 - hyper.beta2)
-    with np.errstate(all="ignore"):
-        return _before_first(state.step, np.sqrt(state.square_avg / c2))
+    return _before_first(state.step, np.sqrt(state.square_avg / c2))
 
 
 _SIGMA: dict[type, Callable[[Any, Any], np.ndarray]] = {
@@ -79,6 +84,13 @@ _SIGMA: dict[type, Callable[[Any, Any], np.ndarray]] = {
 def sigma(state: Any, hyper: Any) -> np.ndarray | None:
     """Each coordinate's sigma, the scale the last update divided the gradient by (eps left
     out), in the optimizer's own terms; None for an optimizer that divides by nothing."""
+    with np.errstate(all="ignore"):  # 0/0 before the first step: NaN, then masked
+        return sigma_quiet(state, hyper)
+
+
+def sigma_quiet(state: Any, hyper: Any) -> np.ndarray | None:
+    """:func:`sigma` for a caller already inside ``np.errstate(all="ignore")`` (the simulation's
+    step records it at every stored tick, where entering errstate per group would cost more)."""
     read = _SIGMA.get(type(state))
     return None if read is None else read(state, hyper)
 

@@ -39,11 +39,31 @@ def csv_line(name: str, step: int, values: list[float]) -> str:
     return f"{name},{step},{_fmt(values)}\n"
 
 
+def csv_lines(name: str, steps: list[int], rows: np.ndarray) -> str:
+    """Many rows of one run at once, the same text as ``csv_line`` row by row.
+
+    ``repr`` of a list of lists formats every float in C (as ``repr`` of each float:
+    the shortest text that round-trips), so only the separators are rewritten; floats
+    contain no ',' or '[' so the rewrite cannot touch a number. A rate that stays the
+    same over the block (no schedule) is formatted once.
+    """
+    if not len(steps):
+        return ""
+    lr = rows[:, -2].view(np.int64)  # compared bit for bit: 0.0 and -0.0 print differently
+    if not (lr == lr[0]).all():
+        body = repr(rows.tolist())[2:-2].replace(", ", ",").split("],[")
+        return "".join([f"{name},{k},{r}\n" for k, r in zip(steps, body)])
+    head = repr(rows[:, :-2].tolist())[2:-2].replace(", ", ",").split("],[")
+    norms = repr(rows[:, -1].tolist())[1:-1].split(", ")
+    rate = repr(float(rows[0, -2]))
+    return "".join([f"{name},{k},{h},{rate},{g}\n" for k, h, g in zip(steps, head, norms)])
+
+
 class TrajectoryRecorder:
     """Collects every row of every run as the simulation steps; then writes CSV or JSON.
 
-    ``observe`` only copies the step's arrays into a block; text is made a block
-    of ``BLOCK`` steps at a time, so recording costs little per step.
+    ``observe`` only copies the step's arrays into preallocated block arrays; text is
+    made a block of ``BLOCK`` steps at a time, so recording costs little per step.
     """
 
     BLOCK = 2048
@@ -51,49 +71,60 @@ class TrajectoryRecorder:
     def __init__(self, sim: Simulation, fmt: str = "csv") -> None:
         self.sim = sim
         self.fmt = fmt
+        n, p = sim.n_runs, sim.objective.n_params
         self._prev_steps = sim.step_count.copy()
         self._spools: list[IO[str]] = [tempfile.SpooledTemporaryFile(8 << 20, mode="w+", newline="")
-                                       for _ in range(sim.n_runs)]
+                                       for _ in range(n)]
         self._json: list[dict[str, list]] = [{"steps": [], "params": [], "loss": [], "lr": [], "grad_norm": []}
-                                             for _ in range(sim.n_runs)]
-        self._block: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+                                             for _ in range(n)]
+        self._moved = np.zeros((self.BLOCK, n), dtype=bool)
+        self._steps = np.zeros((self.BLOCK, n), dtype=np.int64)
+        self._rows = np.zeros((self.BLOCK, n, p + 3))
+        self._count = 0  # rows of the block in use
         self.observe(initial=True)
 
     def observe(self, initial: bool = False) -> None:
         """Record a row for every run that made an update since the last call (all runs if ``initial``)."""
-        sim = self.sim
-        moved = np.ones(sim.n_runs, bool) if initial else sim.step_count != self._prev_steps
-        if not moved.any():
-            return
-        self._prev_steps = sim.step_count.copy()
-        rows = np.column_stack([sim.params, sim.loss, sim.last_lr, sim.grad_norm])
-        self._block.append((moved, self._prev_steps, rows))
-        if len(self._block) >= self.BLOCK:
+        sim, k = self.sim, self._count
+        moved = self._moved[k]
+        if initial:
+            moved[:] = True
+        else:
+            np.not_equal(sim.step_count, self._prev_steps, out=moved)
+            if not moved.any():
+                return
+        np.copyto(self._prev_steps, sim.step_count)
+        self._steps[k] = sim.step_count
+        rows, p = self._rows[k], sim.objective.n_params
+        rows[:, :p] = sim.params
+        rows[:, p] = sim.loss
+        rows[:, p + 1] = sim.last_lr
+        rows[:, p + 2] = sim.grad_norm
+        self._count = k + 1
+        if self._count == self.BLOCK:
             self._flush()
 
     def _flush(self) -> None:
         """Turn the block's arrays into text (or JSON lists), run by run."""
-        if not self._block:
+        k, self._count = self._count, 0
+        if not k:
             return
-        moved = np.array([b[0] for b in self._block])  # (k, R)
-        steps = np.array([b[1] for b in self._block])  # (k, R)
-        rows = np.array([b[2] for b in self._block])  # (k, R, p + 3)
-        self._block = []
         n_params = self.sim.objective.n_params
         for i, name in enumerate(self.sim.names):
-            take = np.flatnonzero(moved[:, i])
+            take = np.flatnonzero(self._moved[:k, i])
             if not take.size:
                 continue
-            run_rows, run_steps = rows[take, i].tolist(), steps[take, i].tolist()
-            if self.fmt == "json":
-                d = self._json[i]
-                d["steps"] += run_steps
-                d["params"] += [r[:n_params] for r in run_rows]
-                d["loss"] += [r[n_params] for r in run_rows]
-                d["lr"] += [r[n_params + 1] for r in run_rows]
-                d["grad_norm"] += [r[n_params + 2] for r in run_rows]
-            else:
-                self._spools[i].write("".join(csv_line(name, k, r) for k, r in zip(run_steps, run_rows)))
+            run_rows, run_steps = self._rows[take, i], self._steps[take, i].tolist()
+            if self.fmt != "json":
+                self._spools[i].write(csv_lines(name, run_steps, run_rows))
+                continue
+            run_rows = run_rows.tolist()
+            d = self._json[i]
+            d["steps"] += run_steps
+            d["params"] += [r[:n_params] for r in run_rows]
+            d["loss"] += [r[n_params] for r in run_rows]
+            d["lr"] += [r[n_params + 1] for r in run_rows]
+            d["grad_norm"] += [r[n_params + 2] for r in run_rows]
 
     def write(self, out: IO[str], scenario_path: str = "", seed: int = 0) -> None:
         """Write everything recorded so far to ``out``."""
