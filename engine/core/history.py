@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .norms import row_norms
+
 
 class History:
     """Decimated record of params, loss, gradient norm, lr and test loss per tick and run, and
@@ -44,11 +46,13 @@ class History:
         stride = self.stride * 2 if self.size == self.capacity else self.stride
         return tick % stride == 0
 
-    def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad_norm: np.ndarray,
+    def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad: np.ndarray,
                lr: np.ndarray, test_loss: np.ndarray | None = None, sigma: np.ndarray | None = None) -> None:
         """Store the state after ``tick`` steps (NaN rows for runs that have stopped are fine);
-        ``sigma`` (n_runs, n_params) is needed only when ``stores(tick)``."""
-        self.recent.record(tick, params, loss, grad_norm)
+        ``grad`` (n_runs, n_params) is kept, its norms are taken only for a stored sample (a
+        square root per run is dearer than a copy); ``sigma`` (n_runs, n_params) is needed only
+        when ``stores(tick)``."""
+        self.recent.record(tick, params, loss, grad)
         if tick % self.stride:
             return
         if self.size == self.capacity:
@@ -59,7 +63,7 @@ class History:
         self.tick[i] = tick
         self.params[i] = params
         self.values["loss"][i] = loss
-        self.values["grad_norm"][i] = grad_norm
+        self.values["grad_norm"][i] = row_norms(grad)
         self.values["lr"][i] = lr
         self.values["test_loss"][i] = np.nan if test_loss is None else test_loss
         self.sigma[i] = np.nan if sigma is None else sigma
@@ -113,7 +117,7 @@ class History:
 
 
 class _Ring:
-    """The newest ticks at full resolution: params, loss and gradient norm."""
+    """The newest ticks at full resolution: params, loss and gradient (its norm taken when read)."""
 
     def __init__(self, length: int, n_runs: int, n_params: int) -> None:
         self.length = length
@@ -121,14 +125,14 @@ class _Ring:
         self.tick = np.full(length, -1, dtype=np.int64)
         self.params = np.full((length, n_runs, n_params), np.nan)
         self.loss = np.full((length, n_runs), np.nan)
-        self.grad_norm = np.full((length, n_runs), np.nan)
+        self.grad = np.full((length, n_runs, n_params), np.nan)
 
-    def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad_norm: np.ndarray) -> None:
+    def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad: np.ndarray) -> None:
         i = self.count % self.length
         self.tick[i] = tick
         self.params[i] = params
         self.loss[i] = loss
-        self.grad_norm[i] = grad_norm
+        self.grad[i] = grad
         self.count += 1
 
     def _order(self) -> np.ndarray:
@@ -139,19 +143,21 @@ class _Ring:
     def window(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Ticks, params, loss and gradient norm of the stored ticks, oldest first (copies)."""
         o = self._order()
-        return self.tick[o], self.params[o], self.loss[o], self.grad_norm[o]
+        with np.errstate(all="ignore"):  # as in the simulation: an overflow is a divergence
+            norms = row_norms(self.grad[o])
+        return self.tick[o], self.params[o], self.loss[o], norms
 
     def add_run(self) -> None:
         self.params = np.concatenate([self.params, np.full((self.length, 1, self.params.shape[2]), np.nan)], axis=1)
         self.loss = np.concatenate([self.loss, np.full((self.length, 1), np.nan)], axis=1)
-        self.grad_norm = np.concatenate([self.grad_norm, np.full((self.length, 1), np.nan)], axis=1)
+        self.grad = np.concatenate([self.grad, np.full((self.length, 1, self.grad.shape[2]), np.nan)], axis=1)
 
     def remove_run(self, run: int) -> None:
         self.params = np.delete(self.params, run, axis=1)
         self.loss = np.delete(self.loss, run, axis=1)
-        self.grad_norm = np.delete(self.grad_norm, run, axis=1)
+        self.grad = np.delete(self.grad, run, axis=1)
 
     def clear_run(self, run: int) -> None:
         self.params[:, run] = np.nan
         self.loss[:, run] = np.nan
-        self.grad_norm[:, run] = np.nan
+        self.grad[:, run] = np.nan

@@ -22,6 +22,7 @@ import numpy as np
 
 from .data import BatchSampler
 from .history import History
+from .norms import row_norms
 from .objective import Objective
 from .run_settings import RunSettings
 from ..optim import inspect
@@ -90,7 +91,7 @@ class Simulation:
         self._sampler = self._build_sampler()
         self._refresh_config_arrays()
         self.loss, self.grad = self.objective.value_and_gradient(self.params)
-        self.grad_norm = np.linalg.norm(self.grad, axis=1)
+        self._grad_norm: np.ndarray | None = None  # computed when first read (see grad_norm)
         self.last_lr = self._peek_lr()
         self.history = History(n if self.record_history else 0, p, capacity=self.history_capacity,
                                budget=HISTORY_BUDGET)
@@ -183,6 +184,15 @@ class Simulation:
                                  dtype=np.int64)
         self._noisy = np.array([i for i, c in enumerate(self.configs) if c.noise], dtype=np.int64)
         self._count_lockstep()
+
+    @property
+    def grad_norm(self) -> np.ndarray:
+        """|gradient| of each run (n_runs,), computed on first read after a step: a large batch
+        stepped without anyone reading it skips a square root per run per step."""
+        if self._grad_norm is None:
+            with np.errstate(all="ignore"):  # an overflow to inf is a divergence, not a warning
+                self._grad_norm = row_norms(self.grad)
+        return self._grad_norm
 
     @property
     def done(self) -> bool:
@@ -296,7 +306,7 @@ class Simulation:
         else:
             self.step_count[stepped] += 1
         self.params, self.loss, self.grad = new, loss, grad
-        self.grad_norm = _row_norms(grad)
+        self._grad_norm = None
         self.last_lr = lr_used
         self.tick += 1
         self._record(None if all_active else stepped)
@@ -316,12 +326,12 @@ class Simulation:
         test = self.test_loss() if stores else None
         sigma = self.optimizer_quantity(inspect.sigma_quiet) if stores else None  # inside step's errstate
         if stepped is None or stepped.all():
-            self.history.record(self.tick, self.params, self.loss, self.grad_norm, self.last_lr, test, sigma)
+            self.history.record(self.tick, self.params, self.loss, self.grad, self.last_lr, test, sigma)
             return
         hide = ~stepped
         nan_rows = lambda a: np.where(hide, np.nan, a)  # noqa: E731 - stopped runs leave gaps
         self.history.record(self.tick, np.where(hide[:, None], np.nan, self.params), nan_rows(self.loss),
-                            nan_rows(self.grad_norm), nan_rows(self.last_lr),
+                            np.where(hide[:, None], np.nan, self.grad), nan_rows(self.last_lr),
                             None if test is None else nan_rows(test),
                             None if sigma is None else np.where(hide[:, None], np.nan, sigma))
 
@@ -397,7 +407,7 @@ class Simulation:
         self._refresh_config_arrays()
         loss, grad = self.objective.value_and_gradient(self.params[i : i + 1])
         self.loss[i], self.grad[i] = loss[0], grad[0]
-        self.grad_norm[i] = np.linalg.norm(grad[0])
+        self._grad_norm = None
         self.last_lr = self.last_lr.copy()
         self.last_lr[i] = self._peek_lr()[i]
         self.history.clear_run(i)
@@ -420,7 +430,7 @@ class Simulation:
         self.rngs.append(np.random.default_rng([self.seed, self._streams[-1]]))
         loss, grad = self.objective.value_and_gradient(self.params[i : i + 1])
         self.loss, self.grad = np.append(self.loss, loss), np.vstack([self.grad, grad])
-        self.grad_norm = np.append(self.grad_norm, np.linalg.norm(grad[0]))
+        self._grad_norm = None
         self.last_lr = np.append(self.last_lr, 0.0)
         self._set_groups(self._build_groups(carry))
         if self._sampler is not None:
@@ -438,8 +448,9 @@ class Simulation:
         del self.configs[i]
         del self.rngs[i]
         del self._streams[i]
-        for name in ("params", "step_count", "diverged_at", "loss", "grad", "grad_norm", "last_lr"):
+        for name in ("params", "step_count", "diverged_at", "loss", "grad", "last_lr"):
             setattr(self, name, np.delete(getattr(self, name), i, axis=0))
+        self._grad_norm = None
         self._set_groups(self._build_groups(carry))
         if self._sampler is not None:
             self._sampler.remove(i)
@@ -449,18 +460,6 @@ class Simulation:
     def _carry_all(self) -> dict[int, tuple[int, int]]:
         """Where each run's optimizer state is now: run -> (group, row)."""
         return {int(run): (gi, pos) for gi, g in enumerate(self._groups) for pos, run in enumerate(g.members)}
-
-
-def _row_norms(a: np.ndarray) -> np.ndarray:
-    """Euclidean norm of each row; column by column for few columns (5x faster than einsum there).
-    Called inside step's np.errstate (an overflow to inf is a divergence, not a warning)."""
-    if a.shape[1] > 8:
-        return np.sqrt(np.einsum("ij,ij->i", a, a))
-    sq = a * a  # one contiguous pass, then the columns summed in order (the same bits as before)
-    acc = sq[:, 0] + sq[:, 1] if a.shape[1] > 1 else sq[:, 0].copy()
-    for j in range(2, a.shape[1]):
-        acc += sq[:, j]
-    return np.sqrt(acc, out=acc)
 
 
 def _healthy(new: np.ndarray, loss: np.ndarray, grad: np.ndarray) -> bool:

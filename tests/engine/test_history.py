@@ -7,7 +7,7 @@ from optsim.engine.core.history import History
 def feed(h: History, ticks: int) -> None:
     for t in range(ticks):
         p = np.full((h.n_runs, h.n_params), float(t))
-        h.record(t, p, p[:, 0], p[:, 0], p[:, 0])
+        h.record(t, p, p[:, 0], p, p[:, 0])
 
 
 def test_keeps_every_tick_until_full():
@@ -50,7 +50,7 @@ def test_add_and_remove_runs():
 def test_budget_caps_memory_for_many_runs():
     h = History(100_000, 2, capacity=2048, recent=512, budget=1 << 24)
     floats = h.params.size + sum(a.size for a in h.values.values())
-    floats += h.recent.params.size + h.recent.loss.size + h.recent.grad_norm.size
+    floats += h.recent.params.size + h.recent.loss.size + h.recent.grad.size
     assert floats <= 1 << 24
     assert h.capacity >= 4 and h.capacity % 2 == 0
     small = History(3, 2, capacity=2048, budget=1 << 24)
@@ -64,8 +64,20 @@ def test_stores_tells_which_ticks_the_decimated_history_keeps():
         will = h.stores(t)
         before = h.series("loss")[0].tolist()
         p = np.full((1, 2), float(t))
-        h.record(t, p, p[:, 0], p[:, 0], p[:, 0])
+        h.record(t, p, p[:, 0], p, p[:, 0])
         after = h.series("loss")[0].tolist()
         assert will == (t in after and t not in before)
         kept += [t] if will else []
     assert kept[:8] == list(range(8)) and len(kept) > 8
+
+
+def test_the_ring_gives_the_gradient_norms_of_the_gradients_it_kept():
+    h = History(2, 2, capacity=8, recent=4)
+    for t in range(6):
+        grad = np.array([[3.0 * t, 4.0 * t], [np.nan, 1.0]])
+        h.record(t, grad, grad[:, 0], grad, grad[:, 0])
+    ticks, _, _, norms = h.recent.window()
+    assert ticks.tolist() == [2, 3, 4, 5]
+    assert norms[:, 0].tolist() == [10.0, 15.0, 20.0, 25.0]
+    assert np.isnan(norms[:, 1]).all()
+    assert h.series("grad_norm")[1][:6, 0].tolist() == [0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
