@@ -218,3 +218,15 @@ async def test_a_slice_has_a_title_and_axes_a_person_can_read():
         layout = plot.plot_layout
         assert (layout.x_name, layout.y_name) == ("along PC1", "along PC2")
         assert layout.title.startswith("PCA slice at gd: distance along its path's PC1, PC2")
+
+
+def test_each_covered_cell_has_exactly_one_owner_and_shared_cells_take_turns():
+    from optsim.tui.render.contour_cells import shared_cells
+
+    rng = np.random.default_rng(3)
+    covered = rng.random((4, 9, 13)) < 0.5
+    owners = shared_cells(covered)
+    assert not (owners & ~covered).any()  # a run owns only cells its path covers
+    np.testing.assert_array_equal(owners.sum(axis=0), covered.any(axis=0))  # one owner each
+    full = np.ones((3, 1, 6), dtype=bool)  # three coinciding paths along a row
+    assert shared_cells(full)[:, 0, :].argmax(axis=0).tolist() == [0, 1, 2, 0, 1, 2]

@@ -98,7 +98,7 @@ class _Overlay:
     """The plot area's overlay cells (style -1: nothing drawn there)."""
 
     def __init__(self, cell_bg: np.ndarray, styles: OverlayStyles, geometry: Geometry) -> None:
-        self.cell_bg = cell_bg
+        self.cell_bg = cell_bg + styles.halo  # every overlay cell sits on its band's halo
         self.style = styles
         self.geometry = geometry
         self.codes = np.zeros(cell_bg.shape, dtype=np.uint32)
@@ -106,16 +106,19 @@ class _Overlay:
 
     def paint(self, bits: np.ndarray, color: str, bold: bool = False) -> None:
         """Braille dots `bits` (plot-area shaped) in `color`, on the halo."""
-        mask = bits > 0
-        self.codes[mask] = braille_chars(bits)[mask]
-        self.styles[mask] = self.style.ids(color, bold)[self.cell_bg[mask] + self.style.halo]
+        self.put(bits > 0, braille_chars(bits), color, bold)
+
+    def put(self, mask: np.ndarray, chars: np.ndarray, color: str, bold: bool = False) -> None:
+        """The code points `chars` (plot-area shaped) where `mask` is set, in `color`, on the halo."""
+        self.codes[mask] = chars[mask]
+        self.styles[mask] = self.style.ids(color, bold)[self.cell_bg[mask]]
 
     def cell(self, row: int, col: int, char: str, color: str, bold: bool = True) -> None:
         """One character on the halo, if the cell is inside the plot area."""
         rows, cols = self.cell_bg.shape
         if 0 <= row < rows and 0 <= col < cols:
             self.codes[row, col] = ord(char)
-            self.styles[row, col] = self.style.ids(color, bold)[self.cell_bg[row, col] + self.style.halo]
+            self.styles[row, col] = self.style.ids(color, bold)[self.cell_bg[row, col]]
 
     def arrow(self, arrow: PlotArrow) -> None:
         """A braille shaft, a head glyph and the label beside the head (inside the area)."""
@@ -142,11 +145,15 @@ def shared_cells(covered: np.ndarray) -> np.ndarray:
     """Which run owns each cell, as masks (runs, rows, cols), from the cells each run's path
     covers (same shape): a cell covered by k runs goes to the ((row + col) mod k)-th of them
     in run order, so coinciding paths alternate colours instead of the last hiding the rest."""
-    count = covered.sum(axis=0)
-    rows, cols = np.indices(count.shape)
-    turn = (rows + cols) % np.maximum(count, 1)
-    rank = np.cumsum(covered, axis=0) - 1
-    return covered & (rank == turn[None])
+    count = covered.sum(axis=0, dtype=np.int16)
+    rows, cols = np.nonzero(count > 1)  # only shared cells need a turn (a frame's few)
+    if not rows.size:
+        return covered
+    shared = covered[:, rows, cols]
+    rank = np.cumsum(shared, axis=0, dtype=np.int16) - 1
+    owners = covered.copy()
+    owners[:, rows, cols] = shared & (rank == ((rows + cols) % count[rows, cols])[None])
+    return owners
 
 
 @dataclass
@@ -167,9 +174,9 @@ class ContourCells:
         colors = [self.overlay.color(run.color) for run in runs]
         if runs:
             rasters = np.stack([rasterize_polyline(run.xs, run.ys, geometry) for run in runs])
-            union = np.bitwise_or.reduce(rasters, axis=0)
+            chars = braille_chars(np.bitwise_or.reduce(rasters, axis=0))
             for owner, color in zip(shared_cells(rasters > 0), colors):
-                ov.paint(np.where(owner, union, 0), color)
+                ov.put(owner, chars, color)
         for arrow in arrows:
             ov.arrow(arrow)
         if minima:
