@@ -199,13 +199,13 @@ async def test_a_slice_has_a_title_and_axes_a_person_can_read():
         await pilot.pause()
         plot = app.screen.query_one(ContourPlot)
         layout = plot.plot_layout
-        assert layout.title == "slice at gd: w1, w2; the other 1 parameter held" and layout.top == 1
+        assert layout.title == "slice at gd: w1, w2; 1 other held" and layout.top == 1
         assert plot.frame_strips()[0].text.startswith("slice at gd")
         await pilot.press("p")  # random directions
         await pilot.pause()
         layout = plot.plot_layout
         assert (layout.x_name, layout.y_name) == ("along r1", "along r2")  # not cut to "direction…"
-        assert layout.title.startswith("random slice at gd: distance along")
+        assert layout.title == "random slice at gd: distance along r1, r2"
         texts = [s.text for s in plot.frame_strips()]
         assert texts[0].startswith("random slice at gd") and texts[1].startswith("along r2")
         # the axes are distances in parameter space: the runs' paths fit in a few units, not +-500
@@ -217,7 +217,7 @@ async def test_a_slice_has_a_title_and_axes_a_person_can_read():
         await pilot.pause()
         layout = plot.plot_layout
         assert (layout.x_name, layout.y_name) == ("along PC1", "along PC2")
-        assert layout.title.startswith("PCA slice at gd: distance along its path's PC1, PC2")
+        assert layout.title.startswith("PCA slice at gd: distance along PC1, PC2 (")
 
 
 def test_each_covered_cell_has_exactly_one_owner_and_shared_cells_take_turns():

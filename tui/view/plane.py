@@ -126,16 +126,17 @@ class PlotPlane:
 
     def title(self, run: str) -> str:
         """The plot's title line for a slice through `run`'s point: which plane, and what the axes
-        measure (empty with two parameters, where the plot is the whole space)."""
+        measure (empty with two parameters, where the plot is the whole space). Short enough for
+        the plot at 80x24 (about 47 columns); the side panel's note says more."""
         if self.slice is None:
             return ""
         x, y = self.labels
         if self.slice.kind == "params":
             held = self.objective.n_params - 2
-            return f"slice at {run}: {x}, {y}; the other {held} parameter{'s' * (held != 1)} held"
+            return f"slice at {run}: {x}, {y}; {held} other{'s' * (held != 1)} held"
         if self.slice.kind == "random":
-            return f"random slice at {run}: distance along random directions r1, r2"
-        return f"PCA slice at {run}: distance along its path's PC1, PC2{self.slice.note}"
+            return f"random slice at {run}: distance along r1, r2"
+        return f"PCA slice at {run}: distance along PC1, PC2{self.slice.note}"
 
     def note(self) -> str:
         """One line on what the plot shows (empty with two parameters)."""
