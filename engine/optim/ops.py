@@ -48,9 +48,21 @@ def uniform(col: np.ndarray) -> np.ndarray:
     Used on step counters before taking powers, so that runs stepping in lockstep
     pay for one ``pow`` instead of n (and get the same bits as a run alone).
     """
-    if col.shape[0] > 1 and (col == col[0, 0]).all():
+    if col.shape[0] > 1 and (col.strides[0] == 0 or (col == col[0, 0]).all()):
         return col[:1]
     return col
+
+
+def next_step(step: np.ndarray) -> np.ndarray:
+    """``step + 1.0`` for an (n, 1) step counter, as a read-only broadcast of one row when
+    every run has made as many steps (the usual case): then neither this addition nor
+    :func:`uniform` walks n rows again on later steps. The same values either way."""
+    if step.shape[0] > 1 and step.strides[0] == 0:
+        return np.broadcast_to(step[:1] + 1.0, step.shape)
+    new = step + 1.0
+    if new.shape[0] > 1 and (new == new[0, 0]).all():
+        return np.broadcast_to(new[:1], new.shape)
+    return new
 
 
 def count(mask: Any) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 
 from .base import OptimizerSpec, Problems, hyper_maker, nonnegative, rule
-from .ops import columns, uniform, count, coupled, decay_split, decoupled, lerp, nonzero, select, sqrt, square_avg
+from .ops import columns, uniform, count, next_step, coupled, decay_split, decoupled, lerp, nonzero, select, sqrt, square_avg
 
 F64 = np.float64
 
@@ -93,7 +93,7 @@ def adagrad_init(params: np.ndarray) -> AdagradState:
 def adagrad_update(grads, state: AdagradState, params, lr, hyper: AdagradHyper):
     """g = grad + wd*theta; clr = lr / (1 + (t - 1)*lr_decay); s += g^2 (s_0 = initial_accumulator_value);
     theta -= clr * g / (sqrt(s) + eps)."""
-    step = state.step + 1.0
+    step = next_step(state.step)
     g = coupled(grads, params, hyper.weight_decay)
     lr_, t, decay, eps = columns(lr, uniform(step), hyper.lr_decay, hyper.eps)
     clr = lr_ / (1.0 + (t - 1.0) * decay)
@@ -167,7 +167,7 @@ def rmsprop_update(grads, state: RMSpropState, params, lr, hyper: RMSpropHyper):
         plain = g * -lr_
         plain /= avg
         upd = plain if upd is None else np.where(on, upd, plain)
-    return upd, RMSpropState(state.step + 1.0, sq, ga, buf)
+    return upd, RMSpropState(next_step(state.step), sq, ga, buf)
 
 
 def _check_rmsprop(v: Mapping[str, Any]) -> Problems:
@@ -206,7 +206,7 @@ def adam_update(grads, state: AdamState, params, lr, hyper: AdamHyper):
     """Adam: g = grad + wd*theta (AdamW: theta *= 1 - lr*wd instead); m = lerp(m, g, 1-b1);
     v = b2*v + (1-b2)*g^2; vhat = max(vhat, v) with amsgrad; theta -= lr/(1-b1^t) * m /
     (sqrt(v or vhat)/sqrt(1-b2^t) + eps). Step 1 moves each coordinate by lr*sign(g) (up to eps)."""
-    step = state.step + 1.0
+    step = next_step(state.step)
     s = uniform(step)
     lr_, b1, b2, eps, b1t, b2t = columns(lr, hyper.beta1, hyper.beta2, hyper.eps,
                                          hyper.beta1 ** s, hyper.beta2 ** s)
@@ -272,7 +272,7 @@ def nadam_init(params: np.ndarray) -> NAdamState:
 def nadam_update(grads, state: NAdamState, params, lr, hyper: NAdamHyper):
     """mu_t = b1*(1 - 0.5*0.96^(t*psi)); P_t = prod mu; m, v as Adam; den = sqrt(v/(1-b2^t)) + eps;
     theta -= lr*(1-mu_t)/(1-P_t) * g/den + lr*mu_{t+1}/(1-P_t*mu_{t+1}) * m/den."""
-    step = state.step + 1.0
+    step = next_step(state.step)
     psi = hyper.momentum_decay
     # powers on the arrays (see ops.py), the rest on columns
     s = uniform(step)
@@ -324,7 +324,7 @@ def radam_update(grads, state: RAdamState, params, lr, hyper: RAdamHyper):
     """m, v as Adam; rho_inf = 2/(1-b2) - 1; rho_t = rho_inf - 2t*b2^t/(1-b2^t); if rho_t > 5:
     theta -= lr * m/(1-b1^t) * sqrt(1-b2^t)/(sqrt(v)+eps) * r_t, r_t = sqrt((rho_t-4)(rho_t-2)rho_inf /
     ((rho_inf-4)(rho_inf-2)rho_t)); else theta -= lr * m/(1-b1^t) (the built-in warm-up)."""
-    step = state.step + 1.0
+    step = next_step(state.step)
     s = uniform(step)
     lr_, t, b1, b2, eps, b1t, b2t = columns(lr, s, hyper.beta1, hyper.beta2, hyper.eps,
                                             hyper.beta1 ** s, hyper.beta2 ** s)
