@@ -12,7 +12,8 @@ compared with torch.optim measured in the same run, interleaved):
   time as the command reports it (goal <= 0.25 s) and the CSV writer's seconds
   per million rows (goal <= 1 s);
 - start-up: a one-step ``optsim run`` with an empty formula cache (cold, goal
-  <= 0.8 s) and with a filled one (warm, goal <= 0.3 s), the first frame of
+  <= 0.8 s) and with a filled one (warm, goal <= 0.3 s), each also as the
+  child's CPU time (on a loaded machine the wall time waits for a core), the first frame of
   ``optsim NAME`` warm (goal <= 0.4 s), and `optsim --help` / `optsim list`.
   These run with bytecode writing allowed (as an installed package has its .pyc
   files) and with a private formula cache in a temporary folder.
@@ -22,6 +23,7 @@ Run: .venv/bin/python benchmarks/engine.py [--quick]
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -144,9 +146,18 @@ def child_env(cache: Path) -> dict[str, str]:
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
+    return timed_cpu(argv, env)[0::2]
+
+
+def timed_cpu(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, the child's CPU seconds (user + system: what an idle machine's wall time
+    would be, near enough, for a one-thread process), and its stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     out = subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stdout
-    return time.perf_counter() - t, out
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), out
 
 
 def headless(tmp: Path, repeats: int) -> None:
@@ -162,7 +173,18 @@ def headless(tmp: Path, repeats: int) -> None:
     e = statistics.median(engine)
     print(f"optsim run, 10,000 steps x 5 runs: engine {e:.3f} s        goal <= 0.25 s: {goal(e <= 0.25)}")
     per_million = statistics.median(csv_writer_time() for _ in range(repeats))
-    print(f"CSV writer: {per_million:.2f} s per million rows        goal <= 1 s: {goal(per_million <= 1.0)}")
+    floor = statistics.median(repr_floor() for _ in range(repeats))
+    print(f"CSV writer: {per_million:.2f} s per million rows        goal <= 1 s: {goal(per_million <= 1.0)}"
+          f" (repr of the 5 floats of each row alone, the file's number format: {floor:.2f} s)")
+
+
+def repr_floor(rows: int = 200_000) -> float:
+    """Seconds per million rows that Python's float repr alone takes for 5 floats a row (in C,
+    one call for the lot): what any writer of this exact text pays at least."""
+    values = np.random.default_rng(0).standard_normal(rows * 5).tolist()
+    t = time.perf_counter()
+    repr(values)
+    return (time.perf_counter() - t) / rows * 1e6
 
 
 def csv_writer_time(rows: int = 200_000) -> float:
@@ -196,12 +218,13 @@ def startup(tmp: Path, repeats: int) -> None:
     cold, warm = [], []
     for k in range(repeats):
         cache = tmp / f"cold{k}"
-        cold.append(timed(run, child_env(cache))[0])
-        warm.append(timed(run, child_env(cache))[0])
+        cold.append(timed_cpu(run, child_env(cache))[:2])
+        warm.append(timed_cpu(run, child_env(cache))[:2])
         shutil.rmtree(cache, ignore_errors=True)
-    c, w = statistics.median(cold), statistics.median(warm)
-    print(f"one-step optsim run, cold cache: {c:.3f} s        goal <= 0.8 s: {goal(c <= 0.8)}")
-    print(f"one-step optsim run, warm cache: {w:.3f} s        goal <= 0.3 s: {goal(w <= 0.3)}")
+    for label, times, target in (("cold", cold, 0.8), ("warm", warm, 0.3)):
+        w, c = (statistics.median(x) for x in zip(*times))
+        print(f"one-step optsim run, {label} cache: {w:.3f} s (CPU {c:.3f} s)        goal <= {target} s: "
+              f"{goal(w <= target)}" + ("" if w <= target or c > target else " (met in CPU time)"))
     first = first_frame(tmp / "app-cache", repeats)
     print(f"first frame of `optsim {first[0]}`, warm: {first[1]:.3f} s        goal <= 0.4 s: {goal(first[1] <= 0.4)}")
     for args in (["--help"], ["list"], ["-c", "import numpy"]):

@@ -17,6 +17,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 
 from .base import OptimizerSpec, Problems, hyper_maker, nonnegative, rule
+from .one_run import adagrad_one, adam_one, first_try, rmsprop_one, sgd_one
 from .ops import columns, uniform, count, next_step, coupled, decay_split, decoupled, lerp, nonzero, select, sqrt, square_avg
 
 F64 = np.float64
@@ -46,6 +47,10 @@ def sgd_init(params: np.ndarray) -> SGDState:
 def sgd_update(grads, state: SGDState, params, lr, hyper: SGDHyper):
     """g = grad + wd*theta; b = mu*b + (1 - dampening)*g (b = g on the first step);
     d = g + mu*b if nesterov else b (d = g when mu = 0); theta -= lr*d."""
+    if grads.shape[0] == 1:
+        done = first_try(sgd_one, grads, state, params, lr, hyper)
+        if done is not None:
+            return done
     g = coupled(grads, params, hyper.weight_decay)
     on = hyper.momentum != 0.0
     if not nonzero(on):  # plain gradient descent: torch keeps no buffer
@@ -93,6 +98,10 @@ def adagrad_init(params: np.ndarray) -> AdagradState:
 def adagrad_update(grads, state: AdagradState, params, lr, hyper: AdagradHyper):
     """g = grad + wd*theta; clr = lr / (1 + (t - 1)*lr_decay); s += g^2 (s_0 = initial_accumulator_value);
     theta -= clr * g / (sqrt(s) + eps)."""
+    if grads.shape[0] == 1:
+        done = first_try(adagrad_one, grads, state, params, lr, hyper)
+        if done is not None:
+            return done
     step = next_step(state.step)
     g = coupled(grads, params, hyper.weight_decay)
     lr_, t, decay, eps = columns(lr, uniform(step), hyper.lr_decay, hyper.eps)
@@ -145,6 +154,10 @@ def rmsprop_update(grads, state: RMSpropState, params, lr, hyper: RMSpropHyper):
     """g = grad + wd*theta; v = alpha*v + (1-alpha)*g^2 (v_0 = 0); centered: gbar = lerp(gbar, g, 1-alpha),
     avg = sqrt(v - gbar^2) + eps, else sqrt(v) + eps; momentum > 0: b = mu*b + g/avg, theta -= lr*b;
     else theta -= lr*g/avg."""
+    if grads.shape[0] == 1:
+        done = first_try(rmsprop_one, grads, state, params, lr, hyper)
+        if done is not None:
+            return done
     centered = hyper.centered
     lr_, alpha, eps, mu = columns(lr, hyper.alpha, hyper.eps, hyper.momentum)
     g = coupled(grads, params, hyper.weight_decay)
@@ -206,6 +219,10 @@ def adam_update(grads, state: AdamState, params, lr, hyper: AdamHyper):
     """Adam: g = grad + wd*theta (AdamW: theta *= 1 - lr*wd instead); m = lerp(m, g, 1-b1);
     v = b2*v + (1-b2)*g^2; vhat = max(vhat, v) with amsgrad; theta -= lr/(1-b1^t) * m /
     (sqrt(v or vhat)/sqrt(1-b2^t) + eps). Step 1 moves each coordinate by lr*sign(g) (up to eps)."""
+    if grads.shape[0] == 1 and not nonzero(hyper.amsgrad):
+        done = first_try(adam_one, grads, state, params, lr, hyper)
+        if done is not None:
+            return done
     step = next_step(state.step)
     s = uniform(step)
     lr_, b1, b2, eps, b1t, b2t = columns(lr, hyper.beta1, hyper.beta2, hyper.eps,

@@ -486,3 +486,29 @@ def test_adam_lecture_validation() -> None:
         ("bias_correction", "must be true or false, not int 1"),
         ("betas", "Invalid beta parameter at index 0: 1.0")]
     assert validate_hyperparameters("adam_lecture", {"weight_decay": 0.1})[0][0] == "weight_decay"
+
+
+ONE_RUN = [("adam", {}), ("adam", {"weight_decay": 0.1}), ("adam", {"decoupled_weight_decay": True, "weight_decay": 0.1}),
+           ("adam", {"betas": (0.5, 0.9), "eps": 0.0}), ("adamw", {}), ("adamw", {"weight_decay": 0.0, "eps": 0.0}),
+           ("sgd", {}), ("sgd", {"weight_decay": 0.1}), ("sgd", {"momentum": 0.9, "dampening": 0.3}),
+           ("sgd", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.2}),
+           ("adagrad", {}), ("adagrad", {"lr_decay": 0.1, "initial_accumulator_value": 0.5, "weight_decay": 0.1}),
+           ("adagrad", {"eps": 0.0}), ("rmsprop", {}), ("rmsprop", {"centered": True, "momentum": 0.9}),
+           ("rmsprop", {"centered": True, "weight_decay": 0.1, "alpha": 0.5}), ("rmsprop", {"momentum": 0.5, "eps": 0.0})]
+
+
+@pytest.mark.parametrize("name,cfg", ONE_RUN)
+def test_one_run_float_path_matches_the_array_path(name: str, cfg: dict) -> None:
+    """One run takes a Python-float path (engine.optim.one_run); two copies of it take the
+    array path: the same bits, and x/0 (eps = 0, a zero gradient) falls back to NumPy's nan."""
+    starts = np.array([[1.0, 0.5]])
+    alone = _trajectory(name, [cfg], starts)[:, 0]
+    pair = _trajectory(name, [cfg, cfg], np.repeat(starts, 2, axis=0))[:, 0]
+    assert np.array_equal(alone, pair, equal_nan=True)
+    spec = get_optimizer(name)
+    zero = np.zeros((1, 2))
+    with np.errstate(all="ignore"):  # as inside Simulation.step
+        u, _ = spec.update(zero, spec.init(zero), zero, np.full((1, 1), 0.1), spec.make_hyper([cfg]))
+        u2, _ = spec.update(zero.repeat(2, 0), spec.init(zero.repeat(2, 0)), zero.repeat(2, 0), np.full((1, 1), 0.1),
+                            spec.make_hyper([cfg, cfg]))
+    assert np.array_equal(u, u2[:1], equal_nan=True)
