@@ -72,28 +72,20 @@ class TrajectoryRecorder:
         self.sim = sim
         self.fmt = fmt
         n, p = sim.n_runs, sim.objective.n_params
-        self._prev_steps = sim.step_count.copy()
+        self._prev_steps = np.full(n, -1, dtype=np.int64)  # step counts of the last row written: none yet
         self._spools: list[IO[str]] = [tempfile.SpooledTemporaryFile(8 << 20, mode="w+", newline="")
                                        for _ in range(n)]
         self._json: list[dict[str, list]] = [{"steps": [], "params": [], "loss": [], "lr": [], "grad_norm": []}
                                              for _ in range(n)]
-        self._moved = np.zeros((self.BLOCK, n), dtype=bool)
         self._steps = np.zeros((self.BLOCK, n), dtype=np.int64)
         self._rows = np.zeros((self.BLOCK, n, p + 3))
         self._count = 0  # rows of the block in use
-        self.observe(initial=True)
+        self.observe()
 
-    def observe(self, initial: bool = False) -> None:
-        """Record a row for every run that made an update since the last call (all runs if ``initial``)."""
+    def observe(self) -> None:
+        """Record a row for every run that made an update since the last call (every run on the
+        first call). Only copies: which runs moved is worked out a block at a time (_flush)."""
         sim, k = self.sim, self._count
-        moved = self._moved[k]
-        if initial:
-            moved[:] = True
-        else:
-            np.not_equal(sim.step_count, self._prev_steps, out=moved)
-            if not moved.any():
-                return
-        np.copyto(self._prev_steps, sim.step_count)
         self._steps[k] = sim.step_count
         rows, p = self._rows[k], sim.objective.n_params
         rows[:, :p] = sim.params
@@ -105,16 +97,22 @@ class TrajectoryRecorder:
             self._flush()
 
     def _flush(self) -> None:
-        """Turn the block's arrays into text (or JSON lists), run by run."""
+        """Turn the block's arrays into text (or JSON lists), run by run: a run's row is written
+        when its step count differs from its previous row's."""
         k, self._count = self._count, 0
         if not k:
             return
+        steps = self._steps[:k]
+        moved = np.empty(steps.shape, dtype=bool)
+        np.not_equal(steps[0], self._prev_steps, out=moved[0])
+        np.not_equal(steps[1:], steps[:-1], out=moved[1:])
+        self._prev_steps = steps[-1].copy()
         n_params = self.sim.objective.n_params
         for i, name in enumerate(self.sim.names):
-            take = np.flatnonzero(self._moved[:k, i])
+            take = np.flatnonzero(moved[:, i])
             if not take.size:
                 continue
-            run_rows, run_steps = self._rows[take, i], self._steps[take, i].tolist()
+            run_rows, run_steps = self._rows[take, i], steps[take, i].tolist()
             if self.fmt != "json":
                 self._spools[i].write(csv_lines(name, run_steps, run_rows))
                 continue
