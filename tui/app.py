@@ -92,10 +92,10 @@ class OptsimApp(App):
         if self.is_web:
             self.deliver_text(io.StringIO(text), save_filename=filename)
             return f"download {filename}"
-        try:  # a new file, never through a symlink planted under the name
+        try:  # a new file, never through a symlink planted under the name (errors: the screen says where)
             path = create_unique(self.save_dir / filename, text)
         except OSError as exc:
-            self.notify(f"Cannot write {self.save_dir / filename}: {exc.strerror or exc}", severity="error")
+            self.screen.notify(f"Cannot write {self.save_dir / filename}: {exc.strerror or exc}", severity="error")
             return None
         return str(path)
 

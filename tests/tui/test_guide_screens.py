@@ -22,6 +22,7 @@ from optsim.tui.screens.help import HelpScreen
 from optsim.tui.screens.keys import SIMULATOR_COMMANDS
 from optsim.tui.screens.simulator import SimulatorScreen
 from optsim.tui.widgets.curve_plot import CurvePlot
+from optsim.tui.widgets.status_line import StatusLine
 from tui_helpers import ROSENBROCK, SCENARIOS, catalog, run_async, screen_lines
 
 SIZE = (100, 32)
@@ -221,7 +222,8 @@ async def test_batch_lab_without_table_notifies():
         await pilot.press("L")
         await pilot.pause()
         assert isinstance(app.screen, SimulatorScreen)
-        assert any("no [batch_lab] table" in n.message for n in app._notifications)
+        message = app.screen.query_one(StatusLine).message
+        assert message is not None and "no [batch_lab] table" in message[0]
 
 
 @run_async

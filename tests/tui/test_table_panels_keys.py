@@ -162,3 +162,57 @@ async def test_the_remedy_is_shown_whole_and_the_description_is_a_separate_secti
             description = screen.query_one("#description", Markdown)
             assert "About this scenario" in _widget_text(about)
             assert status.region.bottom < about.region.y < description.region.y  # a gap, then a heading
+
+
+async def _table_covered(pilot, screen) -> list[str]:
+    """The run table's rows as they are on the screen, checked against what the table drew:
+    the rows a toast or anything else paints over differ."""
+    await pilot.pause()
+    table = screen.query_one(RunTable)
+    drawn = table.text_lines()
+    box = table.content_region
+    on_screen = screen_lines(pilot.app)[box.y: box.y + len(drawn)]
+    x, width = box.x, box.width
+    return [line for line, shown in zip(drawn, on_screen) if shown[x: x + width].rstrip() != line.rstrip()]
+
+
+@run_async
+async def test_messages_go_to_the_status_line_and_cover_none_of_the_run_table():
+    from optsim.tui.widgets.status_line import StatusLine
+
+    for size in ((80, 24), (160, 48)):
+        app, session = _app("rosenbrock")
+        async with app.run_test(size=size, notifications=True) as pilot:  # toasts drawn, as in use
+            screen = await _sim(pilot)
+            screen.advance(max(c.steps for c in session.sim.configs))
+            assert session.finished
+            await pilot.pause()
+            assert not await _table_covered(pilot, screen), size
+            status = screen.query_one(StatusLine)
+            assert status.message is not None and "Every run is done" in status.message[0]
+            assert "Every run is done" in screen_lines(app)[0]
+            await pilot.press("space")  # playing a finished scenario says so, in the same place
+            assert not await _table_covered(pilot, screen)
+            await pilot.press("v")  # hide the selected run: a message again
+            assert not await _table_covered(pilot, screen)
+            assert "hidden" in status.message[0]
+            assert not list(app._notifications)  # no toast at all
+
+
+@run_async
+async def test_a_long_message_is_shown_whole_on_the_status_line():
+    from optsim.tui.widgets.status_line import StatusLine
+
+    app, session = _app("rosenbrock")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await _sim(pilot)
+        long = "Scenario: /a/rather/long/folder/name/that/goes/on/rosenbrock-edited.toml (2 event(s) left out)"
+        screen.notify(long, severity="warning")
+        await pilot.pause()
+        top = " ".join(" ".join(line.split()) for line in screen_lines(app)[:3])
+        assert " ".join(long.split()) in top
+        assert not await _table_covered(pilot, screen)
+        status = screen.query_one(StatusLine)
+        status._clear_message()  # what the timer does after a few seconds
+        await pilot.pause()
+        assert status.region.height == 1 and "step" in screen_lines(app)[0]

@@ -397,6 +397,13 @@ class SimulatorScreen(Screen):
 
     # ------------------------------------------------------------------ messages
 
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every message of this screen goes to the status line (a toast would cover the run
+        table's columns for seconds); `markup` is ignored: messages are shown as written."""
+        self.query_one(StatusLine).say(f"{title}: {message}" if title else message, severity, timeout)
+
+
     def on_run_table_selected(self, message: RunTable.Selected) -> None:
         self.view.select(message.index)
         self._update_slice(force=False)
