@@ -77,6 +77,10 @@ class Session:
         self.changed_at = np.zeros(self.sim.n_runs, dtype=np.int64)  # run's step of its last edit
         self.recorder = LiveRecorder(self.sim)
         self.diagnoser = _make_diagnoser(self.sim)
+        self.unsaved: list[tuple[str, str]] = []
+        """The user's changes of the runs since the file was loaded or last saved, as (kind, run
+        name): "added", "edited" (settings or start), "removed". Scripted events are the file's
+        own and are not listed. A player leaving the scenario asks before dropping them."""
         self._watchers: list[Callable[[Change], None]] = []
         self._fire_due()
 
@@ -200,6 +204,7 @@ class Session:
             self.changed_at[run] = self.sim.step_count[run]
         if start is not None and tuple(start) != tuple(cfg.start):
             self.set_start(run, start)
+        self._remember("edited", cfg.name)
         self._announce(Change("edited", run, cfg.name))
 
     def set_start(self, run: int, point: Any) -> None:
@@ -212,6 +217,7 @@ class Session:
         self.changed_at[run] = 0
         self.recorder.restart_run(run)
         self.diagnoser = _make_diagnoser(self.sim)
+        self._remember("edited", self.sim.names[run])
         self._announce(Change("restarted", run, self.sim.names[run]))
 
     def add_run(self, settings: RunSettings) -> int:
@@ -223,6 +229,7 @@ class Session:
         self.changed_at = np.append(self.changed_at, 0)
         self.recorder.add_run()
         self.diagnoser = _make_diagnoser(self.sim)
+        self._remember("added", settings.name)
         self._announce(Change("added", i, settings.name))
         return i
 
@@ -236,7 +243,25 @@ class Session:
         self.changed_at = np.delete(self.changed_at, run)
         self.recorder.remove_run(run)
         self.diagnoser = _make_diagnoser(self.sim)
+        self._remember("removed", name)
         self._announce(Change("removed", run, name))
+
+    def _remember(self, kind: str, name: str) -> None:
+        if (kind, name) not in self.unsaved:
+            self.unsaved.append((kind, name))
+
+    def mark_saved(self) -> None:
+        """The runs as they are were written to a file (to_toml): nothing is unsaved now."""
+        self.unsaved.clear()
+
+    def unsaved_summary(self) -> str:
+        """The unsaved changes in one line: "added a copy, b copy; edited sgd" ('' if none)."""
+        parts = []
+        for kind in ("added", "edited", "removed"):
+            names = [name for k, name in self.unsaved if k == kind]
+            if names:
+                parts.append(f"{kind} {', '.join(names)}")
+        return "; ".join(parts)
 
     def new_run_name(self, base: str) -> str:
         """A name for a copy of the run `base`: "base copy", "base copy 2"... whichever is

@@ -7,6 +7,8 @@ Update after an intended change: pytest tests/tui/test_snapshots.py --snapshot-u
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual.widgets import Input
 
 from tui_helpers import DATA, MECHANISM, ROSENBROCK, SADDLE, make_app
@@ -104,3 +106,26 @@ def test_mechanism_views_160x48(snap_compare):
     """Wide: the gradient norm beside the loss, the sigma plot beside the learning rate."""
     assert snap_compare(make_app(MECHANISM), terminal_size=(160, 48),
                         run_before=_views(240, ("gradient_norm", "sigma")))
+
+
+def _leave_with_an_added_run():
+    """A run added (a copy of the selected one), then escape: the question to leave."""
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        screen = pilot.app.screen
+        session = screen.session
+        session.add_run(replace(session.sim.configs[0], name=session.new_run_name(session.sim.names[0])))
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+
+    return run_before
+
+
+def test_leave_with_unsaved_runs_80x24(snap_compare):
+    assert snap_compare(make_app(SADDLE), terminal_size=(80, 24), run_before=_leave_with_an_added_run())
+
+
+def test_leave_with_unsaved_runs_160x48(snap_compare):
+    assert snap_compare(make_app(SADDLE), terminal_size=(160, 48), run_before=_leave_with_an_added_run())

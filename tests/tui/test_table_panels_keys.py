@@ -3,6 +3,8 @@ tell the truth about the runs (names, rates, which rows exist, what is unsaved).
 
 from __future__ import annotations
 
+import math
+
 from optsim.engine.scenario.catalog import resolve
 from optsim.engine.scenario.load import load_scenario
 from optsim.engine.text_format import column as fmt_num
@@ -216,3 +218,101 @@ async def test_a_long_message_is_shown_whole_on_the_status_line():
         status._clear_message()  # what the timer does after a few seconds
         await pilot.pause()
         assert status.region.height == 1 and "step" in screen_lines(app)[0]
+
+
+def _picker_app():
+    """The app as a user meets it: the picker, then a scenario opened from it."""
+    from optsim.tui.app import OptsimApp
+
+    return OptsimApp(builtins=catalog(SCENARIOS))
+
+
+async def _open_from_picker(pilot, path) -> SimulatorScreen:
+    from optsim.tui.screens.picker import PickerScreen
+
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, PickerScreen)
+    pilot.app.open_scenario(load_scenario(path))
+    return await _sim(pilot)
+
+
+@run_async
+async def test_escape_with_added_runs_asks_and_n_stays_y_leaves():
+    from optsim.tui.screens.confirm_leave import ConfirmLeaveScreen
+    from optsim.tui.screens.picker import PickerScreen
+    from tui_helpers import ROSENBROCK
+
+    for size in ((80, 24), (160, 48)):
+        app = _picker_app()
+        async with app.run_test(size=size) as pilot:
+            screen = await _open_from_picker(pilot, ROSENBROCK)
+            session = screen.session
+            await _add_runs(pilot, 1)
+            added = session.sim.names[-1]
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmLeaveScreen), size
+            text = "\n".join(screen_lines(app))
+            assert "Leave this scenario?" in text and f"added {added}" in text
+            assert "y" in text and "esc stay" in text  # its keys are on screen
+            await pilot.press("n")
+            await pilot.pause()
+            assert app.screen is screen and added in session.sim.names  # nothing dropped
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("escape")  # escape in the question stays too
+            await pilot.pause()
+            assert app.screen is screen
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("y")
+            await pilot.pause()
+            assert isinstance(app.screen, PickerScreen)
+
+
+@run_async
+async def test_escape_asks_after_an_edit_and_not_without_changes(tmp_path):
+    from optsim.tui.app import OptsimApp
+    from optsim.tui.screens.confirm_leave import ConfirmLeaveScreen
+    from optsim.tui.screens.picker import PickerScreen
+    from tui_helpers import ROSENBROCK
+
+    app = OptsimApp(builtins=catalog(SCENARIOS), save_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_from_picker(pilot, ROSENBROCK)
+        await pilot.press("escape")  # nothing changed: straight back
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        screen = await _open_from_picker(pilot, ROSENBROCK)
+        session = screen.session
+        session.edit_run(0, {"lr": 0.002})  # what the edit form's apply does
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmLeaveScreen)
+        assert f"edited {session.sim.names[0]}" in "\n".join(screen_lines(app))
+        await pilot.press("w")  # save, then leave: the edit is in the file
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        saved = list(tmp_path.glob("*-edited.toml"))
+        assert len(saved) == 1 and "0.002" in saved[0].read_text()
+
+
+@run_async
+async def test_a_run_added_mid_scenario_is_not_called_diverged_by_the_charts():
+    """The history stored the tick before the run existed (NaN there): the charts must show
+    its current loss and rate, not read the NaN as divergence."""
+    from optsim.tui.widgets.curve_plot import CurvePlot
+
+    for steps in (0, 37):
+        app, session = _app("rosenbrock", steps=steps)
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = await _sim(pilot)
+            await _add_runs(pilot, 1)
+            run = session.sim.n_runs - 1
+            name = session.sim.names[run]
+            for series in (screen.view.loss_curves(), screen.view.lr_curves()):
+                solid = next(c for c in series if c.run == run and not c.dashed)
+                assert solid.ys.size and all(map(math.isfinite, solid.ys[-1:])), (steps, solid)
+            for plot_id in ("#loss", "#lr"):
+                title = " ".join(screen.query_one(plot_id, CurvePlot).render_line(0).text.split())
+                assert f"{name} diverged" not in title, (steps, title)

@@ -77,7 +77,8 @@ SIMULATOR_COMMANDS: tuple[Command, ...] = (
             "Files"),
     Command("t", "save_csv", "Save CSV", "Save every run's trajectory as CSV", "Files"),
     Command("question_mark", "help", "Help", "This list of keys", "App", True, "?"),
-    Command("escape", "back", "Back", "Back to the scenario picker", "App", False, "esc"),
+    Command("escape", "back", "Back", "Back to the scenario picker (asks first if runs were added, edited or removed)",
+            "App", False, "esc"),
     Command("q", "quit", "Quit", "Leave optsim", "App", True),
     Command("", "command_palette", "Command palette", "Every action by name (ctrl+p)", "App", False, "ctrl+p"),
 )

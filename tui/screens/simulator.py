@@ -603,7 +603,8 @@ class SimulatorScreen(Screen):
         if path:
             self.notify(f"Screenshot: {path}", timeout=4)
 
-    def action_save_scenario(self) -> None:
+    def action_save_scenario(self) -> bool:
+        """Write the runs as they are as a scenario file; True when it was written."""
         from ...engine.scenario.write import dropped_events
 
         s = self.session
@@ -612,7 +613,9 @@ class SimulatorScreen(Screen):
         dropped = dropped_events(s.scenario, s.sim.configs)
         extra = f" ({len(dropped)} event(s) of removed runs left out)" if dropped else ""
         if path:
+            s.mark_saved()
             self.notify(f"Scenario: {path}{extra}", timeout=4)
+        return bool(path)
 
     def action_save_csv(self) -> None:
         import io
@@ -629,7 +632,21 @@ class SimulatorScreen(Screen):
         self.app.push_screen(HelpScreen(SIMULATOR_COMMANDS, "Simulator keys"))
 
     def action_back(self) -> None:
-        self.app.back_to_picker()
+        """Back to the picker; with unsaved added, edited or removed runs, ask first."""
+        from .confirm_leave import LEAVE, SAVE_AND_LEAVE, ConfirmLeaveScreen
+
+        changes = self.session.unsaved_summary()
+        if not changes:
+            self.app.back_to_picker()
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == LEAVE or (choice == SAVE_AND_LEAVE and self.action_save_scenario()):
+                self.app.back_to_picker()
+
+        if self.playing:
+            self.pause()
+        self.app.push_screen(ConfirmLeaveScreen(changes), answered)
 
     def action_quit(self) -> None:
         self.app.exit()

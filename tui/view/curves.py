@@ -54,13 +54,15 @@ class LrCurves:
     def curves(self, visible: Callable[[int], bool]) -> list[CurveSeries]:
         sim = self.session.sim
         ticks, lr = sim.history.series("lr")
+        active = sim.active
         out = []
         for r in range(sim.n_runs):
             if not visible(r):
                 continue
             name = sim.configs[r].name
             out.append(CurveSeries(name + " (planned)", r, *self._plan(r), dashed=True))
-            out.append(CurveSeries(name, r, ticks, lr[:, r]))
+            out.append(CurveSeries(name, r, *_with_now(ticks, lr[:, r], sim.tick if active[r] else None,
+                                                       sim.last_lr[r])))
         return out
 
     def _plan(self, r: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +84,15 @@ class LrCurves:
 def _with_now(ticks: np.ndarray, values: np.ndarray, tick: int | None,
               now: float) -> tuple[np.ndarray, np.ndarray]:
     """A history series with the current value appended if the history has not stored it
-    (it keeps one tick in `stride`); `tick` None (a stopped run) appends nothing."""
-    if tick is None or (ticks.size and ticks[-1] == tick):
+    (it keeps one tick in `stride`); `tick` None (a stopped run) appends nothing. A run
+    added after this tick was stored has NaN there (it did not exist yet): its current value
+    takes that place, or the chart would read the NaN as a run that diverged."""
+    if tick is None:
+        return ticks, values
+    if ticks.size and ticks[-1] == tick:
+        if np.isfinite(values[-1]) or not np.isfinite(now):
+            return ticks, values
+        values = values.copy()
+        values[-1] = now
         return ticks, values
     return np.append(ticks, tick).astype(float), np.append(values, now)
