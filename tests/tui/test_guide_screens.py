@@ -263,3 +263,42 @@ async def test_an_analysis_that_fails_says_so_on_its_screen(monkeypatch):
             text = _flat(await _open(pilot, key))
             assert f"{subject} could not run: batch_lab.sizes: too much work for this test" in text
             assert COMPUTING not in text
+
+
+@run_async
+async def test_batch_lab_screen_compares_at_equal_updates_epochs_and_time_with_the_engines_rows():
+    """The lecture's point: which batch size is ahead depends on the clock. The screen shows
+    the engine's result.comparisons (as `optsim diagnose` prints them), row by row."""
+    from textual.geometry import Region
+    from textual.widgets import Static
+
+    from optsim.engine.text_format import sig
+
+    for size in ((80, 24), (160, 48)):
+        app, session = _app("batch-size-cost")
+        async with app.run_test(size=size) as pilot:
+            await _open(pilot, "L")
+            screen = app.screen
+            assert isinstance(screen, BatchLabScreen)
+            lab = run_batch_lab(session.scenario)
+            assert [c.axis for c in lab.comparisons] == ["updates", "epochs", "time"]
+            compare = screen.query_one("#compare", Static)
+            assert compare.display
+            lines = [strip.text for strip in compare.render_lines(Region(0, 0, *compare.outer_size))]
+            text = "\n".join(lines)
+            assert "…" not in text  # no cell cut short
+            unit = lab.cost.unit
+            for c, heading in zip(lab.comparisons, ("equal updates", "equal epochs", "equal simulated time")):
+                at = f"{c.at:.4g} {unit}" if c.axis == "time" else f"{c.at:.4g} {c.axis}"
+                start = text.index(f"At {heading} ({at})")
+                block = text[start:].split("\n\n", 1)[0].splitlines()
+                for row in c.rows:
+                    cells = [str(row.batch), str(row.updates), f"{row.epochs:.4g}", f"{row.time:.4g}", unit,
+                             sig(row.train_loss), sig(row.test_loss), sig(row.sharpness)]
+                    assert any(line.split() == cells for line in block), (size, c.axis, cells)
+                train, test = c.lowest("train_loss"), c.lowest("test_loss")
+                lead = " ".join(" ".join(block).split())
+                assert f"lowest training loss: batch {train.batch} ({sig(train.train_loss)})" in lead
+                assert f"lowest test loss: batch {test.batch} ({sig(test.test_loss)})" in lead
+            # the clocks disagree on the leader of the training loss (the lecture's point)
+            assert len({c.lowest("train_loss").batch for c in lab.comparisons}) > 1

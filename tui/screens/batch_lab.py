@@ -4,7 +4,9 @@ run_batch_lab steps every batch size in its own simulation (a second or so), in 
 thread; the screen says "Computing…" meanwhile. The lab copies the scenario file's runs, not
 live edits. Below the tables, the loss of every batch size against updates, epochs or
 simulated time (keys u, p, t): the engine's records (batch_lab.loss_curves) on the axis
-curve_grid.x_scale_for picks (log x where the runs end decades apart).
+curve_grid.x_scale_for picks (log x where the runs end decades apart). Under the plot, every
+batch size read at equal updates, equal epochs and equal simulated time (the engine's
+result.comparisons, as `optsim diagnose` prints them).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from ...engine.analysis.batch_lab import AXES, BatchLabResult, loss_curves, run_
 from ..render.curve_grid import CurveSeries, x_scale_for
 from ...engine.watch.session import Session
 from ..render import palette
-from ..widgets.batch_lab_view import axis_hint, batch_lab_body, legend, plot_title
+from ..widgets.batch_lab_view import axis_hint, batch_lab_body, comparisons, legend, plot_title
 from ..widgets.cell_canvas import widget_color_system
 from ..widgets.curve_plot import CurvePlot
 from rich.text import Text
@@ -58,12 +60,14 @@ class BatchLabScreen(ComputingModal):
                 yield Static(Text(COMPUTING, style="italic"), id="lab")
                 yield CurvePlot("loss", id="curves")
                 yield Static("", id="legend")
+                yield Static("", id="compare")
             yield Static(axis_hint(self.axis), id="hint")
 
     def on_mount(self) -> None:
         self.query_one("#body").focus()
         self.query_one("#curves").display = False
         self.query_one("#legend").display = False
+        self.query_one("#compare").display = False
         self.start_work()
 
     def work(self):
@@ -74,6 +78,9 @@ class BatchLabScreen(ComputingModal):
         self.query_one("#lab", Static).update(batch_lab_body(result))
         self.query_one("#curves").display = True
         self.query_one("#legend").display = True
+        compare = self.query_one("#compare", Static)
+        compare.update(comparisons(result))
+        compare.display = True
         self.add_class("-plotted")  # the dialog takes the height; the hint stays in view
         self._draw_curves()
 

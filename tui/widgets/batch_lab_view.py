@@ -2,14 +2,16 @@
 
 Formats an engine BatchLabResult (optsim.engine.analysis.batch_lab) for the batch-lab screen. Only
 formatting and picking here (which row has the lowest sharpness, the fastest epoch); every
-number is the engine's, and the loss at an equal simulated time comes from batch_lab.loss_at.
+number is the engine's. The comparisons at equal updates, equal epochs and equal simulated
+time (the lecture's point: which batch size is ahead depends on the clock) are the engine's
+result.comparisons, the same rows `optsim diagnose` prints.
 """
 
 from __future__ import annotations
 
 import math
 
-from ...engine.analysis.batch_lab import BatchLabResult, BatchRun, loss_at
+from ...engine.analysis.batch_lab import CLOCK_NAMES, BatchLabResult, BatchRun, ClockComparison
 from ...engine.text_format import sig as fmt
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -35,12 +37,6 @@ def cost_table(result: BatchLabResult) -> Table:
     return table
 
 
-def equal_time(result: BatchLabResult) -> float | None:
-    """The simulated time every run reached (the shortest run's end): losses compare there."""
-    ends = [float(r.time[-1]) for r in result.runs if len(r.time)]
-    return min(ends) if ends else None
-
-
 def flat_rows(result: BatchLabResult) -> list[BatchRun]:
     """The runs that ended in the flattest minimum: lowest sharpness (within FLAT_WITHIN)."""
     finite = [r for r in result.runs if math.isfinite(r.sharpness) and r.diverged_at < 0]
@@ -52,23 +48,53 @@ def flat_rows(result: BatchLabResult) -> list[BatchRun]:
 
 def runs_table(result: BatchLabResult) -> Table:
     u = result.cost.unit
-    t_eq = equal_time(result)
     flat = {r.batch for r in flat_rows(result)}
-    table = Table(title="Runs: the same problem at each batch size", title_style="bold", title_justify="left",
-                  box=None, padding=(0, 1), header_style="bold")
-    columns = ["batch", "updates", "epochs", "time", "train loss", "test loss", "sharpness"]
-    if t_eq is not None:
-        columns.append(f"loss @ {t_eq:.4g} {u}")
-    for name in columns:
-        table.add_column(name, justify="right", no_wrap=True)
+    table = _clock_table("Runs: the same problem at each batch size, at their ends")
     for r in result.runs:
         cells = [str(r.batch), str(int(r.updates[-1])), f"{r.epochs[-1]:.4g}", f"{r.time[-1]:.4g} {u}",
                  fmt(r.final_loss), fmt(r.final_test), fmt(r.sharpness)]
-        if t_eq is not None:
-            cells.append(fmt(loss_at(r, "time", t_eq)))
         style = "red" if r.diverged_at >= 0 else (FLAT_STYLE if r.batch in flat else SHARP_STYLE if flat else "")
         table.add_row(*cells, style=style)
     return table
+
+
+CLOCK_COLUMNS = ("batch", "updates", "epochs", "time", "train loss", "test loss", "sharpness")
+LEAD_STYLE = "bold cyan"
+
+
+def _clock_table(title: str) -> Table:
+    table = Table(title=title, title_style="bold", title_justify="left", box=None, padding=(0, 1),
+                  header_style="bold")
+    for name in CLOCK_COLUMNS:
+        table.add_column(name, justify="right", no_wrap=True)
+    return table
+
+
+def comparison_table(c: ClockComparison, unit: str) -> Table:
+    """Every batch size read at the same point of one clock (the engine's rows); the lowest
+    training and test loss there are named under the table and their cells highlighted."""
+    at = f"{c.at:.4g} {unit}" if c.axis == "time" else f"{c.at:.4g} {c.axis}"
+    table = _clock_table(f"At {CLOCK_NAMES[c.axis]} ({at})")
+    train, test = c.lowest("train_loss"), c.lowest("test_loss")
+    for r in c.rows:
+        table.add_row(str(r.batch), str(r.updates), f"{r.epochs:.4g}", f"{r.time:.4g} {unit}",
+                      Text(fmt(r.train_loss), style=LEAD_STYLE if r is train else ""),
+                      Text(fmt(r.test_loss), style=LEAD_STYLE if r is test else ""), fmt(r.sharpness))
+    leads = [f"lowest {what}: batch {row.batch} ({fmt(getattr(row, key))})"
+             for what, key, row in (("training loss", "train_loss", train), ("test loss", "test_loss", test))
+             if row is not None]
+    if leads:
+        table.caption = "; ".join(leads)
+        table.caption_justify = "left"
+    return table
+
+
+def comparisons(result: BatchLabResult) -> RenderableType:
+    """The three clocks' comparisons, a blank line before each."""
+    out: list[RenderableType] = []
+    for c in result.comparisons:
+        out += [Text(""), comparison_table(c, result.cost.unit)]
+    return Group(*out)
 
 
 def _batches(rows: list[BatchRun]) -> str:
@@ -146,5 +172,6 @@ def axis_hint(axis: str) -> Text:
 
 
 def batch_lab_body(result: BatchLabResult) -> RenderableType:
-    """Notice first, then the cost table and the runs table."""
+    """Notice first, then the cost table and the runs at their ends (the comparisons at equal
+    updates, epochs and simulated time go under the loss plot: `comparisons`)."""
     return Group(notice(result), Text(""), cost_table(result), Text(""), runs_table(result))
