@@ -361,3 +361,67 @@ def test_the_event_log_is_bounded():
     assert events[0].step == 500 and events[-1].text == f"burst at step {100 * (EVENTS_MAX + 4)}: loss 1 -> 2"
     log.raise_burst_peak(0, 7.0)
     assert log.events(0)[-1].text.endswith("-> 7")
+
+
+LINE = "0.5*(50*x^2 + y^2)"  # lambda_max = 50 along x
+
+
+@pytest.mark.parametrize("optimizer, hyper, factor", [
+    ("sgd", {}, 2.0),
+    ("sgd", {"momentum": 0.9}, 3.8),  # heavy ball: 2(1 + mu)
+    ("sgd", {"momentum": 0.5, "dampening": 0.5}, 6.0),  # the step scaled by 1 - d
+    ("sgd", {"momentum": 0.9, "nesterov": True}, 3.8 / 2.8),  # 2(1 + mu)/(1 + 2 mu)
+    ("momentum_lecture", {"momentum": 0.9}, 3.8),
+])
+def test_the_stability_limit_is_the_methods_own_and_holds_on_the_engines_steps(optimizer, hyper, factor):
+    """lr * lambda_max below the quoted factor contracts, above it blows up: on the engine's own
+    steps, 2% either side of the limit, for plain, heavy-ball, damped and Nesterov momentum."""
+    from optsim.engine.analysis.diagnosis.measure import stability_limit
+
+    limit = stability_limit(optimizer, hyper)
+    assert limit is not None and limit.factor == pytest.approx(factor)
+    lr = factor / 50
+    sim, d, _ = run(LINE, [("below", optimizer, {"lr": 0.98 * lr, **hyper}, (1.0, 0.0), 3000),
+                           ("above", optimizer, {"lr": 1.02 * lr, **hyper}, (1.0, 0.0), 3000)])
+    r = by_name(sim, d)
+    assert abs(sim.params[0, 0]) < 1e-3 and sim.diverged_at[0] < 0
+    assert sim.diverged_at[1] > 0 and r["above"].status == "diverged"
+    assert f"{limit.formula}/lambda_max = " in r["above"].remedy
+    quoted = float(r["above"].remedy.split("/lambda_max = ")[1].split(")")[0])
+    assert quoted == pytest.approx(factor / 50, rel=5e-3)
+
+
+def test_adaptive_methods_quote_no_limit_for_lr():
+    """Adam's step is lr/sigma: 2/lambda_max says nothing about its lr, so no number is quoted."""
+    from optsim.engine.analysis.diagnosis.measure import stability_limit
+
+    assert stability_limit("adam", {}) is None and stability_limit("rmsprop", {"momentum": 0.9}) is None
+    sim, d, _ = run(RAVINE, [("rms", "rmsprop_lecture", {"lr": 0.1}, (-4.5, 1.0), 300),
+                             ("ada", "adagrad", {"lr": 0.1}, (-4.5, 1.0), 300)])
+    r = by_name(sim, d)
+    # before: "try a lower lr (below 2/lambda_max = 0.04)" and "a larger learning rate (up to about
+    # 1/lambda_max = 0.02)" for a run at lr 0.1: numbers that are no limit for lr/sigma
+    assert r["rms"].status == "oscillating" and "lower lr" in r["rms"].remedy
+    assert r["ada"].status == "too slow" and "larger learning rate" in r["ada"].remedy
+    for rep in r.values():
+        assert "lambda_max =" not in rep.remedy and "stable up to" not in rep.headline
+
+
+def test_resnet_warmup_quotes_the_momentum_limit_its_description_states():
+    """Scenario 53: SGD with momentum 0.9. The description says lr x curvature < 2(1 + 0.9) = 3.8;
+    the diagnosis of the diverged run quotes that factor, not plain gradient descent's 2."""
+    from optsim.engine.scenario.catalog import resolve
+    from optsim.engine.scenario.load import load_scenario
+    from optsim.engine.watch.session import Session
+
+    session = Session(load_scenario(resolve("resnet-warmup")))
+    session.advance(20)
+    run_ = session.sim.names.index("lr-0.1")
+    rep = session.diagnosis(run_)
+    assert rep.status == "diverged"
+    hi = rep.evidence["lambda_max"]
+    assert "2(1+0.9)/lambda_max" in rep.remedy and "2/lambda_max" not in rep.remedy
+    quoted = float(rep.remedy.split("/lambda_max = ")[1].split(")")[0])
+    assert quoted == pytest.approx(3.8 / hi, rel=5e-3)
+    assert rep.evidence["lr_x_lambda_max"] > 3.8 and not rep.headline.endswith("> 2")
+    assert "2 (1 + 0.9) = 3.8" in session.scenario.description

@@ -78,11 +78,20 @@ class BurstFacts(NamedTuple):
     loss_peak: float  # highest loss while it burst
 
 
+class StabilityLimit(NamedTuple):
+    """Gradient descent's step on a quadratic of curvature lambda is stable only while
+    lr * lambda < factor; `formula` says where the factor comes from ("2(1+mu)" ...)."""
+
+    factor: float
+    formula: str
+
+
 class RunFacts(NamedTuple):
     """Everything the rules read about one run, measured once per report."""
     optimizer: str
     adaptive: bool  # a per-coordinate adaptive rate (Adagrad, RMSProp, Adam, ...)
     momentum: float  # the momentum (or Adam's beta1) the run already uses, 0 without
+    stability: StabilityLimit | None  # lr*lambda_max must stay below its factor (None: adaptive)
     step: int
     loss: float
     grad_norm: float

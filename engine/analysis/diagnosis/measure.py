@@ -9,7 +9,7 @@ from ...core.simulation import Simulation
 from ...optim.registry import get_optimizer
 from ..critical import is_near, model_critical_distance
 from .facts import (ABS_GRAD, ADAPTIVE, EIG_RTOL, FLAT_RTOL, MIN_OBS, SMALL_GRAD, BurstFacts, Progress,
-                    RunFacts)
+                    RunFacts, StabilityLimit)
 
 
 def window_stats(w: dict[str, np.ndarray], evecs: np.ndarray) -> dict[str, np.ndarray]:
@@ -59,6 +59,30 @@ def momentum(optimizer: str, hyper: dict) -> float:
     return 0.0
 
 
+def stability_limit(optimizer: str, hyper: dict) -> StabilityLimit | None:
+    """The limit of lr * lambda_max for a fixed-rate method (None for adaptive ones: their step
+    is lr/sigma, and sigma moves, so no number bounds lr itself).
+
+    Plain gradient descent: 2. Heavy-ball momentum mu (torch's SGD, the lecture's momentum):
+    the iteration theta' = theta - a theta + mu (theta - theta_prev), a = lr*lambda, is stable
+    iff a < 2(1 + mu); torch's dampening d scales the step by (1 - d): a < 2(1 + mu)/(1 - d).
+    Nesterov (torch's form, d = 0): the characteristic polynomial z^2 - (1 + mu - a(1 + mu)) z
+    + mu(1 - a) has both roots inside the unit circle iff a < 2(1 + mu)/(1 + 2 mu)."""
+    if optimizer in ADAPTIVE:
+        return None
+    defaults = get_optimizer(optimizer).defaults
+    mu = float(hyper.get("momentum", defaults.get("momentum", 0.0)))
+    if mu <= 0:
+        return StabilityLimit(2.0, "2")
+    m = f"{mu:g}"
+    if bool(hyper.get("nesterov", defaults.get("nesterov", False))):
+        return StabilityLimit(2 * (1 + mu) / (1 + 2 * mu), f"2(1+{m})/(1+2*{m})")
+    damp = float(hyper.get("dampening", defaults.get("dampening", 0.0)))
+    if 0 < damp < 1:
+        return StabilityLimit(2 * (1 + mu) / (1 - damp), f"2(1+{m})/(1-{damp:g})")
+    return StabilityLimit(2 * (1 + mu), f"2(1+{m})")
+
+
 def critical_point_tests(sim: Simulation, gmax: np.ndarray, evals: np.ndarray, evecs: np.ndarray,
                          wd: np.ndarray, coupled: np.ndarray) -> dict[str, np.ndarray]:
     """Per run: is the gradient small, is the quadratic model's critical point near, and how far it is.
@@ -97,7 +121,8 @@ def gather(sim: Simulation, w: dict[str, np.ndarray], evals: np.ndarray, evecs: 
     cfgs = sim.configs
     return [RunFacts(
         optimizer=cfgs[r].optimizer, adaptive=cfgs[r].optimizer in ADAPTIVE,
-        momentum=momentum(cfgs[r].optimizer, cfgs[r].hyper), step=int(sim.step_count[r]), loss=float(sim.loss[r]),
+        momentum=momentum(cfgs[r].optimizer, cfgs[r].hyper),
+        stability=stability_limit(cfgs[r].optimizer, cfgs[r].hyper), step=int(sim.step_count[r]), loss=float(sim.loss[r]),
         grad_norm=float(sim.grad_norm[r]), theta_norm=float(theta_norm[r]), lr=float(sim.last_lr[r]),
         evals=evals[r], evecs=evecs[r], eigen_ok=bool(ok[r]), lo=float(lo[r]), hi=float(hi[r]),
         eig_tol=float(crit["eig_tol"][r]), small=bool(crit["small"][r]), small_raw=bool(crit["small_raw"][r]),

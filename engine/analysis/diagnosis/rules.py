@@ -55,6 +55,11 @@ not what will happen. w = the observations in the window, up to 64.
    the stability limit 2 / lambda_max (gradient descent is fastest near 1),
    far too small for the progress a step could make.
 6. descending otherwise.
+
+Stability limits quoted in remedies are the run's own method's (measure.stability_limit):
+2/lambda_max for plain gradient descent, 2(1+mu)/lambda_max with heavy-ball momentum mu,
+2(1+mu)/((1+2mu) lambda_max) with Nesterov; none for adaptive methods, whose step lr/sigma
+is not bounded by any number for lr itself.
 """
 from __future__ import annotations
 
@@ -63,7 +68,7 @@ from typing import Callable
 import numpy as np
 
 from ...text_format import direction, short
-from .facts import (ADAPTIVE, ALONG_SHARE, BURST_HOLD, FLIP_SHARE, HEADLINE_MAX, PLATEAU_RTOL, RUNAWAY,
+from .facts import (ALONG_SHARE, BURST_HOLD, FLIP_SHARE, HEADLINE_MAX, PLATEAU_RTOL, RUNAWAY,
                     SADDLE_RTOL, SLOW, RunDiagnosis, RunFacts, cut)
 
 Evidence = dict[str, float]
@@ -96,10 +101,12 @@ def engine_stopped(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     e["diverged_at"] = float(k)
     x = lr * hi if f.eigen_ok else np.nan
     e["lr_x_lambda_max"] = x
-    if f.optimizer not in ADAPTIVE and np.isfinite(x) and hi > 0:
-        head = f"diverged at step {k}: lr {short(lr)}, lr*lmax {short(x)} > 2"
-        remedy = (f"The rate overshoots the steepest direction (stable only below 2/lambda_max = {short(2 / hi)}): "
-                  "lower the learning rate, or warm it up and decay it.")
+    limit = _limit(f)
+    if f.stability is not None and np.isfinite(x) and limit:
+        c = f.stability.factor
+        head = f"diverged at step {k}: lr {short(lr)}, lr*lmax {short(x)} " + (f"> {short(c)}" if x > c else
+                                                                                 f"(limit {short(c)})")
+        remedy = f"The rate overshoots the steepest direction{limit}: lower the learning rate, or warm it up and decay it."
     else:
         head = f"diverged at step {k} (lr {short(lr)})"
         remedy = "The steps grew without bound: lower the learning rate, or start with a warm-up."
@@ -124,7 +131,7 @@ def running_away(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     e["diverged_at"] = float(k)
     e["lr_x_lambda_max"] = f.lr * hi if f.eigen_ok else np.nan
     head = f"diverged: loss {short(loss)}, rising since step {k}"
-    limit = f" (stable only below 2/lambda_max = {short(2 / hi)})" if f.eigen_ok and hi > 0 else ""
+    limit = _limit(f)
     remedy = (f"The loss keeps growing: the rate overshoots{limit}. Lower the learning rate, or warm it "
               "up and decay it.")
     return RunDiagnosis("diverged", cut(head), e, remedy)
@@ -247,10 +254,21 @@ def oscillating(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     head = f"bouncing in a ravine: |g| {gn}, flips {flip:.0%}, rate*lmax {short(x)}"
     if len(head) > HEADLINE_MAX:
         head = f"bouncing in a ravine: |g| {gn}, flips {flip:.0%}"
-    limit = f" (below 2/lambda_max = {short(2 / hi)})" if f.eigen_ok and hi > 0 else ""
+    limit = _limit(f, "below")
     remedy = ("The loss is flat while |g| is not small: the steps bounce between the ravine's walls. "
               f"One rate cannot suit both directions: try a lower lr{limit}{_other_aids(f, ' and')}.")
     return RunDiagnosis("oscillating", cut(head), e, remedy)
+
+
+def _limit(f: RunFacts, words: str = "stable only below") -> str:
+    """' (stable only below 2(1+0.9)/lambda_max = 0.0142)': the largest stable lr of the run's
+    method at the current top curvature (measure.stability_limit: momentum raises it, Nesterov
+    less so); '' for adaptive methods (their step is lr/sigma: no number bounds lr) or without
+    a positive curvature."""
+    if f.stability is None or not (f.eigen_ok and f.hi > 0):
+        return ""
+    c = f.stability
+    return f" ({words} {c.formula}/lambda_max = {short(c.factor / f.hi)})"
 
 
 def _other_aids(f: RunFacts, joint: str) -> str:
@@ -280,9 +298,13 @@ def too_slow(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     e["rate_x_lambda_max"] = x
     if x >= SLOW:
         return None
-    remedy = (f"Each step makes a tiny part of the progress it could: try a larger learning rate "
-              f"(up to about 1/lambda_max = {short(1 / hi)}){_other_aids(f, ', or')}.")
-    return RunDiagnosis("too slow", cut(f"too slow: rate*lmax {short(x)} (stable up to 2)"), e, remedy)
+    upto = f" (up to about 1/lambda_max = {short(1 / hi)})" if f.stability is not None else ""
+    remedy = (f"Each step makes a tiny part of the progress it could: try a larger learning rate"
+              f"{upto}{_other_aids(f, ', or')}.")
+    head = f"too slow: rate*lmax {short(x)}"
+    if f.stability is not None and f.momentum <= 0:  # plain steps: the measured rate is lr
+        head += f" (stable up to {short(f.stability.factor)})"
+    return RunDiagnosis("too slow", cut(head), e, remedy)
 
 
 def descending(f: RunFacts, e: Evidence) -> RunDiagnosis:
