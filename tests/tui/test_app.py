@@ -366,8 +366,9 @@ async def test_three_parameter_scenario_plots_a_slice_and_follows_the_selection(
         await pilot.pause()
         assert screen.view.plane.slice.kind == "random"
         assert "random filter-normalized" in "\n".join(screen_lines(app))
-        assert screen_lines(app)[1].startswith("random slice at adam")  # the plot's title
-        assert screen_lines(app)[2].startswith("along r2")  # the y axis name, whole
+        top = plot.region.y  # under the status line (two rows while a long message is on it)
+        assert screen_lines(app)[top].startswith("random slice at adam")  # the plot's title
+        assert screen_lines(app)[top + 1].startswith("along r2")  # the y axis name, whole
         await pilot.press("p", "p")
         assert screen.view.plane.slice.kind == "params"
 
