@@ -311,6 +311,11 @@ class Simulation:
         self.tick += 1
         self._record(None if all_active else stepped)
 
+    def next_lr(self) -> np.ndarray:
+        """The rate each run's next update will use (its schedule at its own step count): after a
+        scripted or typed edit it differs from last_lr, the rate of the update already taken."""
+        return self._peek_lr()
+
     def _peek_lr(self) -> np.ndarray:
         """The rate each run's next update will use (for row 0 of a trajectory)."""
         out = np.zeros(self.n_runs)

@@ -425,3 +425,21 @@ def test_resnet_warmup_quotes_the_momentum_limit_its_description_states():
     assert quoted == pytest.approx(3.8 / hi, rel=5e-3)
     assert rep.evidence["lr_x_lambda_max"] > 3.8 and not rep.headline.endswith("> 2")
     assert "2 (1 + 0.9) = 3.8" in session.scenario.description
+
+
+def test_a_run_released_from_lr_0_says_so_beside_the_tables_lr_now():
+    """saddle-w1w2 step 70: escape, held at lr 0, is set to lr 0.1 by the script. The table's
+    'lr now' shows 0.1; the diagnosis must not tell the user to 'try a learning rate above 0'."""
+    from optsim.engine.scenario.catalog import resolve
+    from optsim.engine.scenario.load import load_scenario
+    from optsim.engine.watch.session import Session
+
+    session = Session(load_scenario(resolve("saddle-w1w2")))
+    session.advance_to(70)
+    i = session.sim.names.index("escape")
+    assert session.sim.last_lr[i] == 0 and session.next_lr()[i] == 0.1 == session.sim.next_lr()[i]
+    rep = session.diagnosis(i)
+    assert rep.status == "idle (lr 0)" and "next update lr 0.1" in rep.headline
+    assert "above 0" not in rep.remedy and "lr 0.1" in rep.remedy
+    session.advance_to(72)
+    assert session.diagnosis(i).status != "idle (lr 0)"

@@ -96,7 +96,8 @@ class RunFacts(NamedTuple):
     loss: float
     grad_norm: float
     theta_norm: float
-    lr: float
+    lr: float  # the rate of the last update taken
+    next_lr: float  # the rate of the next update (an edit may have changed it)
     evals: np.ndarray  # Hessian eigenvalues, ascending (NaN where the Hessian is not finite)
     evecs: np.ndarray  # their eigenvectors, as columns
     eigen_ok: bool  # the Hessian was finite: lo and hi are its extreme eigenvalues (else NaN)

@@ -119,11 +119,13 @@ def gather(sim: Simulation, w: dict[str, np.ndarray], evals: np.ndarray, evecs: 
     lo = np.where(ok, evals[:, 0], np.nan) if evals.shape[1] else np.full(sim.n_runs, np.nan)
     hi = np.where(ok, evals[:, -1], np.nan) if evals.shape[1] else np.full(sim.n_runs, np.nan)
     cfgs = sim.configs
+    next_lr = sim.next_lr()
     return [RunFacts(
         optimizer=cfgs[r].optimizer, adaptive=cfgs[r].optimizer in ADAPTIVE,
         momentum=momentum(cfgs[r].optimizer, cfgs[r].hyper),
         stability=stability_limit(cfgs[r].optimizer, cfgs[r].hyper), step=int(sim.step_count[r]), loss=float(sim.loss[r]),
         grad_norm=float(sim.grad_norm[r]), theta_norm=float(theta_norm[r]), lr=float(sim.last_lr[r]),
+        next_lr=float(next_lr[r]),
         evals=evals[r], evecs=evecs[r], eigen_ok=bool(ok[r]), lo=float(lo[r]), hi=float(hi[r]),
         eig_tol=float(crit["eig_tol"][r]), small=bool(crit["small"][r]), small_raw=bool(crit["small_raw"][r]),
         near=bool(crit["near"][r]), flat=bool(flat[r]), enough=bool(st["n_obs"][r] >= MIN_OBS),

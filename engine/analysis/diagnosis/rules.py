@@ -215,6 +215,11 @@ def idle(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     """3a. the last update's learning rate was 0: the run stands still by design."""
     if f.lr != 0:
         return None
+    if f.next_lr > 0:  # released: the table's "lr now" already shows the new rate
+        head = f"held at lr 0 so far; next update lr {short(f.next_lr)}"
+        remedy = (f"The run has been held still (lr 0) until now; its next update moves it at lr "
+                  f"{short(f.next_lr)}.")
+        return RunDiagnosis("idle (lr 0)", cut(head), e, remedy)
     head = f"lr 0: loss {short(f.loss)}, |g| {short(f.grad_norm)}"
     remedy = ("The learning rate is 0, so the run does not move. If that is not the plan (a scheduled "
               "start), try a learning rate above 0.")
