@@ -316,3 +316,18 @@ async def test_a_run_added_mid_scenario_is_not_called_diverged_by_the_charts():
             for plot_id in ("#loss", "#lr"):
                 title = " ".join(screen.query_one(plot_id, CurvePlot).render_line(0).text.split())
                 assert f"{name} diverged" not in title, (steps, title)
+
+
+@run_async
+async def test_a_title_the_status_line_cuts_is_whole_in_the_panel():
+    """At 80 columns the status line cuts long titles ("... stops…"); the panel's 'About this
+    scenario' heading carries the whole title."""
+    for name in ("transformer-noam", "small-vs-large-batch"):
+        app, session = _app(name)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _sim(pilot)
+            title = session.scenario.title
+            top = screen_lines(app)[0]
+            assert title not in top and "…" in top  # cut there
+            about = " ".join(_widget_text(screen.query_one("#about")).split())
+            assert about.endswith(" ".join(f"About this scenario: {title}".split()))

@@ -111,7 +111,7 @@ class SimulatorScreen(Screen):
                 with Horizontal(id="lr-row", classes="curve-row"):
                     yield CurvePlot("learning rate", id="lr")
                     yield CurvePlot("sigma", id="sigma")
-                yield InfoPanel(self.session.scenario.description, id="info")
+                yield InfoPanel(self.session.scenario.description, title=self.session.scenario.title, id="info")
         yield RunTable(id="runs")
         yield TooSmall(id="too-small")
         yield Footer()

@@ -4,7 +4,8 @@ The caption (from the scenario's script) changes while the scenario plays and st
 top. Under it one scrolling column holds the selected run's status and advice, the report
 and the scenario's description (Markdown, set once), each whole: nothing is cut at a fixed
 height, so a long remedy is never stopped mid-sentence; the scrollbar shows when there is
-more. The description has its own heading, so it does not read as part of the advice.
+more. The description has its own heading, so it does not read as part of the advice; the
+heading carries the scenario's title, which the status line cuts on narrow screens.
 Each part is updated only when its text changes.
 """
 
@@ -73,9 +74,10 @@ class InfoPanel(Vertical):
     }
     """
 
-    def __init__(self, description: str, *, id: str | None = None) -> None:
+    def __init__(self, description: str, *, title: str = "", id: str | None = None) -> None:
         super().__init__(id=id)
         self._description = description
+        self._title = title
         self._caption: str | None = None
         self._status: object = None
         self._report: object = None
@@ -85,7 +87,10 @@ class InfoPanel(Vertical):
         with VerticalScroll(id="panel-text"):
             yield Static("", id="run-status")
             yield Static("", id="report")
-            yield Static("About this scenario", id="about")
+            about = Text("About this scenario")
+            if self._title:
+                about.append(f": {self._title}", style="not bold")
+            yield Static(about, id="about")
             yield Markdown(self._description or "*No description.*", id="description")
 
     def set_caption(self, caption: str | None) -> None:
