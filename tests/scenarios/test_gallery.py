@@ -203,6 +203,11 @@ def test_beale(traces):
     assert 1e-5 < np.median(tail) < 1e-3  # hovers near 1e-4
     p, l = end(t, "adamw")
     assert [round(float(v), 2) for v in p] == [2.90, 0.47] and round(l, 3) == 0.002
+    # not held: its loss still falls (about 7% over the last 64 updates), as "still creeping" says
+    i = t.run("adamw")
+    assert t.loss[-1, i] < 0.95 * t.loss[-65, i]
+    text = next(e.say for e in t.scenario.events if e.say and e.say.startswith("First below"))
+    assert "still creeping" in text and "holds it" not in text
 
 
 def test_beale_try_the_left_valley():
