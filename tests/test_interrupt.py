@@ -82,3 +82,43 @@ def test_interrupt_keeps_old_or_complete_output(reference, sig, moment, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml", "t.csv"]  # no temporary file left
     if moment == "finished":
         assert out.read_bytes() == complete
+
+
+class _Recorder:
+    """Stands in for a command's run(): records which SIGTERM handler is in place while it runs."""
+
+    def __init__(self) -> None:
+        self.seen: list[object] = []
+
+    def run(self, args) -> int:
+        self.seen.append(signal.getsignal(signal.SIGTERM))
+        return 0
+
+
+@pytest.mark.parametrize("argv, as_interrupt", [
+    (["run", "x.toml"], True),
+    (["diagnose", "x.toml"], True),
+    (["play", "x.toml", "--headless"], True),
+    (["play", "x.toml"], False),       # the app: Textual restores the terminal on its own terms
+    (["serve"], False),                # the web server's own loop handles its shutdown
+])
+def test_sigterm_is_an_interrupt_only_for_headless_commands(monkeypatch, argv, as_interrupt) -> None:
+    from optsim.tui import cli
+
+    recorder = _Recorder()
+    monkeypatch.setattr(cli._command(argv[0]), "run", recorder.run)
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli.main(argv) == 0
+    assert (recorder.seen[0] is cli._on_sigterm) is as_interrupt
+    assert recorder.seen[0] is cli._on_sigterm or recorder.seen[0] is before
+    assert signal.getsignal(signal.SIGTERM) is before    # restored afterwards
+
+
+def test_sigterm_is_left_alone_for_the_app(monkeypatch) -> None:
+    from optsim.tui import cli, launch
+
+    seen: list[object] = []
+    monkeypatch.setattr(launch, "launch_app", lambda target, low_bandwidth=False: seen.append(signal.getsignal(signal.SIGTERM)) or 0)
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli.main(["saddle"]) == 0
+    assert seen == [before] and before is not cli._on_sigterm

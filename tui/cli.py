@@ -7,13 +7,14 @@ neither Textual nor SymPy.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import re
 import signal
 import sys
 import threading
-from typing import Sequence
+from typing import Iterator, Sequence
 
 COMMANDS = ("list", "check", "run", "analyze", "diagnose", "sweep", "play", "serve")
 COMPILING = ("check", "run", "analyze", "diagnose", "sweep", "play")   # these take --no-cache
@@ -117,7 +118,9 @@ def _dispatch(args_list: list[str]) -> int:
             return 0
         check_common(args)
         _apply_no_cache(args)
-        return int(_command(args.command).run(args) or 0)
+        headless = args.command not in ("serve", "play") or getattr(args, "headless", False)
+        with _sigterm_as_interrupt(headless):
+            return int(_command(args.command).run(args) or 0)
     args = _app_parser().parse_args(args_list)
     _apply_no_cache(args)
     from .launch import launch_app
@@ -131,7 +134,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     from ..engine.errors import ScenarioError, printable
 
-    previous = _install_sigterm()
     try:
         code = _dispatch(args_list)
         sys.stdout.flush()  # a full disk shows here, not at exit
@@ -150,9 +152,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(printable(f"optsim: {exc.filename or 'stdout'}: {exc.strerror or exc}"), file=sys.stderr)
         _silence_stdout()
         return 2
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def _on_sigterm(signum, frame) -> None:
@@ -160,10 +159,17 @@ def _on_sigterm(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _install_sigterm():
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGTERM, _on_sigterm)
+@contextlib.contextmanager
+def _sigterm_as_interrupt(active: bool = True) -> Iterator[None]:
+    """While a headless command runs, SIGTERM raises KeyboardInterrupt (the app keeps Textual's own handling)."""
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _silence_stdout() -> None:
