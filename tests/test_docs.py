@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from optsim.engine.analysis.diagnosis import STATUSES
+from optsim.engine.core import budget
 from optsim.engine.core.data import MAX_ROWS
 from optsim.engine.core.surfaces import BUILTIN_SURFACES
 from optsim.engine.formula import lower as formula_lower
@@ -191,6 +192,8 @@ LIMITS = {
     "MAX_NODES": MAX_NODES, "MAX_EXPONENT": MAX_EXPONENT, "MAX_POWER_PRODUCT": formula_lower.MAX_POWER_PRODUCT,
     "MAX_HESSIAN_WORK": formula_lower.MAX_HESSIAN_WORK, "MAX_VARIANTS": tables.MAX_VARIANTS,
     "MAX_SWEEP_RUNS": tables.MAX_SWEEP_RUNS, "MAX_SWEEP_STEPS": tables.MAX_SWEEP_STEPS,
+    "MAX_RUN_STEPS": budget.MAX_RUN_STEPS, "MAX_ROW_STEPS": budget.MAX_ROW_STEPS,
+    "MAX_SEARCH_STEPS": budget.MAX_SEARCH_STEPS,
 }
 
 

@@ -84,7 +84,7 @@ def test_the_corpus_covers_the_issue() -> None:
     stems = {p.stem for p in FILES}
     for stem in ("data-environ", "data-shadow", "data-traversal", "deep-nesting", "view-huge", "start-huge",
                  "start-inverse", "start-sqrt", "name-escape", "analyze-log", "analyze-saddle-far",
-                 "work-steps", "data-generate-work", "data-nan"):
+                 "work-steps", "data-generate-work", "data-nan", "search-work", "variants-work", "minibatch-work"):
         assert stem in stems
 
 
@@ -105,6 +105,9 @@ COMMAND_LINES = [
     (["play", "--headless", BUILTIN, "--size", "10x10"], "--size"),
     (["play", "--headless", BUILTIN, "--frames", "later"], "--frames"),
     (["play", "--headless", BUILTIN, "--out-dir", ""], "--out-dir"),
+    (["sweep", BUILTIN, "--lr", "--n", "10000", "--steps", "100000"], "--n"),
+    (["sweep", BUILTIN, "--basin", "--grid", "500", "--steps", "100000"], "--grid"),
+    (["sweep", BUILTIN, "--basin", "--steps", "100000"], "--steps"),
     (["run", "a" * 5000 + ".toml"], "File name too long"),
     (["run", "/dev/zero"], "no such file"),
     (["run", "no-such-scenario"], "no such file"),
@@ -224,12 +227,35 @@ def test_full_disk_on_stdout(tmp_path) -> None:
     assert_one_clean_line(result.returncode, "", result.stderr, "No space left on device")
 
 
+def _big_data(folder: Path) -> str:
+    text = (HOSTILE / "data-generate-work.toml").read_text().replace("steps = 10000", "steps = 20")
+    (folder / "g.toml").write_text(text)
+    return "g.toml"
+
+
 def test_big_generated_data_stays_under_the_memory_limit(tmp_path) -> None:
     """200 000 training and 200 000 test rows: run and the analysis of the end points fit in 1 GiB."""
-    text = (HOSTILE / "data-generate-work.toml").read_text().replace("steps = 10000", "steps = 20")
-    (tmp_path / "g.toml").write_text(text)
-    result = run_limited(["diagnose", "g.toml", "--no-guide"], tmp_path, timeout=300)
+    result = run_limited(["diagnose", _big_data(tmp_path), "--no-guide"], tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
+
+
+def test_big_data_guide_search_is_bounded_and_says_so(tmp_path) -> None:
+    """The guide's search over 200 000 rows (once ~3 minutes) runs on a seeded subsample within
+    its work budget, in 1 GiB, and the report says on how many rows."""
+    result = run_limited(["diagnose", _big_data(tmp_path)], tmp_path, timeout=150)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if "coarse global search" in x)
+    assert "searched on" in line and "of 200,000 rows" in line and "best loss 0 at (2, 0)" in line
+
+
+def test_big_data_contour_is_bounded_and_says_so(tmp_path) -> None:
+    """A 160x48 contour of a loss over 200 000 rows is drawn from a subsample within the budget,
+    in 1 GiB, and the frame says so."""
+    result = run_limited(["play", "--headless", _big_data(tmp_path), "--out-dir", "f", "--size", "160x48",
+                          "--frames", "end"], tmp_path, timeout=150)
+    assert result.returncode == 0, result.stderr
+    frame = next((tmp_path / "f").glob("frame-*.txt")).read_text()
+    assert "contour from" in frame and "of 200,000 rows" in frame
 
 
 def test_data_dirs_allow_a_folder_outside(tmp_path, monkeypatch) -> None:

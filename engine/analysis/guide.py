@@ -122,8 +122,7 @@ class GuideReport:
                  f" (base {self.base:.4g}: {self.base_reason})"]
         if self.search is not None:
             lines.append(f"  coarse global search: best loss {self.search.best_loss:.4g} at "
-                         f"{vector(self.search.best_point, limit=6)} ({self.search.n_points} points; typical loss "
-                         f"{self.search.typical_loss:.4g})")
+                         f"{vector(self.search.best_point, limit=6)} {self.search.describe()}")
         if len(self.models) > 1:
             lines.append("  models:")
             for m in self.models:

@@ -52,6 +52,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ..core.budget import MAX_SEARCH_STEPS, work_problem
 from ..errors import ScenarioError, nearest
 from ..optim.registry import OPTIMIZERS, validate_hyperparameters
 from .reader import MAX_PARAMS, MAX_STEPS, Reader, check_formula
@@ -155,6 +156,9 @@ def parse_guide(raw: Mapping[str, Any] | None, file: str, params: tuple[str, ...
                             r.integer(t.get("refine", 64), "guide.search.refine", 1, 10_000),
                             r.integer(t.get("steps", 300), "guide.search.steps", 0, 100_000),
                             r.number(t["lr"], "guide.search.lr", 0.0) if "lr" in t else None, box)
+        if search.refine * search.steps > MAX_SEARCH_STEPS:
+            raise r.fail("guide.search", f"refine x steps is {search.refine * search.steps}, "
+                                         f"more than {MAX_SEARCH_STEPS}")
     variants = []
     raw_v = raw.get("variants", [])
     if not isinstance(raw_v, list):
@@ -283,7 +287,10 @@ def validate_analysis(file: str, extra: Mapping[str, Any], params: tuple[str, ..
                       n_rows: int | None, run_names: tuple[str, ...]) -> None:
     """Raise ScenarioError for the first problem in the scenario's [guide], [batch_lab] or [sweep] table."""
     if "guide" in extra:
-        parse_guide(extra["guide"], file, params, columns)
+        guide = parse_guide(extra["guide"], file, params, columns)
+        problem = work_problem(len(guide.variants), sum(v.steps for v in guide.variants), n_rows)
+        if guide.variants and problem:
+            raise ScenarioError(file, "guide.variants", problem.replace("runs", "variants", 1))
     if "batch_lab" in extra:
         parse_batch_lab(extra["batch_lab"], file, n_rows, run_names)
     if "sweep" in extra:

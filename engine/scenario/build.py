@@ -7,6 +7,7 @@ import numpy as np
 
 from ..errors import ScenarioError
 from ..formula.compile import FormulaError, compile_formula
+from ..core.budget import work_problem
 from ..core.objective import Objective
 from ..core.run_settings import RunSettings
 from ..core.simulation import Simulation
@@ -42,26 +43,14 @@ def build_simulation(scenario: Scenario, seed: int | None = None, steps: int | N
     return sim
 
 
-MAX_RUN_STEPS = 100_000_000
-"""Steps summed over all runs (1000 runs x 100 000 steps, or one run of 10^7): about 10 s of engine time."""
-MAX_SAMPLE_STEPS = 1_000_000_000
-"""Data rows evaluated summed over all steps of all runs (a full batch counts every row): about a minute."""
-
-
 def check_work(scenario: Scenario, runs: list[RunSettings], objective: Objective, steps_key: str = "") -> None:
-    """Each number may be within its limit while their product is not: bound the total work."""
-    total = sum(r.steps for r in runs)
-    if total > MAX_RUN_STEPS:
-        raise ScenarioError(scenario.path, steps_key or "runs",
-                            f"{len(runs)} runs take {total} steps in all, more than {MAX_RUN_STEPS}")
-    if objective.data is None:
-        return
-    n = objective.data.n_train
-    samples = sum(r.steps * min(r.batch_size or n, n) for r in runs)
-    if samples > MAX_SAMPLE_STEPS:
-        raise ScenarioError(scenario.path, steps_key or "runs",
-                            f"the runs evaluate {samples} data rows in all (steps x batch rows), "
-                            f"more than {MAX_SAMPLE_STEPS}: use fewer steps, rows or a smaller batch_size")
+    """Each number may be within its limit while their product is not: bound the total work
+    (core.budget: runs x steps, and rows x steps with data)."""
+    n_rows = objective.data.n_train if objective.data is not None else None
+    problem = work_problem(len(runs), sum(r.steps for r in runs), n_rows)
+    if problem:
+        hint = ": use fewer runs, steps or rows" if n_rows is not None else ""
+        raise ScenarioError(scenario.path, steps_key or "runs", problem + hint)
 
 
 def check_starts(scenario: Scenario, sim: Simulation) -> None:

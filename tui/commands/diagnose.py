@@ -100,6 +100,8 @@ def _as_json(sim, report, guide, lab) -> dict:
             "verdict": guide.main.verdict, "best_run": guide.main.run,
             "train_target": guide.train_target, "test_target": guide.test_target, "base": guide.base,
             "best_reachable": None if guide.search is None else guide.search.best_loss,
+            "search_rows": None if guide.search is None or not guide.search.rows_total else
+            {"searched": guide.search.rows_searched, "total": guide.search.rows_total},
             "shift": list(guide.shift),
             "models": [{"name": m.name, "kind": m.kind, "params": m.n_params, "train_loss": m.train_loss,
                         "test_loss": None if m.test_loss is None else m.test_loss} for m in guide.models],

@@ -39,6 +39,16 @@ def _bad(file: str, key: str, message: str):
     return ScenarioError(file, key, message)
 
 
+def _check_work(file: str, key: str, runs: int, steps: int, objective) -> None:
+    """Runs x steps (and x data rows) within the bounds `run` has (engine.core.budget)."""
+    from ...engine.core.budget import work_problem
+
+    n_rows = objective.data.n_train if objective.data is not None else None
+    problem = work_problem(runs, runs * steps, n_rows)
+    if problem:
+        raise _bad(file, key, f"{problem}: lower --steps, --n or --grid")
+
+
 def run(args: argparse.Namespace) -> int:
     from ...engine.scenario.analysis_tables import MAX_SWEEP_STEPS, parse_sweep
     from ...engine.scenario.build import build_objective
@@ -109,6 +119,8 @@ def _lr(args, scenario, objective, cfg, file: str, out_json: dict) -> list[str]:
     for o in opts:
         spec = next((r for r in scenario.runs if r.optimizer == o), None)
         hyper[o] = dict(spec.hyper) if spec is not None else {}
+    _check_work(file, "--n" if args.n is not None else "--steps" if args.steps is not None else "sweep.lr",
+                n * len(opts), steps, objective)
     t = time.perf_counter()
     sweeps = lr_sweep(objective, opts, log_rates(lo, hi, n), start, steps, hyper)
     dt = time.perf_counter() - t
@@ -152,6 +164,8 @@ def _basin(args, scenario, objective, cfg, file: str, out_json: dict) -> list[st
     if not 2 <= grid <= 500:
         raise _bad(file, "--grid", f"must be between 2 and 500, not {grid}")
     steps = args.steps or cfg.basin.steps
+    _check_work(file, "--grid" if args.grid is not None else "--steps" if args.steps is not None else "sweep.basin",
+                grid * grid, steps, objective)
     minima = np.asarray(s.minima, dtype=float) if s.minima else None
     t = time.perf_counter()
     bm = basin_map(objective, tuple(window), grid, opt, hyper, steps, minima, base=first.start, axes=axes,

@@ -10,16 +10,33 @@ holds it notices every change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
 
 from ...engine.analysis import slicing
+from ...engine.core.budget import SampledLoss
 from ...engine.core.objective import Objective
 from ...engine.scenario.load import SurfaceSpec
 
 SLICE_KINDS = ("params", "random", "pca")
+
+
+class SurfaceFunction:
+    """The loss over the plane, (n, 2) -> (n,), and ``note``: which data rows its last call
+    used ("" for all; "contour from 1,389 of 200,000 rows" above the work budget)."""
+
+    def __init__(self, func: Callable[[np.ndarray], np.ndarray], sampled: SampledLoss) -> None:
+        self._func = func
+        self._sampled = sampled
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        return self._func(points)
+
+    @property
+    def note(self) -> str:
+        return self._sampled.note
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +48,11 @@ class PlotPlane:
     axes: tuple[int, int]  # the plotted parameters' indices
     slice_kind: str = "params"  # asked for (with more than two parameters): params, random or pca
     slice: slicing.Slice | None = None  # the slice drawn; None: the loss itself (two parameters)
+    sampled: SampledLoss | None = field(default=None, repr=False)  # the contour's loss, within its work budget
+
+    def __post_init__(self) -> None:
+        if self.sampled is None:
+            object.__setattr__(self, "sampled", SampledLoss(self.objective))
 
     @classmethod
     def of(cls, objective: Objective, surface: SurfaceSpec) -> PlotPlane:
@@ -63,7 +85,7 @@ class PlotPlane:
         PCA slice, which needs three of them: until then it is the params slice)."""
         if self.objective.n_params == 2:
             return replace(self, slice=None)
-        loss = self.objective.loss
+        loss = self.sampled  # a slice's loss is only drawn: within the contour's budget
         plane = None
         if self.slice_kind == "random":
             plane = slicing.random_slice(loss, origin, seed=seed)
@@ -105,18 +127,18 @@ class PlotPlane:
         full[list(self.axes)] = xy
         return full
 
-    def surface_function(self) -> Callable[[np.ndarray], np.ndarray]:
-        """Loss over the plane, (n, 2) -> (n,)."""
+    def surface_function(self) -> SurfaceFunction:
+        """Loss over the plane, (n, 2) -> (n,), within the contour's work budget (core.budget)."""
         if self.slice is not None:
-            return self.slice.func
-        loss = self.objective.loss
+            return SurfaceFunction(self.slice.func, self.sampled)
+        loss = self.sampled
         if self.axes == (0, 1):
-            return loss
+            return SurfaceFunction(loss, loss)
 
         def swapped(points: np.ndarray) -> np.ndarray:
             return loss(points[:, ::-1])
 
-        return swapped
+        return SurfaceFunction(swapped, loss)
 
     def held_values(self, point: np.ndarray) -> dict[str, float]:
         """For a params slice: the parameters not plotted and their values at `point`."""

@@ -349,4 +349,8 @@ class ContourPlot(CanvasWidget, can_focus=True):
         table = self._canvas.style_table(self.rich_style)
         system = widget_color_system(self, self.color_system)
         cells = paint_contour(layout, field, table, system, self.low_bandwidth, self.n_bands)
+        note = getattr(self._func, "note", "")  # e.g. "contour from 1,389 of 200,000 rows"
+        if note:
+            put_text(cells.codes, cells.styles, 0, max(layout.left, layout.left + layout.plot_cols - len(note)),
+                     note, table.get(bold=True), limit=layout.plot_cols)
         return _Background(key, layout, field, cells.codes, cells.styles, cells)

@@ -131,7 +131,7 @@ def guide_body(report: GuideReport, index: int) -> RenderableType:
     if report.search is not None:
         s = report.search
         parts.append(_indent(f"coarse global search: best loss {s.best_loss:.4g} at {vector(s.best_point, limit=6, more=', …')} "
-                          f"({s.n_points} points; typical loss {s.typical_loss:.4g})"))
+                          f"{s.describe()}"))
     if report.shift:
         parts += [_indent(f"test data differ: {s}") for s in report.shift]
     elif has_test:
