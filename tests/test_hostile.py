@@ -84,7 +84,8 @@ def test_the_corpus_covers_the_issue() -> None:
     stems = {p.stem for p in FILES}
     for stem in ("data-environ", "data-shadow", "data-traversal", "deep-nesting", "view-huge", "start-huge",
                  "start-inverse", "start-sqrt", "name-escape", "analyze-log", "analyze-saddle-far",
-                 "work-steps", "data-generate-work", "data-nan", "search-work", "variants-work", "minibatch-work"):
+                 "work-steps", "data-generate-work", "data-nan", "search-work", "variants-work", "minibatch-work", "data-inf", "data-rows-nan", "title-escape",
+                 "caption-escape", "many-captions", "data-testfile-outside", "data-dir"):
         assert stem in stems
 
 
@@ -256,6 +257,16 @@ def test_big_data_contour_is_bounded_and_says_so(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     frame = next((tmp_path / "f").glob("frame-*.txt")).read_text()
     assert "contour from" in frame and "of 200,000 rows" in frame
+
+
+def test_five_thousand_pauses_are_free_in_headless_playback(tmp_path) -> None:
+    """5000 bare scripted pauses (once minutes of headless playback) make no frames and no waits."""
+    events = "".join(f"[[events]]\nat = {k}\npause = true\n" for k in range(1, 5001))
+    (tmp_path / "p.toml").write_text('title = "pauses"\n[surface]\nexpr = "x**2 + y**2"\n'
+                                     '[[runs]]\nstart = [1, 1]\nsteps = 6000\n' + events)
+    result = run_limited(["play", "--headless", "p.toml", "--out-dir", "f", "--size", "80x24"], tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "f").glob("frame-*.svg"))) == 2  # the start and the end
 
 
 def test_data_dirs_allow_a_folder_outside(tmp_path, monkeypatch) -> None:

@@ -197,7 +197,8 @@ def test_random_and_pca_slices_project_paths_and_place_starts():
 
 def test_two_parameter_surface_and_window():
     v = view(SADDLE)
-    assert v.surface_function() == v.session.objective.loss  # the loss itself, no slicing
+    f, pts = v.surface_function(), np.array([[0.5, -1.0], [1.0, 1.0], [-2.0, 0.3]])
+    assert np.array_equal(f(pts), v.session.objective.loss(pts)) and f.note == ""  # the loss itself, no slicing
     assert v.home_window() == (-2.0, 2.0, -2.0, 2.0)
     assert v.minima_xy() == [(1.0, 1.0), (-1.0, -1.0)]
     assert v.held_values() == {}
