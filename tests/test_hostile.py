@@ -84,8 +84,9 @@ def test_the_corpus_covers_the_issue() -> None:
     stems = {p.stem for p in FILES}
     for stem in ("data-environ", "data-shadow", "data-traversal", "deep-nesting", "view-huge", "start-huge",
                  "start-inverse", "start-sqrt", "name-escape", "analyze-log", "analyze-saddle-far",
-                 "work-steps", "data-generate-work", "data-nan", "search-work", "variants-work", "minibatch-work", "data-inf", "data-rows-nan", "title-escape",
-                 "caption-escape", "many-captions", "data-testfile-outside", "data-dir"):
+                 "work-steps", "data-generate-work", "data-nan", "search-work", "variants-work",
+                 "minibatch-work", "lab-work", "data-inf", "data-rows-nan", "title-escape", "caption-escape",
+                 "many-captions", "data-testfile-outside", "data-dir"):
         assert stem in stems
 
 

@@ -68,6 +68,7 @@ BASIN_KEYS = ("optimizer", "lr", "steps", "grid", "window", "tol")
 MAX_VARIANTS = 8
 MAX_SWEEP_RUNS = 250_000
 MAX_SWEEP_STEPS = 100_000
+MAX_LAB_STEPS = 1_000_000  # batch sizes x steps of the batch lab (it keeps every step's losses)
 
 
 @dataclass(frozen=True)
@@ -284,7 +285,7 @@ def parse_sweep(raw: Mapping[str, Any] | None, file: str, params: tuple[str, ...
 
 
 def validate_analysis(file: str, extra: Mapping[str, Any], params: tuple[str, ...], columns: tuple[str, ...],
-                      n_rows: int | None, run_names: tuple[str, ...]) -> None:
+                      n_rows: int | None, run_names: tuple[str, ...], run_steps: tuple[int, ...] = ()) -> None:
     """Raise ScenarioError for the first problem in the scenario's [guide], [batch_lab] or [sweep] table."""
     if "guide" in extra:
         guide = parse_guide(extra["guide"], file, params, columns)
@@ -292,9 +293,23 @@ def validate_analysis(file: str, extra: Mapping[str, Any], params: tuple[str, ..
         if guide.variants and problem:
             raise ScenarioError(file, "guide.variants", problem.replace("runs", "variants", 1))
     if "batch_lab" in extra:
-        parse_batch_lab(extra["batch_lab"], file, n_rows, run_names)
+        lab = parse_batch_lab(extra["batch_lab"], file, n_rows, run_names)
+        _check_lab_work(file, lab, n_rows, dict(zip(run_names, run_steps)))
     if "sweep" in extra:
         parse_sweep(extra["sweep"], file, params)
+
+
+def _check_lab_work(file: str, lab: BatchLabConfig, n_rows: int | None, run_steps: dict[str, int]) -> None:
+    """The lab steps one copy of a run per batch size and keeps every step's losses: bound
+    batch sizes x steps (MAX_LAB_STEPS) and, with data, x rows (core.budget.MAX_ROW_STEPS)."""
+    steps = lab.steps or run_steps.get(lab.run or next(iter(run_steps), ""), 0)
+    work = len(lab.batch_sizes) * steps
+    if work > MAX_LAB_STEPS:
+        raise ScenarioError(file, "batch_lab.steps", f"{len(lab.batch_sizes)} batch sizes x {steps} steps is {work}, "
+                                                     f"more than {MAX_LAB_STEPS}")
+    problem = work_problem(len(lab.batch_sizes), work, n_rows)
+    if problem:
+        raise ScenarioError(file, "batch_lab.steps", problem.replace("runs", "batch sizes", 1))
 
 
 __all__ = ["GuideConfig", "VariantSpec", "SearchSpec", "BatchLabConfig", "SweepConfig", "LrSweepSpec",

@@ -144,7 +144,7 @@ def parse_scenario(raw: Mapping[str, Any], file: str, base_dir: Path | None = No
         from .analysis_tables import validate_analysis
 
         validate_analysis(file, extra, surface.params, data_columns, data.n_train if data else None,
-                          tuple(x.name for x in runs))
+                          tuple(x.name for x in runs), tuple(x.steps for x in runs))
     return Scenario(file, title, description, seed, surface, data, runs, events, extra)
 
 
