@@ -129,3 +129,30 @@ def test_leave_with_unsaved_runs_80x24(snap_compare):
 
 def test_leave_with_unsaved_runs_160x48(snap_compare):
     assert snap_compare(make_app(SADDLE), terminal_size=(160, 48), run_before=_leave_with_an_added_run())
+
+
+def _past_pause(tick: int):
+    """Step to `tick` through the script's pauses (each stops an advance at its event)."""
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        screen = pilot.app.screen
+        while screen.session.tick < tick:
+            screen.advance(tick - screen.session.tick)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_curvature_view_80x24(snap_compare):
+    """43-why-momentum-works at step 60: momentum's error along each eigenvector, the
+    eigenvectors at its point, every run's lr·λmax against its limit."""
+    from optsim.engine.scenario.catalog import resolve
+
+    assert snap_compare(make_app(resolve("why-momentum-works")), terminal_size=(80, 24), run_before=_past_pause(60))
+
+
+def test_curvature_view_160x48(snap_compare):
+    from optsim.engine.scenario.catalog import resolve
+
+    assert snap_compare(make_app(resolve("why-momentum-works")), terminal_size=(160, 48), run_before=_past_pause(60))

@@ -49,3 +49,12 @@ def make_app(path: Path | None = SADDLE, *, save_dir: Path | None = None, low_ba
 def screen_lines(app) -> list[str]:
     """What the screen shows, one string per row."""
     return screen_lines_of(app.screen)
+
+
+async def stepped_screen(pilot, ticks: int):
+    """The app's screen after `ticks` steps (paused: the tests step it themselves)."""
+    await pilot.pause()
+    screen = pilot.app.screen
+    screen.advance(ticks)
+    await pilot.pause()
+    return screen

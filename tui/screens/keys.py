@@ -56,6 +56,10 @@ SIMULATOR_COMMANDS: tuple[Command, ...] = (
             "coordinate, and on the plot its raw step -lr·g beside the step it takes", "Analysis", False, "S"),
     Command("M", "toggle_view('momentum')", "Momentum", "Show or hide the selected run's momentum beside -g "
             "on the plot", "Analysis", False, "M"),
+    Command("C", "toggle_view('curvature')", "Curvature", "Show or hide the curvature: every run's lr·λmax "
+            "(lr/sigma for adaptive methods) against the stability limit, the condition number, the Hessian's "
+            "eigenvectors at the selected run; on a quadratic its error along each eigenvector", "Analysis",
+            False, "C"),
     Command("c", "clear_arrows", "Clear arrows", "Remove the report's arrows from the plot", "Analysis"),
     Command("g", "general_guide", "General guide", "The general guide on the runs' numbers: verdict, remedies",
             "Analysis"),

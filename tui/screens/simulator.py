@@ -38,6 +38,7 @@ from ..widgets.run_table import RunRow, RunTable, fmt_num
 from ..widgets.sim_plot import SimPlot
 from ..widgets.status_line import StatusLine
 from ..widgets.too_small import TooSmall
+from ..view.mechanism import MECHANISM_VIEWS
 from ..view.model import ViewModel
 
 SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3000, 6000, 12000, 30000)
@@ -61,8 +62,10 @@ it is recomputed at most every this many frames (it is a full contour background
 
 ARROW_COLORS = {"gradient": palette.GRADIENT_ARROW_COLOR, "escape": palette.ESCAPE_ARROW_COLOR,
                 "momentum": palette.MOMENTUM_ARROW_COLOR, "raw": palette.RAW_STEP_ARROW_COLOR,
-                "step": palette.STEP_ARROW_COLOR}
-VIEW_TITLES = {"gradient_norm": "gradient norm", "sigma": "sigma and lr/sigma", "momentum": "momentum arrows"}
+                "step": palette.STEP_ARROW_COLOR, "eigen": palette.EIGEN_ARROW_COLOR}
+VIEW_TITLES = {"gradient_norm": "gradient norm", "sigma": "sigma and lr/sigma", "momentum": "momentum arrows",
+               "curvature": "curvature"}
+CURVE_PLOTS = ("#loss", "#lr", "#gnorm", "#sigma", "#curv")
 
 
 def default_speed(session: Session) -> int:
@@ -111,6 +114,8 @@ class SimulatorScreen(Screen):
                 with Horizontal(id="lr-row", classes="curve-row"):
                     yield CurvePlot("learning rate", id="lr")
                     yield CurvePlot("sigma", id="sigma")
+                with Horizontal(id="more-row", classes="curve-row"):
+                    yield CurvePlot("curvature", id="curv")
                 yield InfoPanel(self.session.scenario.description, title=self.session.scenario.title, id="info")
         yield RunTable(id="runs")
         yield TooSmall(id="too-small")
@@ -294,9 +299,10 @@ class SimulatorScreen(Screen):
         """One class per mechanism view shown (the .tcss shows its plot); the learning-rate row
         goes when it holds nothing (a short screen hides the learning rate)."""
         views = self.view.views
-        for kind in ("gradient_norm", "sigma", "momentum"):
+        for kind in MECHANISM_VIEWS:
             self.set_class(kind in views, f"-show-{kind}")
         self.set_class(self.has_class("-short") and "sigma" not in views, "-no-lr-row")
+        self.set_class(not views & {"curvature"}, "-no-more-row")
 
     def _draw_mechanism(self, colors: list[str], x_range: tuple[float, float], rank: dict[int, int]) -> None:
         """The gradient-norm and sigma plots, when shown (tui/view/mechanism.py has the data)."""
@@ -308,6 +314,35 @@ class SimulatorScreen(Screen):
             sigma_plot = self.query_one("#sigma", CurvePlot)
             sigma_plot.title = "sigma ─ lr/sigma ╌"  # whose, and which colour is which: the panel's legend
             sigma_plot.set_curves(v.sigma_curves(), palette.COORDINATE_COLORS, x_range)
+        if "curvature" in v.views:
+            self._draw_curvature(colors, x_range, rank)
+
+    def _draw_curvature(self, colors: list[str], x_range: tuple[float, float], rank: dict[int, int]) -> None:
+        """On a quadratic the selected run's error along each eigenvector (coloured like the
+        eigenvector arrows' labels in the legend); otherwise every run's lr·λmax and the limit."""
+        v = self.view
+        plot = self.query_one("#curv", CurvePlot)
+        series = v.curvature_curves()
+        if v.quadratic() is not None:
+            plot.title = "|error| along eigenvectors"  # whose: the legend's run; which colour: its λ
+            plot.set_curves(series, palette.COORDINATE_COLORS, x_range)
+        else:
+            plot.title = "lr·λmax ╌ limit 2"
+            series.sort(key=lambda c: rank.get(c.run, -1))
+            plot.set_curves(series, [*colors, palette.LIMIT_COLOR], x_range)
+
+    def _curvature_legend(self, out: Text, colors: list[str]) -> None:
+        """The curvature legend: eigenvalues and condition number at the selected run, then
+        every run's lr·λmax over its limit (✗ above it)."""
+        now = self.view.curvature_now()
+        out.append("\nλ ", style="dim")
+        for k, value in enumerate(now.eigenvalues[::-1].tolist()):  # steepest first, as the error curves
+            out.append(f"{fmt_num(value, 3)} ", style=palette.COORDINATE_COLORS[k % 4] if now.quadratic else "dim")
+        out.append(f" κ {fmt_num(now.condition, 3)}  lr·λmax/limit ", style="dim")
+        for k, run in enumerate(now.runs):
+            mark = "✗" if run.rate_curvature > run.limit else ""
+            out.append(f"{run.name} {fmt_num(run.rate_curvature, 3)}/{fmt_num(run.limit, 3)}{mark} ",
+                       style=colors[k])
 
     def _sigma_legend(self, out: Text) -> None:
         """The sigma plot's legend under the selected run: each coordinate in its colour with
@@ -347,6 +382,8 @@ class SimulatorScreen(Screen):
             out.append(f", lr now {fmt_num(lr_now, 3)}", style="dim")
         if "sigma" in v.views:  # first: the status below may fill the lines the panel gives it
             self._sigma_legend(out)
+        if "curvature" in v.views:
+            self._curvature_legend(out, colors)
         out.append("\n")
         diagnosis = s.diagnosis(i)
         if diagnosis is not None:
@@ -451,7 +488,7 @@ class SimulatorScreen(Screen):
     def action_reset(self) -> None:
         self.session.reset()
         self._announced_end = False
-        for plot_id in ("#loss", "#lr", "#gnorm", "#sigma"):
+        for plot_id in CURVE_PLOTS:
             self.query_one(plot_id, CurvePlot).reset_range()
         self._update_slice(force=True)
         self.refresh_views(force=True)

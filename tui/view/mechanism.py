@@ -16,8 +16,8 @@ from ..render.curve_grid import CurveSeries
 from .curves import _with_now
 from .plane import PlotPlane
 
-MECHANISM_VIEWS = ("gradient_norm", "sigma", "momentum")
-"""The views a key (or a scripted `show`) turns on: two curve plots and the momentum arrows."""
+MECHANISM_VIEWS = ("gradient_norm", "sigma", "momentum", "curvature")
+"""The views a key (or a scripted `show`) turns on: curve plots and arrows on the contour plot."""
 
 MAX_SIGMA_COORDINATES = 4
 """The sigma plot draws at most this many coordinates (the plotted ones first)."""

@@ -22,6 +22,8 @@ from ...engine.scenario.load import EventSpec
 from ...engine.text_format import short
 from ...engine.watch.session import Change, Session
 from ..render.curve_grid import CurveSeries
+from ...engine.analysis import curvature as cv
+from .curvature import CurvatureNow, RateCurvatureCurves, curvature_now, eigen_vectors, error_curves
 from .curves import LrCurves, loss_curves
 from .mechanism import (MECHANISM_VIEWS, gradient_norm_curves, sigma_coordinates, sigma_curves, sigma_now,
                         step_arrows)
@@ -82,6 +84,8 @@ class ViewModel:
         self.views = frozenset()
         self.plane = PlotPlane.of(session.objective, session.scenario.surface)
         self._lr = LrCurves(session)
+        self._rate_curvature = RateCurvatureCurves(session)
+        self._quadratic: tuple[cv.Quadratic | None] | None = None  # found once: the surface never changes
         self.update_plane()
         for event in session.played:  # what the script has shown so far
             self._show_event(event)
@@ -116,6 +120,7 @@ class ViewModel:
             self.selected = change.run
         elif change.kind == "reset":
             self.analysed = None
+            self._rate_curvature.forget()
             self.update_plane()
         for event in change.events:
             self._show_event(event)
@@ -137,6 +142,7 @@ class ViewModel:
 
     def _forget_run(self, run: int, name: str) -> None:
         self._lr.forget()
+        self._rate_curvature.forget()
         self.hidden = self.hidden - {name}
         if self.analysed is not None and self.analysed.run == name:
             self.analysed = None
@@ -175,21 +181,44 @@ class ViewModel:
     # ------------------------------------------------------------------ the mechanism views
 
     def toggle_view(self, kind: str) -> bool:
-        """Show or hide a mechanism view ("gradient_norm", "sigma", "momentum"); True if shown."""
+        """Show or hide a mechanism view (mechanism.MECHANISM_VIEWS); True if shown."""
         if kind not in MECHANISM_VIEWS:
             raise ValueError(f"unknown view {kind!r}")
         self.views = self.views ^ {kind}
         return kind in self.views
 
     def mechanism_arrows(self) -> list[Arrow]:
-        """The selected run's step arrows (mechanism.step_arrows) in the plotted plane."""
-        if not self.views & {"sigma", "momentum"}:
+        """The selected run's step arrows (mechanism.step_arrows) in the plotted plane, and with
+        the curvature view the Hessian's eigenvectors there (kind "eigen")."""
+        if not self.views & {"sigma", "momentum", "curvature"}:
             return []
         run = self.selected
         ox, oy = self.plane.plotted(self.session.sim.params[run][None])
         origin = (float(ox[0]), float(oy[0]))
-        return [Arrow(origin, self.plane.direction(a.vector), a.kind, a.label, a.scale)
-                for a in step_arrows(self.session, run, self.views)]
+        out = [Arrow(origin, self.plane.direction(a.vector), a.kind, a.label, a.scale)
+               for a in step_arrows(self.session, run, self.views)]
+        if "curvature" in self.views:
+            out += [Arrow(origin, self.plane.direction(v), "eigen", label)
+                    for v, label in eigen_vectors(self.session, run)]
+        return out
+
+    def quadratic(self) -> cv.Quadratic | None:
+        """The surface as a quadratic (one Hessian everywhere), or None; found once."""
+        if self._quadratic is None:
+            starts = np.array([c.start for c in self.session.sim.configs], dtype=float)
+            self._quadratic = (cv.quadratic(self.session.objective, starts),)
+        return self._quadratic[0]
+
+    def curvature_curves(self) -> list[CurveSeries]:
+        """On a quadratic: the selected run's error along each eigenvector (Distill's picture);
+        otherwise every visible run's lr x lambda_max over its steps, with the limit 2."""
+        model = self.quadratic()
+        if model is not None:
+            return error_curves(self.session, self.selected, model)
+        return self._rate_curvature.curves(self.visible)
+
+    def curvature_now(self) -> CurvatureNow:
+        return curvature_now(self.session, self.selected, self.quadratic())
 
     def gradient_norm_curves(self) -> list[CurveSeries]:
         return gradient_norm_curves(self.session, self.visible)
