@@ -126,7 +126,8 @@ def test_a_scripted_show_selects_the_run_and_turns_the_view_on():
 # ----------------------------------------------------------------- the built-in library
 
 _WORDS = {"sigma": r"\bsigma", "momentum": r"\bmomentum\b", "gradient_norm": r"gradient norm",
-          "curvature": r"\bcurvatures?\b|λmax|eigenvector|sharpness|condition number|\beigenvalues\b"}
+          "curvature": r"\bcurvatures?\b|λmax|eigenvector|sharpness|condition number|\beigenvalues\b",
+          "data": r"\bsamples\b|\bfits?\b|the curve passes|extrapolat|test inputs?"}
 _HESSIAN_SHOWS = r"^[^λ]*\beigenvalues\b"
 """A caption that only quotes the Hessian's eigenvalues is shown by the Hessian report too."""
 
@@ -168,6 +169,8 @@ def test_the_captions_that_speak_of_a_mechanism_are_found():
     assert found[("30", 300)] == {"gradient_norm"}
     assert found[("50", 233)] == {"sigma"}
     assert found[("61", 12)] == {"momentum"}
+    assert found[("43", 0)] == {"curvature"} and found[("53", 0)] >= {"curvature"}
+    assert found[("03", 8000)] == {"data"} and found[("04", 3000)] == {"data"}
 
 
 # ----------------------------------------------------------------- the app

@@ -156,3 +156,17 @@ def test_curvature_view_160x48(snap_compare):
     from optsim.engine.scenario.catalog import resolve
 
     assert snap_compare(make_app(resolve("why-momentum-works")), terminal_size=(160, 48), run_before=_past_pause(60))
+
+
+def test_data_view_80x24(snap_compare):
+    """03-overfitting at step 300: the eight training points, the 200 noise-free test points
+    (the true line) and adam's degree-7 polynomial as it trains."""
+    from optsim.engine.scenario.catalog import resolve
+
+    assert snap_compare(make_app(resolve("overfitting")), terminal_size=(80, 24), run_before=_steps(300))
+
+
+def test_data_view_160x48(snap_compare):
+    from optsim.engine.scenario.catalog import resolve
+
+    assert snap_compare(make_app(resolve("overfitting")), terminal_size=(160, 48), run_before=_steps(300))

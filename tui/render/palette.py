@@ -57,6 +57,8 @@ MOMENTUM_ARROW_COLOR = "#ffd75f"
 RAW_STEP_ARROW_COLOR = "#ff5f87"  # -lr g: the gradient's own step, coloured like the gradient
 STEP_ARROW_COLOR = "#87d7ff"  # the step the optimizer actually takes
 EIGEN_ARROW_COLOR = "#d7afff"  # the Hessian's eigenvectors (labelled with their eigenvalues)
+TRAIN_POINT_COLOR = "#ffffff"  # the data view's training points
+TEST_POINT_COLOR = "#ffaf00"  # and its test points
 LIMIT_COLOR = "#8a8a8a"  # a reference line on a curve plot (the stability limit 2)
 COORDINATE_COLORS: tuple[str, ...] = ("#ffaf5f", "#87d7ff", "#c8a8ff", "#7dffc8")
 """Colours of a run's coordinates on the sigma plot (x, y, ...): not run colours, since

@@ -60,6 +60,8 @@ SIMULATOR_COMMANDS: tuple[Command, ...] = (
             "(lr/sigma for adaptive methods) against the stability limit, the condition number, the Hessian's "
             "eigenvectors at the selected run; on a quadratic its error along each eigenvector", "Analysis",
             False, "C"),
+    Command("D", "toggle_view('data')", "Data", "Show or hide the data: training and test points and every "
+            "run's current prediction against the input (data-driven scenarios)", "Analysis", False, "D"),
     Command("c", "clear_arrows", "Clear arrows", "Remove the report's arrows from the plot", "Analysis"),
     Command("g", "general_guide", "General guide", "The general guide on the runs' numbers: verdict, remedies",
             "Analysis"),

@@ -64,8 +64,8 @@ ARROW_COLORS = {"gradient": palette.GRADIENT_ARROW_COLOR, "escape": palette.ESCA
                 "momentum": palette.MOMENTUM_ARROW_COLOR, "raw": palette.RAW_STEP_ARROW_COLOR,
                 "step": palette.STEP_ARROW_COLOR, "eigen": palette.EIGEN_ARROW_COLOR}
 VIEW_TITLES = {"gradient_norm": "gradient norm", "sigma": "sigma and lr/sigma", "momentum": "momentum arrows",
-               "curvature": "curvature"}
-CURVE_PLOTS = ("#loss", "#lr", "#gnorm", "#sigma", "#curv")
+               "curvature": "curvature", "data": "data and predictions"}
+CURVE_PLOTS = ("#loss", "#lr", "#gnorm", "#sigma", "#curv", "#data")
 
 
 def default_speed(session: Session) -> int:
@@ -116,6 +116,7 @@ class SimulatorScreen(Screen):
                     yield CurvePlot("sigma", id="sigma")
                 with Horizontal(id="more-row", classes="curve-row"):
                     yield CurvePlot("curvature", id="curv")
+                    yield CurvePlot("data", id="data")
                 yield InfoPanel(self.session.scenario.description, title=self.session.scenario.title, id="info")
         yield RunTable(id="runs")
         yield TooSmall(id="too-small")
@@ -302,7 +303,7 @@ class SimulatorScreen(Screen):
         for kind in MECHANISM_VIEWS:
             self.set_class(kind in views, f"-show-{kind}")
         self.set_class(self.has_class("-short") and "sigma" not in views, "-no-lr-row")
-        self.set_class(not views & {"curvature"}, "-no-more-row")
+        self.set_class(not views & {"curvature", "data"}, "-no-more-row")
 
     def _draw_mechanism(self, colors: list[str], x_range: tuple[float, float], rank: dict[int, int]) -> None:
         """The gradient-norm and sigma plots, when shown (tui/view/mechanism.py has the data)."""
@@ -316,6 +317,34 @@ class SimulatorScreen(Screen):
             sigma_plot.set_curves(v.sigma_curves(), palette.COORDINATE_COLORS, x_range)
         if "curvature" in v.views:
             self._draw_curvature(colors, x_range, rank)
+        if "data" in v.views:
+            self._draw_data(colors, rank)
+
+    def _draw_data(self, colors: list[str], rank: dict[int, int]) -> None:
+        """The points and every visible run's prediction against the input (tui/view/data.py)."""
+        v = self.view
+        found = v.data_picture()
+        if found is None:
+            return
+        plot = self.query_one("#data", CurvePlot)
+        plot.title = f"{found.y} against {found.x}"
+        top = len(rank) + 2  # the points over the curves (train on top), the selected run's curve over the others
+        series = sorted(v.data_curves(), key=lambda c: rank.get(c.run, top - (c.name == "test")))
+        x_range = (float(found.grid[0]), float(found.grid[-1]) if len(found.grid) > 1 else float(found.grid[0]) + 1)
+        plot.set_curves(series, [*colors, palette.TRAIN_POINT_COLOR, palette.TEST_POINT_COLOR], x_range)
+
+    def _data_legend(self, out: Text) -> None:
+        """Which dots are which in the data plot; the curves are the runs' predictions."""
+        found = self.view.data_picture()
+        if found is None:
+            out.append("\nno data to draw: the data view needs one input column, a target and a squared error",
+                       style="dim")
+            return
+        out.append("\ndata ", style="dim")
+        out.append(f"• train {len(found.train[0])} ", style=palette.TRAIN_POINT_COLOR)
+        if found.test is not None:
+            out.append(f"• test {len(found.test[0])} ", style=palette.TEST_POINT_COLOR)
+        out.append("─ each run's prediction", style="dim")
 
     def _draw_curvature(self, colors: list[str], x_range: tuple[float, float], rank: dict[int, int]) -> None:
         """On a quadratic the selected run's error along each eigenvector (coloured like the
@@ -384,6 +413,8 @@ class SimulatorScreen(Screen):
             self._sigma_legend(out)
         if "curvature" in v.views:
             self._curvature_legend(out, colors)
+        if "data" in v.views:
+            self._data_legend(out)
         out.append("\n")
         diagnosis = s.diagnosis(i)
         if diagnosis is not None:
@@ -612,6 +643,10 @@ class SimulatorScreen(Screen):
 
     def action_toggle_view(self, kind: str) -> None:
         v = self.view
+        if kind == "data" and "data" not in v.views and v.data_picture() is None:
+            self.notify("No data to draw: the data view needs a [data] table with one input column, a target "
+                        "and a squared error.", severity="warning", timeout=4)
+            return
         shown = v.toggle_view(kind)
         if shown and kind == "momentum" and not self.session.sim.has_momentum(v.selected):
             name = self.session.sim.names[v.selected]

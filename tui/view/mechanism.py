@@ -16,7 +16,7 @@ from ..render.curve_grid import CurveSeries
 from .curves import _with_now
 from .plane import PlotPlane
 
-MECHANISM_VIEWS = ("gradient_norm", "sigma", "momentum", "curvature")
+MECHANISM_VIEWS = ("gradient_norm", "sigma", "momentum", "curvature", "data")
 """The views a key (or a scripted `show`) turns on: curve plots and arrows on the contour plot."""
 
 MAX_SIGMA_COORDINATES = 4

@@ -24,7 +24,9 @@ from ...engine.watch.session import Change, Session
 from ..render.curve_grid import CurveSeries
 from ...engine.analysis import curvature as cv
 from .curvature import CurvatureNow, RateCurvatureCurves, curvature_now, eigen_vectors, error_curves
+from ...engine.analysis.prediction import DataPicture, picture
 from .curves import LrCurves, loss_curves
+from .data import data_curves
 from .mechanism import (MECHANISM_VIEWS, gradient_norm_curves, sigma_coordinates, sigma_curves, sigma_now,
                         step_arrows)
 from .plane import SLICE_KINDS, PlotPlane
@@ -86,6 +88,7 @@ class ViewModel:
         self._lr = LrCurves(session)
         self._rate_curvature = RateCurvatureCurves(session)
         self._quadratic: tuple[cv.Quadratic | None] | None = None  # found once: the surface never changes
+        self._data: tuple[DataPicture | None] | None = None  # found once: so is the data
         self.update_plane()
         for event in session.played:  # what the script has shown so far
             self._show_event(event)
@@ -216,6 +219,17 @@ class ViewModel:
         if model is not None:
             return error_curves(self.session, self.selected, model)
         return self._rate_curvature.curves(self.visible)
+
+    def data_picture(self) -> DataPicture | None:
+        """The data as a picture (one input, one target, a squared error), or None; found once."""
+        if self._data is None:
+            self._data = (picture(self.session.objective),)
+        return self._data[0]
+
+    def data_curves(self) -> list[CurveSeries]:
+        """Training and test points and every visible run's prediction (empty without data)."""
+        found = self.data_picture()
+        return [] if found is None else data_curves(self.session, found, self.visible)
 
     def curvature_now(self) -> CurvatureNow:
         return curvature_now(self.session, self.selected, self.quadratic())
