@@ -276,7 +276,7 @@ async def test_files_are_saved(tmp_path):
 @run_async
 async def test_help_lists_every_key_and_the_palette_every_command():
     app = make_app(SADDLE)
-    async with app.run_test(size=(100, 60)) as pilot:  # tall enough for the whole list unscrolled
+    async with app.run_test(size=(100, 72)) as pilot:  # tall enough for the whole list unscrolled
         screen = await _sim(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
