@@ -2,13 +2,15 @@
 
 tests/hostile/*.toml are small scenario files, each naming in its header what it
 attacks (``# expect:`` the key the error must name; ``# args:`` the command, when
-only one command meets the problem). They run in-process through every command.
+only one command meets the problem). They run in-process through every command, each
+under a time limit and 1 GiB of extra address space.
 Special files (FIFOs, /dev/zero, sparse gigabyte files, huge fields) are made in a
 temporary folder and run in a subprocess under a time limit and a 1 GiB
 address-space limit, so a regression fails the test instead of the machine.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -63,6 +65,35 @@ def assert_one_clean_line(code: int, out: str, err: str, *needles: str) -> None:
         assert "Traceback" not in text and SECRET not in text and "\x1b" not in text
 
 
+@contextlib.contextmanager
+def limited_in_process(seconds: int, extra_bytes: int):
+    """This process may use at most ``extra_bytes`` more address space and ``seconds`` of time
+    while the block runs (a hostile file that hangs or eats memory fails the test, not the
+    machine); both limits are lifted afterwards."""
+    size = next(int(line.split()[1]) * 1024 for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith("VmSize:"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (size + extra_bytes, hard))
+    previous = signal.signal(signal.SIGALRM, _timeout)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def test_the_in_process_limits_bite() -> None:
+    """The limits the corpus runs under are real: 2 GiB more is refused inside them, not after."""
+    import numpy as np
+
+    with limited_in_process(seconds=60, extra_bytes=LIMIT_BYTES):
+        with pytest.raises(MemoryError):
+            np.ones(2 * LIMIT_BYTES // 8)
+    assert np.ones(1 << 20).sum() == 1 << 20
+
+
 def _listing(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
@@ -72,7 +103,8 @@ def test_hostile_file(path: Path, command: str, tmp_path, monkeypatch, capsys) -
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OPTSIM_TEST_SECRET", SECRET + "-ENV")  # /proc/self/environ would show it
     before = _listing(HOSTILE)
-    code = main(_argv(command, path, tmp_path))
+    with limited_in_process(seconds=120, extra_bytes=LIMIT_BYTES):
+        code = main(_argv(command, path, tmp_path))
     captured = capsys.readouterr()
     assert_one_clean_line(code, captured.out if command != "check" else "", captured.err,
                           str(path), _header(path, "expect"))
