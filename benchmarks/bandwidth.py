@@ -11,7 +11,8 @@ It also measures the time from starting `optsim NAME` to its first complete fram
 first synchronized update that shows the status line).
 
 Targets (issue 4): 30 frames/s under 300 KB/s normally, under 60 KB/s in low bandwidth;
-first frame within 1 s. Nothing here asserts a time.
+first frame within 1 s. Issue 11: with the views shown (keys typed after start-up, --views),
+typical under 60 KB/s and busy under 300 KB/s at 30 frames/s. Nothing here asserts a time.
 
 Two scenarios by default: "typical" (tests/tui/scenarios/02-rosenbrock.toml: five
 optimizers on Rosenbrock; as they slow down in the valley, many frames change nothing and
@@ -155,11 +156,17 @@ def optsim(*args: str) -> list[str]:
     return [sys.executable, "-m", "optsim.tui.cli", *args]
 
 
-def measure_play(scenario: str, low_bandwidth: bool, seconds: float, warmup: float) -> dict[str, float]:
+def measure_play(scenario: str, low_bandwidth: bool, seconds: float, warmup: float,
+                 keys: str = "") -> dict[str, float]:
+    """Frames and bytes per second of `optsim play`; `keys` are typed once it is up (the
+    issue-11 views: G S M C D T), so the window measures the screen with them shown."""
     term = Terminal(optsim("play", scenario, *(["--low-bandwidth"] if low_bandwidth else [])))
     try:
         term.pump(3.0)  # start-up (imports, formula compiling, first frame)
         first = term.first_frame_time(b"step ")
+        for key in keys:
+            term.send(key.encode())
+            term.pump(0.1)
         term.pump(warmup)
         t0 = time.perf_counter()
         term.pump(seconds)
@@ -202,6 +209,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="playing time before the window")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--name", help="built-in scenario for the first-frame time (default: the first)")
+    parser.add_argument("--views", default="GSMC", help="keys typed for the 'views on' rows (default: GSMC; "
+                        "'' skips them)")
     args = parser.parse_args()
 
     import tempfile
@@ -222,6 +231,12 @@ def main() -> None:
                   f"{target}")
             if not all(r["sync"] for r in runs):
                 print("                  (no synchronized-output frames seen: frame counts are not meaningful)")
+        if args.views:
+            runs = [measure_play(scenario, False, args.seconds, args.warmup, args.views) for _ in range(args.reps)]
+            fps = statistics.median(r["fps"] for r in runs)
+            kbps = statistics.median(r["kbps"] for r in runs)
+            print(f"  {'views ' + args.views:>14}: {fps:5.1f} frames/s  {kbps:7.1f} KB/s  "
+                  f"{kbps / max(fps, 1e-9):6.2f} KB/frame  (target: typical < 60 KB/s, busy < 300 KB/s)")
     name = args.name or default_name()
     target = name or str(DEFAULT_SCENARIO)
     firsts = [measure_first_frame(target) for _ in range(args.reps)]

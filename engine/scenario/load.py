@@ -29,10 +29,12 @@ MAX_DATA_BYTES = 32_000_000
 DATA_DIRS_ENV = "OPTSIM_DATA_DIRS"
 """Extra folders (os.pathsep-separated) data files may lie in, besides the scenario's own folder."""
 MAX_RUNS = 1_000
-SHOW_KINDS = ("hessian", "gradient", "escape", "sigma", "momentum", "gradient_norm", "curvature", "data")
+SHOW_KINDS = ("hessian", "gradient", "escape", "sigma", "momentum", "gradient_norm", "curvature", "data",
+              "batch_lab")
 """What an event may `show`: the Hessian report or one of its arrows at a point, or a view of
 the mechanism (each coordinate's sigma, the momentum, the gradient norm, the curvature) or the
-data with the runs' predictions, from then on."""
+data with the runs' predictions, or the batch lab's clocks (loss against epochs and simulated
+time), from then on."""
 
 
 @dataclass(frozen=True)

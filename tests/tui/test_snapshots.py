@@ -170,3 +170,16 @@ def test_data_view_160x48(snap_compare):
     from optsim.engine.scenario.catalog import resolve
 
     assert snap_compare(make_app(resolve("overfitting")), terminal_size=(160, 48), run_before=_steps(300))
+
+
+def test_clock_view_80x24(snap_compare):
+    """21-batch-size-cost at step 400: loss against epochs (log x) and against simulated time."""
+    from optsim.engine.scenario.catalog import resolve
+
+    assert snap_compare(make_app(resolve("batch-size-cost")), terminal_size=(80, 24), run_before=_steps(400))
+
+
+def test_clock_view_160x48(snap_compare):
+    from optsim.engine.scenario.catalog import resolve
+
+    assert snap_compare(make_app(resolve("batch-size-cost")), terminal_size=(160, 48), run_before=_steps(400))

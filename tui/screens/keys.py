@@ -62,6 +62,8 @@ SIMULATOR_COMMANDS: tuple[Command, ...] = (
             False, "C"),
     Command("D", "toggle_view('data')", "Data", "Show or hide the data: training and test points and every "
             "run's current prediction against the input (data-driven scenarios)", "Analysis", False, "D"),
+    Command("T", "toggle_view('clock')", "Clock", "Show or hide every run's loss against epochs and against "
+            "simulated time, from the batch lab's cost model (batch-size scenarios)", "Analysis", False, "T"),
     Command("c", "clear_arrows", "Clear arrows", "Remove the report's arrows from the plot", "Analysis"),
     Command("g", "general_guide", "General guide", "The general guide on the runs' numbers: verdict, remedies",
             "Analysis"),

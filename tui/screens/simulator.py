@@ -64,8 +64,9 @@ ARROW_COLORS = {"gradient": palette.GRADIENT_ARROW_COLOR, "escape": palette.ESCA
                 "momentum": palette.MOMENTUM_ARROW_COLOR, "raw": palette.RAW_STEP_ARROW_COLOR,
                 "step": palette.STEP_ARROW_COLOR, "eigen": palette.EIGEN_ARROW_COLOR}
 VIEW_TITLES = {"gradient_norm": "gradient norm", "sigma": "sigma and lr/sigma", "momentum": "momentum arrows",
-               "curvature": "curvature", "data": "data and predictions"}
-CURVE_PLOTS = ("#loss", "#lr", "#gnorm", "#sigma", "#curv", "#data")
+               "curvature": "curvature", "data": "data and predictions",
+               "clock": "loss against epochs and time"}
+CURVE_PLOTS = ("#loss", "#lr", "#gnorm", "#sigma", "#curv", "#data", "#epochs", "#clock-time")
 
 
 def default_speed(session: Session) -> int:
@@ -117,6 +118,9 @@ class SimulatorScreen(Screen):
                 with Horizontal(id="more-row", classes="curve-row"):
                     yield CurvePlot("curvature", id="curv")
                     yield CurvePlot("data", id="data")
+                with Horizontal(id="clock-row", classes="curve-row"):
+                    yield CurvePlot("loss against epochs", id="epochs")
+                    yield CurvePlot("loss against time", id="clock-time")
                 yield InfoPanel(self.session.scenario.description, title=self.session.scenario.title, id="info")
         yield RunTable(id="runs")
         yield TooSmall(id="too-small")
@@ -319,6 +323,29 @@ class SimulatorScreen(Screen):
             self._draw_curvature(colors, x_range, rank)
         if "data" in v.views:
             self._draw_data(colors, rank)
+        if "clock" in v.views:
+            self._draw_clock(colors, rank)
+
+    def _draw_clock(self, colors: list[str], rank: dict[int, int]) -> None:
+        """Every visible run's loss against epochs and against simulated time (tui/view/clock.py)."""
+        clocks = self.view.clocks()
+        for plot_id, axis in (("#epochs", "epochs"), ("#clock-time", "time")):
+            series, x_range, x_log = self.view.clock_curves(axis)
+            series.sort(key=lambda c: rank.get(c.run, -1))
+            plot = self.query_one(plot_id, CurvePlot)
+            if axis == "time" and clocks is not None:
+                plot.title = f"loss against time ({clocks.unit})"
+            plot.set_curves(series, colors, x_range, x_log=x_log)
+
+    def _clock_legend(self, out: Text, colors: list[str]) -> None:
+        """Each run's batch and time per update: what turns its updates into epochs and time."""
+        clocks = self.view.clocks()
+        if clocks is None:
+            out.append("\nno clock: not a batch-size scenario", style="dim")
+            return
+        out.append("\nbatch, time/update ", style="dim")
+        for k, (name, clock) in enumerate(zip(self.session.sim.names, clocks.runs)):
+            out.append(f"{name} {clock.batch} {fmt_num(clock.time_per_update, 3)}{clocks.unit} ", style=colors[k])
 
     def _draw_data(self, colors: list[str], rank: dict[int, int]) -> None:
         """The points and every visible run's prediction against the input (tui/view/data.py)."""
@@ -415,6 +442,8 @@ class SimulatorScreen(Screen):
             self._curvature_legend(out, colors)
         if "data" in v.views:
             self._data_legend(out)
+        if "clock" in v.views:
+            self._clock_legend(out, colors)
         out.append("\n")
         diagnosis = s.diagnosis(i)
         if diagnosis is not None:
@@ -646,6 +675,10 @@ class SimulatorScreen(Screen):
         if kind == "data" and "data" not in v.views and v.data_picture() is None:
             self.notify("No data to draw: the data view needs a [data] table with one input column, a target "
                         "and a squared error.", severity="warning", timeout=4)
+            return
+        if kind == "clock" and "clock" not in v.views and v.clocks() is None:
+            self.notify("No clock: not a batch-size scenario (no [batch_lab] table, no run with a batch_size).",
+                        severity="warning", timeout=4)
             return
         shown = v.toggle_view(kind)
         if shown and kind == "momentum" and not self.session.sim.has_momentum(v.selected):

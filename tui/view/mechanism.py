@@ -16,7 +16,9 @@ from ..render.curve_grid import CurveSeries
 from .curves import _with_now
 from .plane import PlotPlane
 
-MECHANISM_VIEWS = ("gradient_norm", "sigma", "momentum", "curvature", "data")
+MECHANISM_VIEWS = ("gradient_norm", "sigma", "momentum", "curvature", "data", "clock")
+VIEW_OF_SHOW = {"batch_lab": "clock"}
+"""A scripted `show = "batch_lab"` turns on the clock view: the batch lab's clocks while playing."""
 """The views a key (or a scripted `show`) turns on: curve plots and arrows on the contour plot."""
 
 MAX_SIGMA_COORDINATES = 4

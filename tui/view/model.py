@@ -27,7 +27,9 @@ from .curvature import CurvatureNow, RateCurvatureCurves, curvature_now, eigen_v
 from ...engine.analysis.prediction import DataPicture, picture
 from .curves import LrCurves, loss_curves
 from .data import data_curves
-from .mechanism import (MECHANISM_VIEWS, gradient_norm_curves, sigma_coordinates, sigma_curves, sigma_now,
+from ...engine.analysis.clock import Clocks, run_clocks
+from .clock import clock_curves, clock_range
+from .mechanism import (MECHANISM_VIEWS, VIEW_OF_SHOW, gradient_norm_curves, sigma_coordinates, sigma_curves, sigma_now,
                         step_arrows)
 from .plane import SLICE_KINDS, PlotPlane
 
@@ -137,9 +139,10 @@ class ViewModel:
         i = names.index(event.run)
         if event.focus:
             self.selected = i
-        if event.show in MECHANISM_VIEWS:
+        kind = VIEW_OF_SHOW.get(event.show or "", event.show)
+        if kind in MECHANISM_VIEWS:
             self.selected = i  # the sigma curves and the arrows are the selected run's
-            self.views = self.views | {event.show}
+            self.views = self.views | {kind}
         elif event.show is not None:
             self.analyse_point(i, event.show)
 
@@ -230,6 +233,19 @@ class ViewModel:
         """Training and test points and every visible run's prediction (empty without data)."""
         found = self.data_picture()
         return [] if found is None else data_curves(self.session, found, self.visible)
+
+    def clocks(self) -> Clocks | None:
+        """Every run's batch and cost (engine.analysis.clock), or None off a batch-size scenario;
+        read afresh (an edit may change a batch size)."""
+        return run_clocks(self.session.scenario, self.session.sim.configs)
+
+    def clock_curves(self, axis: str) -> tuple[list[CurveSeries], tuple[float, float], bool]:
+        """Every visible run's loss against "epochs" or "time", the x range and whether it is log."""
+        clocks = self.clocks()
+        if clocks is None:
+            return [], (0.0, 1.0), False
+        x_range, x_log = clock_range(self.session, clocks, axis)
+        return clock_curves(self.session, clocks, axis, self.visible), x_range, x_log
 
     def curvature_now(self) -> CurvatureNow:
         return curvature_now(self.session, self.selected, self.quadratic())
