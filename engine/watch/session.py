@@ -23,7 +23,6 @@ import numpy as np
 from ..analysis.diagnosis import Diagnoser
 from ..core.run_settings import RunSettings
 from ..core.simulation import Simulation
-from ..optim.schedules import make_schedule
 from ..scenario.build import build_objective, build_simulation
 from ..scenario.load import EventSpec, Scenario
 from ..scenario.reader import Reader
@@ -291,13 +290,7 @@ class Session:
         """The rate each run's next update will use (after an edit: the new one); a run
         that has stopped keeps the rate of its last update."""
         sim = self.sim
-        out = sim.last_lr.copy()
-        active = sim.active
-        for r in np.flatnonzero(active).tolist():
-            cfg = sim.configs[r]
-            step = np.array([[sim.step_count[r]]])
-            out[r] = make_schedule(cfg.schedule or {})(step, np.array([[cfg.lr]]))[0, 0]
-        return out
+        return np.where(sim.active, sim.next_lr(), sim.last_lr)
 
     def last_planned_step(self) -> int:
         """The tick at which the last run that is planned to finish does (at least 1)."""

@@ -28,7 +28,7 @@ def test_events_fire_at_their_steps_and_pause_stops_the_advance():
     result = s.advance(100)
     assert result.paused and result.ticks == 60 and s.tick == 60  # stopped at the pause
     assert [e.at for e in result.events] == [60]
-    assert s.caption == "The gradient is zero here, yet this is no minimum."
+    assert s.caption == "The gradient is almost zero here, yet this is no minimum."
     assert v.selected == 0 and v.analysed.run == "gd"  # focus + show = "hessian"
     assert {a.kind for a in v.arrows} == {"gradient", "escape"}
     escape = next(a for a in v.arrows if a.kind == "escape")

@@ -35,7 +35,7 @@ not what will happen. w = the observations in the window, up to 64.
    g + weight_decay * theta (where such decay settles); a decayed run (AdamW
    too) within NEAR of the quadratic model's minimum whose own |g| is not
    small -> wd equilibrium: the decay's pull balances the gradient.
-3a. idle (lr 0): the last update's learning rate was 0, so the run cannot move.
+3a. idle (lr 0): the last update's learning rate was 0 and the next one's is too, so the run cannot move.
 3b. converged (noise floor), for runs with gradient noise or mini-batches:
    the exact gradient is smaller than the expected size of one update's
    gradient noise (``noise * sqrt(p)``, or the per-sample gradients' spread
@@ -114,11 +114,16 @@ def engine_stopped(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
 
 
 def not_started(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
-    """0. no step taken yet: nothing to judge."""
-    if f.step > 0:
-        return None
-    head = f"not started: loss {short(f.loss)}, |g| {short(f.grad_norm)}"
-    return RunDiagnosis("not started", cut(head), e, "Nothing to judge yet: the run has not taken a step.")
+    """0. no step taken yet, or only steps of lr 0 that the next step ends (a scripted start):
+    nothing to judge."""
+    if f.step == 0:
+        head = f"not started: loss {short(f.loss)}, |g| {short(f.grad_norm)}"
+        return RunDiagnosis("not started", cut(head), e, "Nothing to judge yet: the run has not taken a step.")
+    if f.lr == 0 and f.next_lr > 0 and f.loss == f.loss_start:
+        head = f"not started: lr 0 until now, {short(f.next_lr)} from the next step"
+        return RunDiagnosis("not started", cut(head), e,
+                            "Nothing to judge yet: the run has not moved, and its next step moves it.")
+    return None
 
 
 def running_away(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
@@ -212,14 +217,10 @@ def _escape_aids(nudge: str) -> str:
 
 
 def idle(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
-    """3a. the last update's learning rate was 0: the run stands still by design."""
-    if f.lr != 0:
+    """3a. the last update's learning rate was 0 and the next one's is too: the run stands still
+    by design. (A run whose rate was just raised from 0 is judged by the other rules.)"""
+    if f.lr != 0 or f.next_lr != 0:
         return None
-    if f.next_lr > 0:  # released: the table's "lr now" already shows the new rate
-        head = f"held at lr 0 so far; next update lr {short(f.next_lr)}"
-        remedy = (f"The run has been held still (lr 0) until now; its next update moves it at lr "
-                  f"{short(f.next_lr)}.")
-        return RunDiagnosis("idle (lr 0)", cut(head), e, remedy)
     head = f"lr 0: loss {short(f.loss)}, |g| {short(f.grad_norm)}"
     remedy = ("The learning rate is 0, so the run does not move. If that is not the plan (a scheduled "
               "start), try a learning rate above 0.")
