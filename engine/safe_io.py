@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import stat
-import tempfile
-import threading
+import secrets
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -73,8 +71,8 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     target = Path(path)
     tmp = None
     try:
-        with _interrupts_held():  # an interrupt between creating and tracking the file would leak it
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=target.parent or ".")
+        tmp = _temporary_name(target)  # known before the file exists: cleanup can always find it
+        fd = os.open(tmp, _TEMP_FLAGS, 0o600)  # one system call; O_EXCL: never someone else's file
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
             yield fh
             fh.flush()
@@ -87,17 +85,18 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         raise
 
 
-@contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends (they are delivered right after)."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    can = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held) if can else None
-    try:
-        yield
-    finally:
-        if old is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _temporary_name(target: Path) -> Path:
+    """A fresh name beside ``target`` (64 random bits), for a private file not yet created.
+
+    Not tempfile.mkstemp: it creates the file in Python code that an interrupt can cut
+    between the creation and the return of the name (blocking signals does not help: a
+    signal that arrived just before is handled at the next bytecode), which leaves a file
+    nobody knows of. Choosing the name first lets the cleanup always remove it.
+    """
+    return target.parent / f".{target.name[:100]}.{secrets.token_hex(8)}.tmp"
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
