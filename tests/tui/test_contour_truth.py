@@ -221,7 +221,7 @@ async def test_a_slice_has_a_title_and_axes_a_person_can_read():
 
 
 def test_each_covered_cell_has_exactly_one_owner_and_shared_cells_take_turns():
-    from optsim.tui.render.contour_cells import shared_cells
+    from optsim.tui.render.shared_cells import shared_cells
 
     rng = np.random.default_rng(3)
     covered = rng.random((4, 9, 13)) < 0.5

@@ -33,6 +33,7 @@ from . import palette
 from .cell_grid import BLANK, StyleTable, blank_grid, color_hex, draw_axes, fill_blanks, is_dark, put_text
 from .contour_grid import (ContourField, Geometry, Layout, braille_chars, level_labels, rasterize_arrow,
                            rasterize_polyline)
+from .shared_cells import shared_cells
 
 MINIMUM_GLYPH = "★"
 CURRENT_GLYPH = "●"
@@ -139,21 +140,6 @@ class _Overlay:
         cols, rows, inside = self.geometry.data_to_cell(xs, ys)
         for c, r in zip(cols[inside], rows[inside]):
             self.cell(int(r), int(c), glyph, color)
-
-
-def shared_cells(covered: np.ndarray) -> np.ndarray:
-    """Which run owns each cell, as masks (runs, rows, cols), from the cells each run's path
-    covers (same shape): a cell covered by k runs goes to the ((row + col) mod k)-th of them
-    in run order, so coinciding paths alternate colours instead of the last hiding the rest."""
-    count = covered.sum(axis=0, dtype=np.int16)
-    rows, cols = np.nonzero(count > 1)  # only shared cells need a turn (a frame's few)
-    if not rows.size:
-        return covered
-    shared = covered[:, rows, cols]
-    rank = np.cumsum(shared, axis=0, dtype=np.int16) - 1
-    owners = covered.copy()
-    owners[:, rows, cols] = shared & (rank == ((rows + cols) % count[rows, cols])[None])
-    return owners
 
 
 @dataclass

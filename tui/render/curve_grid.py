@@ -32,6 +32,7 @@ from .contour_grid import (
     nice_ticks,
     rasterize_dot_polyline,
 )
+from .shared_cells import shared_cells
 
 LOG_MIN_DECADES = 1.0
 """Values spanning more decades than this are plotted on a log scale (if all positive)."""
@@ -419,7 +420,7 @@ def _segment_samples(px: np.ndarray, py: np.ndarray, first: np.ndarray, w: int, 
 
 @dataclass(frozen=True)
 class CurveRaster:
-    """All the curves of a plot area composed: later series are drawn over earlier ones."""
+    """All the curves of a plot area composed: every series' dots, each cell in the colour of one (shared_cells)."""
 
     bits: np.ndarray  # (rows, cols) uint8 braille bits of the series that owns each cell
     owner: np.ndarray  # (rows, cols) index into the series of that one, -1 for an empty cell
@@ -545,8 +546,9 @@ class CurveRasterizer:
 
 
 def _compose(g: Geometry, series: Sequence[CurveSeries], entries: list[_Drawn | None]) -> CurveRaster:
-    """Each cell shows the last series that has dots in it (dashed ones with every other
-    cell column left out), as the widget used to paint them one over the other."""
+    """Each cell shows the dots of every series in it (dashed ones with every other cell
+    column left out), in the colour of one: where several meet they take turns
+    (shared_cells), so a curve lying on another (adam's and adamw's equal rates) stays seen."""
     rows, cols = g.rows, g.cols
     layers = np.zeros((len(series), rows, cols), dtype=np.uint8)
     for i, (s, d) in enumerate(zip(series, entries)):
@@ -556,12 +558,9 @@ def _compose(g: Geometry, series: Sequence[CurveSeries], entries: list[_Drawn | 
                 layers[i, :, 1::2] = 0
     if not len(series):
         return CurveRaster(np.zeros((rows, cols), dtype=np.uint8), np.full((rows, cols), -1, dtype=np.int64))
-    hit = layers != 0
-    last = len(series) - 1 - np.argmax(hit[::-1], axis=0)
-    any_hit = hit.any(axis=0)
-    owner = np.where(any_hit, last, -1)
-    bits = np.take_along_axis(layers, last[None], axis=0)[0]
-    bits[~any_hit] = 0
+    owners = shared_cells(layers != 0)
+    owner = np.where(owners.any(axis=0), np.argmax(owners, axis=0), -1)
+    bits = np.bitwise_or.reduce(layers, axis=0)
     return CurveRaster(bits, owner)
 
 

@@ -76,17 +76,34 @@ def test_samples_tell_joined_polylines_apart():
 
 
 def _painted(axes, series):
-    """What the curve widget drew before CurveRasterizer: each series over the previous."""
+    """Each series rasterized on its own, then composed cell by cell: the dots of every series
+    in a cell, owned by the ((row + col) mod k)-th of the k series there (they take turns)."""
     g = axes.geometry
+    layers = [rasterize_curve(axes, s.xs, s.ys, s.dashed) if len(s.xs) else np.zeros((g.rows, g.cols), np.uint8)
+              for s in series]
     bits = np.zeros((g.rows, g.cols), dtype=np.uint8)
     owner = np.full((g.rows, g.cols), -1)
-    for i, s in enumerate(series):
-        if len(s.xs) == 0:
-            continue
-        b = rasterize_curve(axes, s.xs, s.ys, s.dashed)
-        bits[b > 0] = b[b > 0]
-        owner[b > 0] = i
+    for r in range(g.rows):
+        for c in range(g.cols):
+            hits = [i for i, b in enumerate(layers) if b[r, c]]
+            for i in hits:
+                bits[r, c] |= layers[i][r, c]
+            if hits:
+                owner[r, c] = hits[(r + c) % len(hits)]
     return bits, owner
+
+
+def test_two_runs_on_one_line_both_show():
+    """adam and adamw at the same lr draw one line: it alternates their colours, it is not
+    the last one's alone."""
+    r = CurveRange()
+    r.include(np.array([0.01, 1.0]))
+    axes = plan_curve_axes(60, 10, (0.0, 100.0), r.scale())
+    xs = np.arange(101.0)
+    same = np.full(101, 0.1)
+    got = CurveRasterizer().draw(axes, [CurveSeries("adam", 0, xs, same), CurveSeries("adamw", 1, xs, same)])
+    line = got.owner[got.owner >= 0]
+    assert set(line.tolist()) == {0, 1} and abs(int((line == 0).sum()) - int((line == 1).sum())) <= 1
 
 
 @pytest.mark.parametrize("log", [True, False])
