@@ -338,6 +338,28 @@ async def test_set_runs_refreshes_only_changed_rows(monkeypatch):
         assert rows == {row_of(2.0), row_of(0.0)}
 
 
+@run_async
+async def test_runs_and_arrows_of_a_frame_are_drawn_once_and_the_same_arrows_not_again(monkeypatch):
+    app = PlotApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        plot = app.query_one(ContourPlot)
+        plot.frame_strips()
+        draws: list[bool] = []
+        original = plot._draw
+        monkeypatch.setattr(plot, "_draw", lambda refresh: (draws.append(refresh), original(refresh)))
+        run = [("a", "#ff0000", np.array([-1.0, 0.0]), np.array([2.0, 2.0]), (0.0, 2.0))]
+        arrow = [((0.0, 2.0), (1.0, 0.0), "#ffffff", "step 0.1")]
+        plot.set_overlay(run, arrow)
+        assert len(draws) == 1
+        text = "\n".join(plot.text_lines())
+        assert "step 0.1" in text and "●" in text  # both in that one frame
+        plot.set_arrows(arrow)  # the same arrows: nothing new to draw
+        assert len(draws) == 1
+        plot.set_arrows([((0.0, 2.0), (0.0, 1.0), "#ffffff", "step 0.2")])
+        assert len(draws) == 2 and "step 0.2" in "\n".join(plot.text_lines())
+
+
 # ------------------------------------------------------------------ modes and colours
 
 

@@ -420,7 +420,23 @@ def assign_bands(values: np.ndarray, levels: Levels | None) -> np.ndarray:
 
 def clip_segments(ax, ay, bx, by, w: float, h: float):
     """Liang-Barsky clipping of segments a->b to [0, w] x [0, h]; returns the clipped
-    endpoints and a mask of segments that keep a part inside."""
+    endpoints and a mask of segments that keep a part inside. Segments wholly inside are
+    returned as they are (most of a frame's: the clipping's dozen passes are for the rest)."""
+    inside = ((ax >= 0) & (ax <= w) & (bx >= 0) & (bx <= w) & (ay >= 0) & (ay <= h) & (by >= 0) & (by <= h))
+    if inside.all():
+        return ax, ay, bx, by, inside
+    if inside.any():
+        out = ~inside
+        parts = _clip_all(ax[out], ay[out], bx[out], by[out], w, h)
+        clipped = [a.copy() for a in (ax, ay, bx, by)] + [inside.copy()]
+        for whole, part in zip(clipped, parts):
+            whole[out] = part
+        return tuple(clipped)
+    return _clip_all(ax, ay, bx, by, w, h)
+
+
+def _clip_all(ax, ay, bx, by, w: float, h: float):
+    """Liang-Barsky on every segment (see clip_segments)."""
     dx, dy = bx - ax, by - ay
     t0 = np.zeros_like(ax)
     t1 = np.ones_like(ax)

@@ -259,9 +259,9 @@ class SimulatorScreen(Screen):
 
         trajectories = v.trajectories()
         currents = v.current_points()
-        self.plot.set_runs([(sim.names[i], true_colors[i], *trajectories[i], currents[i], palette.run_glyph(i))
-                            for i in order if v.visible(i)])
-        self.plot.set_arrows([(a.origin, a.direction, ARROW_COLORS[a.kind], a.label, a.scale) for a in v.arrows])
+        self.plot.set_overlay([(sim.names[i], true_colors[i], *trajectories[i], currents[i], palette.run_glyph(i))
+                               for i in order if v.visible(i)],
+                              [(a.origin, a.direction, ARROW_COLORS[a.kind], a.label, a.scale) for a in v.arrows])
         self._view_classes()
         if not panels:
             return

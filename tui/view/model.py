@@ -23,7 +23,8 @@ from ...engine.text_format import short
 from ...engine.watch.session import Change, Session
 from ..render.curve_grid import CurveSeries
 from ...engine.analysis import curvature as cv
-from .curvature import CurvatureNow, RateCurvatureCurves, curvature_now, eigen_vectors, error_curves
+from .curvature import (CurvatureNow, RateCurvatureCurves, curvature_now, eigen_vectors, error_curves,
+                        hessians_now)
 from ...engine.analysis.prediction import DataPicture, picture
 from .curves import LrCurves, loss_curves
 from .data import data_curves
@@ -31,6 +32,7 @@ from ...engine.analysis.clock import Clocks, run_clocks
 from .clock import clock_curves, clock_range
 from .mechanism import (MECHANISM_VIEWS, VIEW_OF_SHOW, gradient_norm_curves, sigma_coordinates, sigma_curves, sigma_now,
                         step_arrows)
+from .memo import PerState
 from .plane import SLICE_KINDS, PlotPlane
 
 
@@ -88,6 +90,7 @@ class ViewModel:
         self.views = frozenset()
         self.plane = PlotPlane.of(session.objective, session.scenario.surface)
         self._lr = LrCurves(session)
+        self._memo = PerState(self._state)  # the views' numbers, once per state
         self._rate_curvature = RateCurvatureCurves(session)
         self._quadratic: tuple[cv.Quadratic | None] | None = None  # found once: the surface never changes
         self._data: tuple[DataPicture | None] | None = None  # found once: so is the data
@@ -97,6 +100,11 @@ class ViewModel:
         self._unfollow = session.watch(self._follow)
 
     # ------------------------------------------------------------------ watching
+
+    def _state(self) -> tuple[int, int, int]:
+        """What the views' numbers depend on: every change of the view and the session (the
+        revision) and, should the simulation be stepped behind the session's back, its tick."""
+        return (self.revision, self.session.sim.tick, self.session.sim.n_runs)
 
     def watch(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call `callback` after every change from now on; returns the function that stops it."""
@@ -195,9 +203,12 @@ class ViewModel:
 
     def mechanism_arrows(self) -> list[Arrow]:
         """The selected run's step arrows (mechanism.step_arrows) in the plotted plane, and with
-        the curvature view the Hessian's eigenvectors there (kind "eigen")."""
+        the curvature view the Hessian's eigenvectors there (kind "eigen"); once per state."""
         if not self.views & {"sigma", "momentum", "curvature"}:
             return []
+        return list(self._memo.get("arrows", self._mechanism_arrows))
+
+    def _mechanism_arrows(self) -> list[Arrow]:
         run = self.selected
         ox, oy = self.plane.plotted(self.session.sim.params[run][None])
         origin = (float(ox[0]), float(oy[0]))
@@ -205,8 +216,12 @@ class ViewModel:
                for a in step_arrows(self.session, run, self.views)]
         if "curvature" in self.views:
             out += [Arrow(origin, self.plane.direction(v), "eigen", label)
-                    for v, label in eigen_vectors(self.session, run)]
+                    for v, label in eigen_vectors(self.session, run, self._hessians())]
         return out
+
+    def _hessians(self) -> np.ndarray:
+        """The Hessian at every run's point, once per state (the legend and the arrows read it)."""
+        return self._memo.get("hessians", lambda: hessians_now(self.session))
 
     def quadratic(self) -> cv.Quadratic | None:
         """The surface as a quadratic (one Hessian everywhere), or None; found once."""
@@ -220,8 +235,8 @@ class ViewModel:
         otherwise every visible run's lr x lambda_max over its steps, with the limit 2."""
         model = self.quadratic()
         if model is not None:
-            return error_curves(self.session, self.selected, model)
-        return self._rate_curvature.curves(self.visible)
+            return list(self._memo.get("curvature", lambda: error_curves(self.session, self.selected, model)))
+        return list(self._memo.get("curvature", lambda: self._rate_curvature.curves(self.visible)))
 
     def data_picture(self) -> DataPicture | None:
         """The data as a picture (one input, one target, a squared error), or None; found once."""
@@ -232,37 +247,47 @@ class ViewModel:
     def data_curves(self) -> list[CurveSeries]:
         """Training and test points and every visible run's prediction (empty without data)."""
         found = self.data_picture()
-        return [] if found is None else data_curves(self.session, found, self.visible)
+        if found is None:
+            return []
+        return list(self._memo.get("data", lambda: data_curves(self.session, found, self.visible)))
 
     def clocks(self) -> Clocks | None:
         """Every run's batch and cost (engine.analysis.clock), or None off a batch-size scenario;
-        read afresh (an edit may change a batch size)."""
-        return run_clocks(self.session.scenario, self.session.sim.configs)
+        read afresh for each state (an edit may change a batch size)."""
+        return self._memo.get("clocks", lambda: run_clocks(self.session.scenario, self.session.sim.configs))
 
     def clock_curves(self, axis: str) -> tuple[list[CurveSeries], tuple[float, float], bool]:
         """Every visible run's loss against "epochs" or "time", the x range and whether it is log."""
         clocks = self.clocks()
         if clocks is None:
             return [], (0.0, 1.0), False
-        x_range, x_log = clock_range(self.session, clocks, axis)
-        return clock_curves(self.session, clocks, axis, self.visible), x_range, x_log
+
+        def compute() -> tuple[list[CurveSeries], tuple[float, float], bool]:
+            x_range, x_log = clock_range(self.session, clocks, axis)
+            return clock_curves(self.session, clocks, axis, self.visible), x_range, x_log
+
+        series, x_range, x_log = self._memo.get(f"clock {axis}", compute)
+        return list(series), x_range, x_log
 
     def curvature_now(self) -> CurvatureNow:
-        return curvature_now(self.session, self.selected, self.quadratic())
+        return self._memo.get("curvature now", lambda: curvature_now(self.session, self.selected, self.quadratic(),
+                                                                     self._hessians()))
 
     def gradient_norm_curves(self) -> list[CurveSeries]:
-        return gradient_norm_curves(self.session, self.visible)
+        return list(self._memo.get("gradient norm", lambda: gradient_norm_curves(self.session, self.visible)))
 
     def sigma_curves(self) -> list[CurveSeries]:
         """The selected run's sigma and lr/sigma per coordinate (empty if it divides by nothing)."""
-        coords = sigma_coordinates(self.plane, self.session.objective.n_params)
-        curves = sigma_curves(self.session, self.selected, coords)
-        return [c for c in curves if np.isfinite(c.ys).any()]
+        def compute() -> list[CurveSeries]:
+            coords = sigma_coordinates(self.plane, self.session.objective.n_params)
+            return [c for c in sigma_curves(self.session, self.selected, coords) if np.isfinite(c.ys).any()]
+
+        return list(self._memo.get("sigma", compute))
 
     def sigma_now(self) -> list[tuple[str, float, float]]:
         """(coordinate, sigma, lr/sigma) of the selected run now, in the sigma plot's order."""
         coords = sigma_coordinates(self.plane, self.session.objective.n_params)
-        return sigma_now(self.session, self.selected, coords)
+        return list(self._memo.get("sigma now", lambda: sigma_now(self.session, self.selected, coords)))
 
     def analyse_point(self, run: int, kind: str = "hessian") -> PointReport:
         """Analyse the run's current point and draw arrows for `kind`: "hessian" (both),

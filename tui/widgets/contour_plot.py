@@ -179,12 +179,25 @@ class ContourPlot(CanvasWidget, can_focus=True):
 
     def set_arrows(self, arrows: Sequence[PlotArrow | Sequence[Any]]) -> None:
         """Replace the arrows: (origin, direction, color, label[, scale]) each, e.g. the gradient
-        and the escape direction at a run's current point. A zero direction draws nothing."""
-        self._arrows = [PlotArrow((float(a[0][0]), float(a[0][1])),
-                                  (float(a[1][0]), float(a[1][1])), str(a[2]), str(a[3]),
-                                  float(a[4]) if len(a) > 4 else 1.0)
-                        for a in arrows]
-        self._draw(refresh=True)
+        and the escape direction at a run's current point. A zero direction draws nothing;
+        the same arrows again draw nothing new."""
+        if self._take_arrows(arrows):
+            self._draw(refresh=True)
+
+    def set_overlay(self, runs: Sequence[RunTrace | Sequence[Any]],
+                    arrows: Sequence[PlotArrow | Sequence[Any]]) -> None:
+        """set_runs and set_arrows in one frame, drawn once (the screen's every frame)."""
+        self._take_arrows(arrows)
+        self.set_runs(runs)
+
+    def _take_arrows(self, arrows: Sequence[PlotArrow | Sequence[Any]]) -> bool:
+        """Keep these arrows; True if they differ from the last ones."""
+        new = [PlotArrow((float(a[0][0]), float(a[0][1])), (float(a[1][0]), float(a[1][1])), str(a[2]),
+                         str(a[3]), float(a[4]) if len(a) > 4 else 1.0)
+               for a in arrows]
+        changed = new != self._arrows
+        self._arrows = new
+        return changed
 
     def zoom(self, factor: float, center: tuple[float, float] | None = None) -> None:
         """Zoom in by `factor` (> 1 shows less) around `center` (default: the view's centre)."""

@@ -355,3 +355,23 @@ def raster_cells(bits: np.ndarray) -> set[tuple[int, int, int]]:
     """The raster as a set of (row, col, bits) for the non-empty cells."""
     rows, cols = np.nonzero(bits)
     return {(int(r), int(c), int(bits[r, c])) for r, c in zip(rows, cols)}
+
+
+def test_clipping_passes_segments_inside_unchanged_and_clips_the_rest_as_liang_barsky():
+    """Segments wholly inside skip the clipping passes and keep their end points exactly (the
+    full Liang-Barsky gave a + 1 * (b - a), b to the last bit or one off); the rest are clipped
+    as before, with all inside, some inside and none inside."""
+    from optsim.tui.render.contour_grid import _clip_all, clip_segments
+
+    rng = np.random.default_rng(3)
+    for low, high in ((0.5, 9.5), (-4.0, 14.0), (20.0, 30.0)):
+        ends = rng.uniform(low, high, (4, 500))
+        got, want = clip_segments(*ends, 10.0, 10.0), _clip_all(*ends, 10.0, 10.0)
+        np.testing.assert_array_equal(got[4], want[4])
+        inside = ((ends[[0, 2]] >= 0) & (ends[[0, 2]] <= 10) & (ends[[1, 3]] >= 0) & (ends[[1, 3]] <= 10)).all(axis=0)
+        for a, b, given in zip(got[:4], want[:4], ends):
+            np.testing.assert_array_equal(a[inside], given[inside])
+            np.testing.assert_array_equal(a[want[4] & ~inside], b[want[4] & ~inside])
+            np.testing.assert_allclose(a[want[4]], b[want[4]], rtol=1e-15, atol=1e-14)
+    inside = np.array([1.0, 2.0]), np.array([1.0, 2.0]), np.array([3.0, 9.0]), np.array([4.0, 9.5])
+    assert all(a is b for a, b in zip(clip_segments(*inside, 10.0, 10.0)[:4], inside))
