@@ -15,10 +15,13 @@ plotext            : plotext.build() of the same five trajectories (braille line
                      precomputed: only the figure build is timed.
 
 ours, whole screen : the simulator screen of the app (plot, loss and lr curves, run table,
-                     text) after one more step, every widget redrawn and every line composed.
+                     text) after one more step, every widget redrawn, composed as the app
+                     composes a frame (the changed regions, into the bytes for the terminal);
+                     with each mechanism view, beside the plain screen of its scenario.
 
-Both sides stop at "a frame ready to write": Textual's own compositing and the terminal
-write are not included for ours, plotext's print is not included for plotext.
+Both sides stop at "a frame ready to write": for the plot alone Textual's compositing and the
+terminal write are not included for ours, plotext's print is not included for plotext; the
+whole screen includes Textual's compositing and rendering, not the write.
 Run: .venv/bin/python benchmarks/render.py [--reps N]
 """
 
@@ -194,11 +197,15 @@ def _plotext_v6(plt, iso_x, iso_y, runs) -> None:
 async def bench_screen(reps: int, views: tuple[str, ...] = (), scenario: str = "rosenbrock",
                        ticks: int = 1000) -> dict[str, float]:
     """The whole simulator screen at 160x48: the gallery's five optimizers on Rosenbrock after
-    1,000 steps. A frame = one more step pushed to every widget (plot, curves, table, text)
-    and every line of the screen composed by Textual's compositor (all panels redrawn: the
-    worst case; while playing the app redraws the panels only every 0.2 s). `views`: the
-    mechanism views turned on first (gradient_norm, sigma, momentum, curvature, data, clock), for
-    an adaptive run; `scenario`: another built-in (the data view needs a data scenario)."""
+    1,000 steps. A frame = one more step pushed to every widget (plot, curves, table, text: all
+    panels redrawn, the worst case; while playing the app redraws the panels only every 0.2 s)
+    and composed as the app composes it: a layout pass if a widget asked for one, the changed
+    regions of the screen composed by Textual's compositor and rendered to the bytes for the
+    terminal ("screen"). "every line": the same step with every line of the screen composed
+    instead (what a full repaint costs; the app does that only on a resize or a layout change).
+    `views`: the mechanism views turned on first (gradient_norm, sigma, momentum, curvature,
+    data, clock), for an adaptive run; `scenario`: another built-in (the data view needs a
+    data scenario)."""
     from optsim.engine.scenario.catalog import resolve
     from optsim.engine.scenario.load import load_scenario
     from optsim.engine.watch.session import Session
@@ -218,23 +225,63 @@ async def bench_screen(reps: int, views: tuple[str, ...] = (), scenario: str = "
                 screen.view.toggle_view(kind)
         screen.refresh_views(force=True)
         await pilot.pause()
-        samples = []
+        widgets = list(screen.walk_children(with_self=True))
+        samples, every_line, sent, layouts = [], [], [], 0
         for _ in range(reps):
             t = time.perf_counter()
             screen.advance(1)  # paused, so advance pushes to every widget, panels included
-            app.screen._compositor.render_strips()
+            if any(w._layout_required for w in widgets):
+                layouts += 1
+                screen._compositor.reflow(screen, screen.outer_size)
+            screen._compositor.update_widgets(set(widgets))
+            update = screen._compositor.render_update(screen_stack=app._background_screens)
+            data = update.render_segments(app.console) if update is not None else ""
             samples.append(time.perf_counter() - t)
+            sent.append(len(data.encode()))
+            await pilot.pause()  # Textual's own messages of the frame, untimed
+        for _ in range(reps):
+            t = time.perf_counter()
+            screen.advance(1)
+            screen._compositor.render_strips()
+            every_line.append(time.perf_counter() - t)
+            await pilot.pause()
         out["screen"] = median_ms(samples)
+        out["every line"] = median_ms(every_line)
+        out["bytes"] = statistics.median(sent)
+        out["layouts"] = layouts / reps
     return out
 
 
 VIEW_SCENES = (
+    ("views G S M", ("gradient_norm", "sigma", "momentum"), "rosenbrock", 1000),
     ("view C", ("curvature",), "rosenbrock", 1000),
     ("views G S M C", ("gradient_norm", "sigma", "momentum", "curvature"), "rosenbrock", 1000),
     ("view C quad.", ("curvature",), "why-momentum-works", 250),
     ("view D", ("data",), "overfitting", 1000),
+    ("view T", ("clock",), "small-vs-large-batch", 150),
 )
 """The issue-11 views, each on a scenario that has what it draws (label, views, scenario, step)."""
+
+
+def report_screens(n: int) -> None:
+    """The whole screen with each view, beside the plain screen of the same scenario and step
+    timed in the same run (the view's own cost is the difference)."""
+    plain: dict[tuple[str, int], dict[str, float]] = {}
+    first = asyncio.run(bench_screen(n))
+    plain[("rosenbrock", 1000)] = first
+    print(f"ours    whole simulator screen     : {first['screen']:7.2f} ms  median of {n}  (one step, every widget "
+          f"redrawn, composed as the app does: {first['bytes'] / 1000:.1f} KB; every line composed "
+          f"{first['every line']:.2f} ms)")
+    for label, views, scenario, ticks in VIEW_SCENES:
+        if (scenario, ticks) not in plain:
+            plain[(scenario, ticks)] = asyncio.run(bench_screen(n, (), scenario, ticks))
+        base = plain[(scenario, ticks)]
+        shown = asyncio.run(bench_screen(n, views, scenario, ticks))
+        print(f"ours    whole screen, {label:<13}: {shown['screen']:7.2f} ms  median of {n}  ({scenario} at step "
+              f"{ticks}: plain {base['screen']:.2f} ms, x{shown['screen'] / base['screen']:.2f}; every line "
+              f"{shown['every line']:.2f} ms; target < 8 ms)")
+        if shown["layouts"]:
+            print(f"        ({shown['layouts']:.0%} of its frames needed a layout pass)")
 
 
 def main() -> None:
@@ -248,17 +295,7 @@ def main() -> None:
     print(f"ours    frame (every line rebuilt) : {ours['frame']:7.2f} ms  median of {args.reps}")
     print(f"ours    step  (row cache in use)   : {ours['step']:7.2f} ms  median of {args.reps}")
     print(f"ours    view change (background)   : {ours['view']:7.2f} ms  median of {max(10, args.reps // 5)}")
-    screen = asyncio.run(bench_screen(max(20, args.reps // 5)))
-    print(f"ours    whole simulator screen     : {screen['screen']:7.2f} ms  median of {max(20, args.reps // 5)}"
-          "  (one step, every widget redrawn and composed)")
-    shown = asyncio.run(bench_screen(max(20, args.reps // 5), ("gradient_norm", "sigma", "momentum")))
-    print(f"ours    whole screen, views G S M  : {shown['screen']:7.2f} ms  median of {max(20, args.reps // 5)}"
-          "  (the same, with |g|, sigma and the step/momentum arrows shown; target < 8 ms)")
-    n = max(20, args.reps // 5)
-    for label, views, scenario, ticks in VIEW_SCENES:
-        shown = asyncio.run(bench_screen(n, views, scenario, ticks))
-        print(f"ours    whole screen, {label:<12}: {shown['screen']:7.2f} ms  median of {n}  ({scenario} at step "
-              f"{ticks}; target < 8 ms)")
+    report_screens(max(20, args.reps // 5))
     base = bench_plotext(args.plotext_reps)
     if base is None:
         print("plotext baseline                   :  plotext is not installed, no baseline "

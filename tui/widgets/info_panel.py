@@ -102,11 +102,18 @@ class InfoPanel(Vertical):
         widget.set_class(bool(caption), "-shown")
 
     def set_status(self, status: Text) -> None:
+        """The selected run's status and the views' legends (their numbers change every time
+        the panels are redrawn while playing). A layout pass rearranges the whole screen: it is
+        asked for only when the new text, wrapped as Textual wraps it, changes the height."""
         key = status.markup if isinstance(status, Text) else str(status)
         if key == self._status:
             return
         self._status = key
-        self.query_one("#run-status", Static).update(status)
+        widget = self.query_one("#run-status", Static)
+        widget.update(status, layout=False)
+        region = widget.content_region
+        if region.width <= 0 or widget.get_content_height(region.size, region.size, region.width) != region.height:
+            widget.refresh(layout=True)
 
     def set_report(self, report: Text | None) -> None:
         key = None if report is None else report.markup

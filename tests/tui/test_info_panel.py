@@ -1,0 +1,47 @@
+"""The panel's status (with the views' legends, whose numbers change at every panel redraw)
+asks for a layout pass of the screen only when its height changes, and always shows the
+whole text."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+from tui_helpers import run_async
+
+from optsim.tui.widgets.info_panel import InfoPanel
+
+
+class PanelApp(App):
+    def compose(self) -> ComposeResult:
+        yield InfoPanel("A description.", title="Title")
+
+
+def _lines(widget: Static) -> list[str]:
+    return [strip.text.rstrip() for strip in widget.render_lines(widget.size.region)]
+
+
+@run_async
+async def test_a_status_of_the_same_height_needs_no_layout_and_a_taller_one_does():
+    app = PanelApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(InfoPanel)
+        status = panel.query_one("#run-status", Static)
+        panel.set_status(Text("adam  lr 0.1\nλ 12.5 κ 3.1"))
+        await pilot.pause()
+        assert status.size.height == 2
+        panel.set_status(Text("adam  lr 0.1\nλ 12.7 κ 3.2"))  # numbers change, two lines still
+        assert not status._layout_required
+        await pilot.pause()
+        assert [line.strip() for line in _lines(status)] == ["adam  lr 0.1", "λ 12.7 κ 3.2"]
+        long = "lr·λmax/limit " + " ".join(f"run{k} 0.{k}/2" for k in range(12))  # wraps at 60 columns
+        panel.set_status(Text(f"adam  lr 0.1\n{long}"))
+        assert status._layout_required
+        await pilot.pause()
+        assert status.size.height > 2
+        shown = " ".join(line.strip() for line in _lines(status))
+        assert "run11 0.11/2" in shown
+        panel.set_status(Text("adam  lr 0.1\nλ 1 κ 1"))  # shorter again
+        assert status._layout_required
+        await pilot.pause()
+        assert status.size.height == 2
