@@ -30,11 +30,12 @@ DATA_DIRS_ENV = "OPTSIM_DATA_DIRS"
 """Extra folders (os.pathsep-separated) data files may lie in, besides the scenario's own folder."""
 MAX_RUNS = 1_000
 SHOW_KINDS = ("hessian", "gradient", "escape", "sigma", "momentum", "gradient_norm", "curvature", "data",
-              "batch_lab")
+              "batch_lab", "guide")
 """What an event may `show`: the Hessian report or one of its arrows at a point, or a view of
 the mechanism (each coordinate's sigma, the momentum, the gradient norm, the curvature) or the
 data with the runs' predictions, or the batch lab's clocks (loss against epochs and simulated
-time), from then on."""
+time), from then on; or the general guide on the runs' numbers at that moment (playback stops
+there so that the guide reads exactly that step)."""
 
 
 @dataclass(frozen=True)

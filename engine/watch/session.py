@@ -112,8 +112,9 @@ class Session:
 
     def advance(self, max_ticks: int, deadline: float | None = None) -> Advance:
         """Step up to `max_ticks` ticks, firing events as they fall due; stop early at a
-        scripted pause, when every run is done, or (after at least one tick) once
-        time.perf_counter() passes `deadline` so that a frame never overruns its budget."""
+        scripted pause or a scripted guide (which reads the numbers of its own step), when
+        every run is done, or (after at least one tick) once time.perf_counter() passes
+        `deadline` so that a frame never overruns its budget."""
         made = 0
         fired: list[EventSpec] = []
         paused = False
@@ -128,6 +129,8 @@ class Session:
             fired += events
             if any(e.pause for e in events):
                 paused = True
+                break
+            if any(e.show == "guide" for e in events):
                 break
         if made:
             self._announce(Change("advanced", events=tuple(fired)))

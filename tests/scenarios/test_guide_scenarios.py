@@ -180,3 +180,25 @@ def test_guide_captions_as_played(stem, caption, verdict):
         noise = np.mean((sc.data.train["y"] - np.sin(2 * sc.data.train["x"])) ** 2)
         assert snap.loss[0] < 2 * noise and test[0] > 100 * noise
     assert {v.verdict for v in general_guide(sc, trace.sim).verdicts} == {verdict}
+
+
+# ----- scripted guides: `show = "guide"` opens the guide at the step its caption speaks of ----------
+CAPTION_WORDS = {"model bias": "model bias", "optimization": "optimization failed", "overfitting": "overfitting",
+                 "mismatch": "mismatch", "good": "the guide calls it good"}
+
+
+@pytest.mark.parametrize("stem", ["01-model-bias", "02-optimization-failure", "03-overfitting", "04-mismatch"])
+def test_scripted_guide_names_the_verdict_its_caption_says(stem):
+    """The session stops on the guide's step, and the guide on that step's numbers gives the
+    scripted run the verdict the caption beside it names."""
+    from optsim.engine.watch.session import Session
+
+    scenario = load_scenario(scenario_path(stem))
+    (event,) = [e for e in scenario.events if e.show == "guide"]
+    session = Session(scenario)
+    while session.sim.tick < event.at:
+        session.advance(10**6)
+    assert session.sim.tick == event.at and event in session.played
+    report = general_guide(scenario, session.sim)
+    verdict = report.verdicts[session.sim.names.index(event.run)].verdict
+    assert CAPTION_WORDS[verdict] in event.say.lower()

@@ -302,3 +302,87 @@ async def test_batch_lab_screen_compares_at_equal_updates_epochs_and_time_with_t
                 assert f"lowest test loss: batch {test.batch} ({sig(test.test_loss)})" in lead
             # the clocks disagree on the leader of the training loss (the lecture's point)
             assert len({c.lowest("train_loss").batch for c in lab.comparisons}) > 1
+
+
+GUIDED = """
+title = "a scripted guide"
+[surface]
+builtin = "rosenbrock"
+[[runs]]
+name = "a"
+optimizer = "adam"
+lr = 0.05
+start = [-1.5, 2]
+steps = 100
+[[runs]]
+name = "b"
+optimizer = "sgd"
+lr = 0.00001
+start = [-1.5, 2]
+steps = 100
+[[events]]
+at = 30
+run = "b"
+show = "guide"
+say = "b is still far from the minimum"
+"""
+
+
+def _guided(tmp_path) -> Session:
+    path = tmp_path / "guided.toml"
+    path.write_text(GUIDED)
+    return Session(load_scenario(path))
+
+
+def test_a_scripted_guide_is_asked_for_on_its_step_only(tmp_path):
+    from optsim.tui.view.model import GuideRequest, ViewModel
+
+    session = _guided(tmp_path)
+    view = ViewModel(session)
+    session.advance(1000)
+    assert session.tick == 30  # the session stops on the guide's step, so the guide reads that step
+    assert view.selected == 1 and view.guide_request == (1, 30)
+    assert view.take_guide_request() == (1, 30) and view.take_guide_request() is None  # once
+    assert ViewModel(session).take_guide_request() is None  # a view made later opens no guide of the past
+    view.guide_request = GuideRequest(1, 30)
+    session.advance(5)
+    assert view.take_guide_request() is None  # nor one the session has stepped past
+
+
+@run_async
+async def test_a_scripted_guide_opens_on_its_run_and_playback_goes_on_when_it_closes(tmp_path):
+    from optsim.tui.app import OptsimApp
+
+    session = _guided(tmp_path)
+    app = OptsimApp(session=session, builtins=catalog(SCENARIOS))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        sim_screen = app.screen
+        sim_screen.play()
+        sim_screen.advance(1000)  # as the timer would, many ticks in one frame
+        await pilot.pause()
+        assert session.tick == 30 and isinstance(app.screen, GuideScreen) and not sim_screen.playing
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        expected = general_guide(session.scenario, session.sim)
+        assert expected.best == 0  # so the guide's own choice would be run a...
+        assert app.screen.step == 30 and app.screen.index == 1  # ...but the script named b
+        assert f"Run b: {expected.verdicts[1].verdict.upper()}" in _flat("\n".join(screen_lines(app)))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is sim_screen and sim_screen.playing  # it was playing: it plays on
+        sim_screen.advance(1000)
+        assert session.tick == 100 and not isinstance(app.screen, GuideScreen)
+
+
+def test_headless_playback_shows_the_scripted_guide_in_its_frame_only(tmp_path):
+    from optsim.tui.cli import main
+
+    (tmp_path / "guided.toml").write_text(GUIDED)
+    out = tmp_path / "frames"
+    assert main(["play", "--headless", str(tmp_path / "guided.toml"), "--frames", "events,end",
+                 "--out-dir", str(out), "--size", "100x32"]) == 0
+    at_guide = _flat((out / "frame-000030.txt").read_text())
+    assert "General guide" in at_guide and "step 30" in at_guide and COMPUTING not in at_guide
+    assert "Run b:" in at_guide
+    assert "General guide" not in (out / "frame-000100.txt").read_text()

@@ -127,7 +127,8 @@ def test_a_scripted_show_selects_the_run_and_turns_the_view_on():
 
 _WORDS = {"sigma": r"\bsigma", "momentum": r"\bmomentum\b", "gradient_norm": r"gradient norm",
           "curvature": r"\bcurvatures?\b|λmax|eigenvector|sharpness|condition number|\beigenvalues\b",
-          "data": r"\bsamples\b|\bfits?\b|the curve passes|extrapolat|test inputs?"}
+          "data": r"\bsamples\b|\bfits?\b|the curve passes|extrapolat|test inputs?",
+          "guide": r"(?i)\bguide\b|model bias|overfitting|mismatch|optimization failed"}
 _HESSIAN_SHOWS = r"^[^λ]*\beigenvalues\b"
 """A caption that only quotes the Hessian's eigenvalues is shown by the Hessian report too."""
 
@@ -161,6 +162,8 @@ def test_every_caption_about_a_mechanism_shows_it(path, at, wanted):
     if v.analysed is not None and re.search(_HESSIAN_SHOWS, event.say) and not re.search(
             r"\bcurvatures?\b|λmax|eigenvector|sharpness|condition number", event.say):
         shown.add("curvature")  # the Hessian report lists the eigenvalues
+    if v.guide_request is not None and v.guide_request.tick == at:
+        shown.add("guide")  # the screen opens the general guide on this step (not a view: a modal)
     assert wanted <= shown, f"{path} at {at} speaks of {wanted} but shows {set(v.views)}"
 
 
@@ -170,7 +173,8 @@ def test_the_captions_that_speak_of_a_mechanism_are_found():
     assert found[("50", 233)] == {"sigma"}
     assert found[("61", 12)] == {"momentum"}
     assert found[("43", 0)] == {"curvature"} and found[("53", 0)] >= {"curvature"}
-    assert found[("03", 8000)] == {"data"} and found[("04", 3000)] == {"data"}
+    assert found[("03", 8000)] == {"data", "guide"} and found[("04", 3000)] == {"data", "guide"}
+    assert found[("01", 400)] == {"data", "guide"} and found[("02", 2000)] >= {"guide"}
 
 
 # ----------------------------------------------------------------- the app

@@ -91,27 +91,12 @@ def run(args: argparse.Namespace) -> int:
 def play_headless(session, plan, out_dir: Path, size: tuple[int, int], low_bandwidth: bool = False) -> list[Path]:
     """Run the app without a terminal, step the session to each frame and write the files.
     Returns the paths written (frames in step order, then the CSV)."""
-    from ...engine.safe_io import atomic_writer, write_atomic
-    from ...engine.watch.frames import frame_name
+    from ...engine.safe_io import atomic_writer
     from ..app import OptsimApp
-    from ..screen_text import screen_text
 
     app = OptsimApp(session=session, low_bandwidth=low_bandwidth, play=False)
     written: list[Path] = []
     failure: list[BaseException] = []
-
-    async def capture(pilot, screen) -> None:
-        screen.refresh_views(force=True)
-        await pilot.pause()
-        stem = out_dir / frame_name(session.tick)
-        if stem.with_suffix(".svg") in written:
-            return
-        title = f"optsim · {session.scenario.title} · step {session.tick}"
-        svg = stem.with_suffix(".svg")
-        write_atomic(svg, app.export_screenshot(title=title))
-        txt = stem.with_suffix(".txt")
-        write_atomic(txt, screen_text(app.screen))
-        written.extend([svg, txt])
 
     async def autopilot(pilot) -> None:
         try:
@@ -119,12 +104,12 @@ def play_headless(session, plan, out_dir: Path, size: tuple[int, int], low_bandw
             screen = app.screen
             for step in plan.steps:
                 session.advance_to(step)
-                await capture(pilot, screen)
+                await _capture(app, pilot, screen, out_dir, written)
             if plan.end:
                 while not session.finished:
                     if session.advance(10_000).ticks == 0:
                         break
-                await capture(pilot, screen)
+                await _capture(app, pilot, screen, out_dir, written)
             csv = out_dir / "trajectories.csv"
             with atomic_writer(csv) as fh:
                 session.write_csv(fh)
@@ -143,3 +128,34 @@ def play_headless(session, plan, out_dir: Path, size: tuple[int, int], low_bandw
             raise ScenarioError(str(out_dir), "--out-dir", f"cannot write ({exc.strerror or exc})")
         raise failure[0]
     return written
+
+
+async def _capture(app, pilot, screen, out_dir: Path, written: list[Path]) -> None:
+    """Write the frame of the session's step (once per step); a scripted guide that opened on
+    this step is waited for (the frame shows its verdict, not "Computing…") and then closed."""
+    screen.refresh_views(force=True)
+    await pilot.pause()
+    guide = app.screen if app.screen is not screen else None
+    if guide is not None:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    _write_frame(app, screen.session, out_dir, written)
+    if guide is not None:
+        guide.dismiss(None)
+        await pilot.pause()
+
+
+def _write_frame(app, session, out_dir: Path, written: list[Path]) -> None:
+    from ...engine.safe_io import write_atomic
+    from ...engine.watch.frames import frame_name
+    from ..screen_text import screen_text
+
+    stem = out_dir / frame_name(session.tick)
+    if stem.with_suffix(".svg") in written:
+        return
+    title = f"optsim · {session.scenario.title} · step {session.tick}"
+    svg = stem.with_suffix(".svg")
+    write_atomic(svg, app.export_screenshot(title=title))
+    txt = stem.with_suffix(".txt")
+    write_atomic(txt, screen_text(app.screen))
+    written.extend([svg, txt])

@@ -37,12 +37,14 @@ class GuideScreen(ComputingModal):
         Binding("right_square_bracket", "run(1)", "Next run", show=False),
     ]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, run: int | None = None) -> None:
+        """``run``: whose verdict to show first (a scripted guide names it); default the best run."""
         super().__init__()
         self.session = session
         self.step = int(session.tick)
         self.report: GuideReport | None = None
         self.index = 0
+        self.run = run
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -61,7 +63,7 @@ class GuideScreen(ComputingModal):
 
     def show_result(self, result: GuideReport) -> None:
         self.report = result
-        self.index = result.best
+        self.index = result.best if self.run is None or self.run >= len(result.verdicts) else self.run
         self._show()
 
     def _show(self) -> None:

@@ -185,6 +185,7 @@ class SimulatorScreen(Screen):
 
     def _redraw(self) -> None:
         self._redraw_pending = False
+        self._open_scripted_guide()  # a script stepped by someone else (headless play, tests)
         self.refresh_views()
 
     def on_screen_resume(self) -> None:
@@ -226,6 +227,7 @@ class SimulatorScreen(Screen):
         result = self.session.advance(ticks, deadline)
         if result.paused:
             self.pause()
+        self._open_scripted_guide()  # now, before the next frame steps past its step
         if result.finished and not self._announced_end:
             self._announced_end = True
             self.playing = False
@@ -646,6 +648,26 @@ class SimulatorScreen(Screen):
         if self.playing:
             self.pause()  # the guide reads the simulation from a worker thread: hold it still
         self.app.push_screen(GuideScreen(self.session))
+
+    def _open_scripted_guide(self) -> None:
+        """A scripted `show = "guide"` fell due: the session stopped on its step; open the guide
+        on its run, holding playback while it is open and playing on when it closes."""
+        from .guide import GuideScreen
+
+        if self.view.guide_request is None:
+            return
+        request = self.view.take_guide_request()
+        if request is None:
+            return
+        was_playing = self.playing
+        if self.playing:
+            self.pause()
+
+        def closed(_: object = None) -> None:
+            if was_playing and not self.session.finished:
+                self.play()
+
+        self.app.push_screen(GuideScreen(self.session, run=request.run), closed)
 
     def action_batch_lab(self) -> None:
         from .batch_lab import BatchLabScreen

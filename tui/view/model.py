@@ -56,6 +56,13 @@ class AnalysedPoint(NamedTuple):
     arrows: tuple[Arrow, ...]
 
 
+class GuideRequest(NamedTuple):
+    """A scripted `show = "guide"`: open the general guide on this run, at this step only."""
+
+    run: int
+    tick: int
+
+
 class _Observed:
     """An attribute of the view model whose every assignment tells the model's watchers."""
 
@@ -88,6 +95,7 @@ class ViewModel:
         self.hidden = frozenset()
         self.analysed = None
         self.views = frozenset()
+        self.guide_request: GuideRequest | None = None  # taken by the screen (take_guide_request)
         self.plane = PlotPlane.of(session.objective, session.scenario.surface)
         self._lr = LrCurves(session)
         self._memo = PerState(self._state)  # the views' numbers, once per state
@@ -95,8 +103,8 @@ class ViewModel:
         self._quadratic: tuple[cv.Quadratic | None] | None = None  # found once: the surface never changes
         self._data: tuple[DataPicture | None] | None = None  # found once: so is the data
         self.update_plane()
-        for event in session.played:  # what the script has shown so far
-            self._show_event(event)
+        for event in session.played:  # what the script has shown so far (not its guides: moments, not views)
+            self._show_event(event, replay=True)
         self._unfollow = session.watch(self._follow)
 
     # ------------------------------------------------------------------ watching
@@ -139,7 +147,7 @@ class ViewModel:
             self._show_event(event)
         self._notify()
 
-    def _show_event(self, event: EventSpec) -> None:
+    def _show_event(self, event: EventSpec, replay: bool = False) -> None:
         """A scripted event's part for the viewer: `focus` selects its run, `show` analyses it."""
         names = self.session.sim.names
         if event.run is None or event.run not in names:
@@ -148,11 +156,22 @@ class ViewModel:
         if event.focus:
             self.selected = i
         kind = VIEW_OF_SHOW.get(event.show or "", event.show)
-        if kind in MECHANISM_VIEWS:
+        if kind == "guide":
+            self.guide_request = None if replay else GuideRequest(i, event.at)
+            self.selected = i
+        elif kind in MECHANISM_VIEWS:
             self.selected = i  # the sigma curves and the arrows are the selected run's
             self.views = self.views | {kind}
         elif event.show is not None:
             self.analyse_point(i, event.show)
+
+    def take_guide_request(self) -> GuideRequest | None:
+        """The scripted guide to open now, once: None if there is none or the session has moved
+        past its step (the guide must read the numbers of the step the script named)."""
+        request, self.guide_request = self.guide_request, None
+        if request is None or request.tick != self.session.sim.tick or request.run >= self.session.n_runs:
+            return None
+        return request
 
     def _forget_run(self, run: int, name: str) -> None:
         self._lr.forget()
