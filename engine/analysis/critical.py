@@ -29,6 +29,8 @@ Beyond the kind, the report gives
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import NamedTuple, Sequence
 
@@ -39,7 +41,7 @@ from ..core.objective import Objective
 from ..text_format import listing, vector
 
 __all__ = ["PointReport", "TaylorStep", "Probe", "LowerBound", "analyze_point", "classify", "tolerances",
-           "gradient_is_zero", "model_critical_distance", "is_near", "NEAR_RTOL",
+           "gradient_is_zero", "gradient_tolerance", "model_critical_distance", "is_near", "NEAR_RTOL",
            "minimum_ratio", "taylor_along", "formula_lower_bound", "known_lower_bound", "KINDS"]
 
 GRAD_RTOL = 1e-6
@@ -138,6 +140,13 @@ class PointReport:
 def gradient_is_zero(grad_norm: float, grad_tol: float) -> bool:
     """The gradient-zero rule: |g| <= grad_tol (see tolerances()); a NaN gradient is not zero."""
     return bool(grad_norm <= grad_tol)
+
+
+def gradient_tolerance(loss: float) -> float:
+    """The gradient-zero tolerance at a point before its Hessian is known (tolerances() without the
+    Hessian's scale, so never looser): what the mechanism arrows use, at every frame, to decide
+    whether -g has a direction at all or only rounding noise."""
+    return GRAD_RTOL * max(1.0, abs(loss)) if math.isfinite(loss) else GRAD_RTOL
 
 
 def classify(grad_norm: float, eigenvalues: np.ndarray, grad_tol: float, eig_tol: float) -> str:

@@ -227,3 +227,60 @@ async def test_at_80x24_the_essentials_stay_with_the_views_on():
         loss, gnorm = screen.query_one("#loss", CurvePlot), screen.query_one("#gnorm", CurvePlot)
         assert gnorm.region.y > loss.region.y and loss.region.height >= 4  # stacked, not squeezed out
         assert screen.query_one("#info").region.height >= 2  # the caption keeps a place
+
+
+AT_MINIMUM = """
+title = "runs at and near rosenbrock's minimum"
+[surface]
+builtin = "rosenbrock"
+[[runs]]
+name = "sgd"
+optimizer = "sgd"
+lr = 0.001
+momentum = 0.9
+start = [1, 1]
+[[runs]]
+name = "adam"
+optimizer = "adam"
+lr = 0.001
+start = [1.000000000001, 1]
+"""
+
+
+def test_vectors_that_count_as_zero_are_labels_not_arrows(tmp_path):
+    """At the minimum -g is 0: no direction to draw, so the arrows are zero vectors whose label
+    says ≈ 0. Adam 1e-12 off it has a gradient that counts as zero too, but its step (lr g / (|g| +
+    eps)) is far longer than lr times that tolerance: it is drawn."""
+    from optsim.engine.analysis.critical import gradient_tolerance
+
+    path = tmp_path / "m.toml"
+    path.write_text(AT_MINIMUM)
+    v = ViewModel(Session(load_scenario(path)))
+    sim = v.session.sim
+    assert np.linalg.norm(sim.grad[0]) == 0 and 0 < np.linalg.norm(sim.grad[1]) <= gradient_tolerance(sim.loss[1])
+    v.toggle_view("sigma")
+    (only,) = v.mechanism_arrows()
+    assert only.direction == (0.0, 0.0) and only.label == "-lr·g 0, step 0: ≈ 0"
+    v.toggle_view("momentum")
+    assert [a.direction for a in v.mechanism_arrows()] == [(0.0, 0.0)]  # SGD's momentum is still 0: none
+    v.toggle_view("momentum")
+    v.select(1)
+    raw, step = v.mechanism_arrows()
+    assert raw.direction == (0.0, 0.0) and raw.label.endswith("≈ 0")
+    np.testing.assert_allclose(step.direction, sim.next_update(1))  # Adam's g / (|g| + eps): 8e-5, real
+    assert "≈" not in step.label and np.hypot(*step.direction) > 1e3 * 0.001 * gradient_tolerance(sim.loss[1])
+
+
+@run_async
+async def test_a_zero_vector_is_drawn_as_its_label_at_the_point_without_a_shaft(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text(AT_MINIMUM)
+    app = make_app(path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await stepped_screen(pilot, 0)
+        await pilot.press("S")
+        await pilot.pause()
+        r = screen.query_one(ContourPlot).region
+        plot = "\n".join(line[r.x:r.right] for line in screen_lines(app)[r.y:r.bottom])
+        assert "-lr·g 0, step 0: ≈ 0" in plot
+        assert not any(ch in plot for ch in "→←↑↓↗↖↘↙")  # no arrow head on the plot

@@ -123,14 +123,26 @@ class _Overlay:
 
     def arrow(self, arrow: PlotArrow) -> None:
         """A braille shaft, a head glyph and the label beside the head (inside the area)."""
+        color = self.style.color(arrow.color)
+        if arrow.direction[0] == 0 and arrow.direction[1] == 0:
+            self._label_at_origin(arrow, color)  # a vector that counts as zero: no direction to draw
+            return
         raster = rasterize_arrow(arrow.origin, arrow.direction, self.geometry, scale=arrow.scale)
         if raster.head is None:
             return
-        color = self.style.color(arrow.color)
         self.paint(raster.shaft, color, True)
         row, col, glyph = raster.head
         self.cell(row, col, glyph, color)
-        text = "".join(ch for ch in arrow.label if cell_len(ch) == 1)
+        self._label(row, col, arrow.label, color)
+
+    def _label_at_origin(self, arrow: PlotArrow, color: str) -> None:
+        cols, rows, inside = self.geometry.data_to_cell(np.array([arrow.origin[0]]), np.array([arrow.origin[1]]))
+        if inside[0]:
+            self._label(int(rows[0]), int(cols[0]), arrow.label, color)
+
+    def _label(self, row: int, col: int, label: str, color: str) -> None:
+        """The label beside cell (row, col): right of it if it fits, else left."""
+        text = "".join(ch for ch in label if cell_len(ch) == 1)
         start = col + 1 if col + 1 + len(text) <= self.geometry.cols else col - len(text)
         for i, ch in enumerate(text):
             self.cell(row, start + i, ch, color)

@@ -10,6 +10,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from ...engine.analysis.critical import gradient_is_zero, gradient_tolerance
 from ...engine.optim import inspect
 from ...engine.watch.session import Session
 from ..render.curve_grid import CurveSeries
@@ -82,22 +83,42 @@ def sigma_coordinates(plane: PlotPlane, n_params: int) -> tuple[int, ...]:
 def step_arrows(session: Session, run: int, views: frozenset[str]) -> list[StepArrow]:
     """The vectors drawn at the run's point: with "sigma", the raw step -lr g beside the step
     the optimizer will take (drawn in proportion); with "momentum", -g beside the momentum
-    (one length on screen: they differ in units). Labels carry the lengths."""
+    (one length on screen: they differ in units). Labels carry the lengths. Where the gradient
+    counts as zero (the engine's rule), -g has no direction: only the labels are drawn, "≈ 0";
+    so are a step and a momentum no longer than lr times that tolerance."""
     sim = session.sim
     grad = sim.grad[run]
+    tol = gradient_tolerance(float(sim.loss[run]))
+    lr = float(session.next_lr()[run])
+    flat = gradient_is_zero(float(np.linalg.norm(grad)), tol)
     out: list[StepArrow] = []
     if "sigma" in views:
-        raw, step = -float(session.next_lr()[run]) * grad, sim.next_update(run)
+        raw, step = -lr * grad, sim.next_update(run)
         raw_scale, step_scale = _in_proportion(float(np.linalg.norm(raw)), float(np.linalg.norm(step)))
-        out.append(StepArrow(raw, "raw", f"-lr·g {_length(raw)}", raw_scale))
-        out.append(StepArrow(step, "step", f"step {_length(step)}", step_scale))
+        still = gradient_is_zero(float(np.linalg.norm(step)), abs(lr) * tol)
+        if flat and still:
+            out.append(_zero(raw, "raw", f"-lr·g {_length(raw)}, step {_length(step)}: ≈ 0"))
+        else:
+            out.append(_zero(raw, "raw", f"-lr·g {_length(raw)} ≈ 0") if flat
+                       else StepArrow(raw, "raw", f"-lr·g {_length(raw)}", raw_scale))
+            out.append(_zero(step, "step", f"step {_length(step)} ≈ 0") if still
+                       else StepArrow(step, "step", f"step {_length(step)}", step_scale))
     if "momentum" in views:
         if "sigma" not in views:  # else -lr·g already points along -g
-            out.append(StepArrow(-grad, "gradient", f"-g {_length(grad)}"))
-        m = sim.optimizer_quantity(inspect.momentum)[run]
+            out.append(_zero(grad, "gradient", f"-g {_length(grad)} ≈ 0") if flat
+                       else StepArrow(-grad, "gradient", f"-g {_length(grad)}"))
+        m = sim.optimizer_quantity(inspect.momentum)[run]  # the movement: parameter units, like a step
         if np.isfinite(m).all() and np.any(m):
-            out.append(StepArrow(m, "momentum", f"momentum {_length(m)}"))
+            out.append(_zero(m, "momentum", f"momentum {_length(m)} ≈ 0")
+                       if gradient_is_zero(float(np.linalg.norm(m)), abs(lr) * tol)
+                       else StepArrow(m, "momentum", f"momentum {_length(m)}"))
     return out
+
+
+def _zero(vector: np.ndarray, kind: str, label: str) -> StepArrow:
+    """A vector too short to have a direction (the engine's gradient-zero rule): only its label
+    is drawn, at the run's point; an arrow would point along rounding noise."""
+    return StepArrow(np.zeros_like(vector), kind, label, 0.0)
 
 
 def _in_proportion(a: float, b: float) -> tuple[float, float]:
