@@ -10,7 +10,7 @@ from optsim.engine.scenario.load import load_scenario
 from optsim.engine.text_format import column as fmt_num
 from optsim.engine.watch.session import Session
 from optsim.tui.render.contour_cells import MINIMUM_GLYPH
-from optsim.tui.render.palette import RUN_COLORS, run_color, run_glyph
+from optsim.tui.render.palette import COORDINATE_COLORS, RUN_COLORS, run_color, run_glyph
 from optsim.tui.screens.help import HelpScreen
 from optsim.tui.screens.keys import SIMULATOR_COMMANDS
 from optsim.tui.screens.simulator import SimulatorScreen
@@ -63,6 +63,18 @@ def test_run_glyphs_are_distinct_for_sixteen_runs_and_tell_apart_repeated_colour
     assert MINIMUM_GLYPH not in glyphs  # a run is never mistaken for a minimum
     repeat = len(RUN_COLORS)  # the first run whose colour repeats
     assert run_color(repeat) == run_color(0) and run_glyph(repeat) != run_glyph(0)
+
+
+def test_coordinate_colours_are_far_from_every_run_colour():
+    """The sigma plot's x, y, ... curves are all the selected run's: none may look like another run."""
+    import math
+
+    def rgb(c: str) -> tuple[int, ...]:
+        return tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))
+
+    for c in COORDINATE_COLORS:
+        assert min(math.dist(rgb(c), rgb(r)) for r in RUN_COLORS) > 60, c
+    assert len(set(COORDINATE_COLORS)) == len(COORDINATE_COLORS)
 
 
 @run_async

@@ -60,9 +60,10 @@ EIGEN_ARROW_COLOR = "#d7afff"  # the Hessian's eigenvectors (labelled with their
 TRAIN_POINT_COLOR = "#ffffff"  # the data view's training points
 TEST_POINT_COLOR = "#ffaf00"  # and its test points
 LIMIT_COLOR = "#8a8a8a"  # a reference line on a curve plot (the stability limit 2)
-COORDINATE_COLORS: tuple[str, ...] = ("#ffaf5f", "#87d7ff", "#c8a8ff", "#7dffc8")
-"""Colours of a run's coordinates on the sigma plot (x, y, ...): not run colours, since
-every curve there belongs to the selected run."""
+COORDINATE_COLORS: tuple[str, ...] = ("#ffffff", "#a8a8a8", "#d7d787", "#87afaf")
+"""Colours of a run's coordinates on the sigma and eigen-error plots (x, y, ...): white, grey
+and muted tones far from every run colour (a test checks the distance), since every
+curve there belongs to the selected run and must not read as another run's."""
 
 
 def normalize_color_system(name: str | None) -> ColorSystemName:
