@@ -310,6 +310,37 @@ async def test_escape_asks_after_an_edit_and_not_without_changes(tmp_path):
 
 
 @run_async
+async def test_q_with_unsaved_runs_asks_before_quitting_and_quits_without_them():
+    from optsim.tui.screens.confirm_leave import ConfirmLeaveScreen
+    from tui_helpers import ROSENBROCK
+
+    app = _picker_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_from_picker(pilot, ROSENBROCK)
+        await _add_runs(pilot, 1)
+        added = screen.session.sim.names[-1]
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmLeaveScreen) and app.is_running
+        text = "\n".join(screen_lines(app))
+        assert "Quit optsim?" in text and f"added {added}" in text and "y quit and drop them" in text
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and app.is_running  # stays, nothing dropped
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.return_code == 0 and not app.is_running
+    app = _picker_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_from_picker(pilot, ROSENBROCK)
+        await pilot.press("q")  # nothing changed: quits at once
+        await pilot.pause()
+        assert not app.is_running
+
+
+@run_async
 async def test_a_run_added_mid_scenario_is_not_called_diverged_by_the_charts():
     """The history stored the tick before the run existed (NaN there): the charts must show
     its current loss and rate, not read the NaN as divergence."""

@@ -1,5 +1,5 @@
-"""Leaving a scenario with unsaved runs (escape): a modal that says what would be lost and
-asks, so that added and edited runs are never dropped by one key."""
+"""Leaving a scenario (escape) or quitting (q) with unsaved runs: a modal that says what would
+be lost and asks, so that added and edited runs are never dropped by one key."""
 
 from __future__ import annotations
 
@@ -24,17 +24,21 @@ class ConfirmLeaveScreen(ModalScreen[str | None]):
         Binding("escape", "stay", "Stay", show=False),
     ]
 
-    def __init__(self, changes: str) -> None:
+    def __init__(self, changes: str, quitting: bool = False) -> None:
+        """``quitting``: the question is quitting optsim (q), not going back to the picker (escape)."""
         super().__init__()
         self.changes = changes
+        self.quitting = quitting
 
     def compose(self) -> ComposeResult:
+        where = "Once optsim quits" if self.quitting else "Back at the picker"
+        verb = "quit" if self.quitting else "leave"
         with Vertical(id="dialog"):
-            yield Static("Leave this scenario?", id="title")
+            yield Static("Quit optsim?" if self.quitting else "Leave this scenario?", id="title")
             yield Static(f"Unsaved changes of the runs: {self.changes}.\n"
-                         "Back at the picker they are gone unless saved (w writes the edited scenario).",
+                         f"{where} they are gone unless saved (w writes the edited scenario).",
                          id="changes")
-            yield Static("y leave and drop them · w save, then leave · n or esc stay", id="hint")
+            yield Static(f"y {verb} and drop them · w save, then {verb} · n or esc stay", id="hint")
         yield Footer()
 
     def action_leave(self) -> None:

@@ -12,6 +12,7 @@ model (tui/view): any change of it, or of the session under it, schedules one re
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -760,23 +761,27 @@ class SimulatorScreen(Screen):
 
     def action_back(self) -> None:
         """Back to the picker; with unsaved added, edited or removed runs, ask first."""
+        self._leave(self.app.back_to_picker, quitting=False)
+
+    def action_quit(self) -> None:
+        """Quit; with unsaved added, edited or removed runs, ask first (as escape does)."""
+        self._leave(self.app.exit, quitting=True)
+
+    def _leave(self, go: Callable[[], object], quitting: bool) -> None:
         from .confirm_leave import LEAVE, SAVE_AND_LEAVE, ConfirmLeaveScreen
 
         changes = self.session.unsaved_summary()
         if not changes:
-            self.app.back_to_picker()
+            go()
             return
 
         def answered(choice: str | None) -> None:
             if choice == LEAVE or (choice == SAVE_AND_LEAVE and self.action_save_scenario()):
-                self.app.back_to_picker()
+                go()
 
         if self.playing:
             self.pause()
-        self.app.push_screen(ConfirmLeaveScreen(changes), answered)
-
-    def action_quit(self) -> None:
-        self.app.exit()
+        self.app.push_screen(ConfirmLeaveScreen(changes, quitting), answered)
 
     def action_command_palette(self) -> None:
         self.app.action_command_palette()
