@@ -118,16 +118,9 @@ def store(key: str, programs: Mapping[str, Program]) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         doc = json.dumps({"format": FORMAT, "key": key, "sha256": _digest(key, payload),
                           "payload": payload})
-        import tempfile   # only when writing: a warm start never needs it
+        from ..safe_io import write_atomic  # only when writing: a warm start never needs it
 
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(doc)
-            os.replace(tmp, folder / f"{key}.json")
-        except BaseException:
-            _unlink(tmp)
-            raise
+        write_atomic(folder / f"{key}.json", doc)  # the project's one atomic writer (temp name, O_EXCL, rename)
         _prune(folder)
     except (OSError, ValueError, TypeError, AttributeError, KeyError):
         return
