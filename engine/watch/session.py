@@ -21,10 +21,12 @@ from typing import Any, Callable, Mapping, NamedTuple
 import numpy as np
 
 from ..analysis.diagnosis import Diagnoser
+from ..core.budget import work_problem
 from ..core.run_settings import RunSettings
 from ..core.simulation import Simulation
 from ..scenario.build import build_objective, build_simulation
-from ..scenario.load import EventSpec, Scenario
+from ..errors import ScenarioError
+from ..scenario.load import MAX_RUNS, EventSpec, Scenario
 from ..scenario.reader import Reader
 from ..scenario.run_rules import RunContext, check_run
 from .recorder import LiveRecorder
@@ -193,7 +195,22 @@ class Session:
         taken = frozenset(n for k, n in enumerate(self.sim.names) if k != run)
         ctx = RunContext(self.objective.n_params, data.n_train if data is not None else None, taken)
         current = self.sim.configs[run].hyper if run is not None else None
-        return check_run(Reader(EDIT_FILE), values, optimizer, "run", ctx, current=current)
+        checked = check_run(Reader(EDIT_FILE), values, optimizer, "run", ctx, current=current)
+        self._check_work(run, checked)
+        return checked
+
+    def _check_work(self, run: int | None, checked: Mapping[str, Any]) -> None:
+        """A run added or lengthened in the app counts against the same limits as a file's runs
+        (core.budget): the number of runs, and runs x steps (x rows with data) in all."""
+        configs = self.sim.configs
+        if run is None and len(configs) >= MAX_RUNS:
+            raise ScenarioError(EDIT_FILE, "run", f"a scenario has at most {MAX_RUNS} runs")
+        steps = int(checked.get("steps", configs[run].steps if run is not None else 0))
+        total = sum(c.steps for k, c in enumerate(configs) if k != run) + steps
+        data = self.objective.data
+        problem = work_problem(len(configs) + (run is None), total, data.n_train if data is not None else None)
+        if problem:
+            raise ScenarioError(EDIT_FILE, "run.steps", problem + ": use fewer steps, or remove a run")
 
     def edit_run(self, run: int, changes: Mapping[str, Any]) -> None:
         """Apply an edit mid-run (checked first): the run keeps its state and step count unless

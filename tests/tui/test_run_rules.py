@@ -84,3 +84,40 @@ async def test_the_edit_form_shows_the_file_message():
         await pilot.pause()
         assert app.screen is form
         assert str(form.query_one("#error").render()) == f"{expected[0]}: {expected[1]}"
+
+
+BIG = """
+title = "ten long runs"
+[surface]
+builtin = "rosenbrock"
+""" + "".join(f"""
+[[runs]]
+name = "r{i}"
+optimizer = "sgd"
+lr = 0.0001
+start = [-1, 1]
+steps = 10000000
+""" for i in range(10))
+
+
+def test_runs_added_or_lengthened_in_the_app_count_against_the_files_work_limit(tmp_path):
+    """Ten runs of 10^7 steps are exactly the budget of a file (10^8 steps in all): an eleventh run,
+    or one run made longer, is refused with the message a file gets, before anything changes."""
+    from optsim.engine.core.budget import MAX_RUN_STEPS
+    from optsim.engine.scenario.load import load_scenario
+    from optsim.engine.watch.session import Session
+
+    path = tmp_path / "big.toml"
+    path.write_text(BIG)
+    s = Session(load_scenario(path))
+    assert sum(c.steps for c in s.sim.configs) == MAX_RUN_STEPS
+    extra = replace(s.sim.configs[0], name="extra", steps=1)
+    with pytest.raises(ScenarioError) as err:
+        s.add_run(extra)
+    assert err.value.key == "run.steps" and "more than 100000000" in str(err.value)
+    assert s.sim.n_runs == 10  # nothing added
+    s.edit_run(0, {"steps": 9_000_000})  # shorter: fine, and it makes room
+    s.add_run(extra)
+    with pytest.raises(ScenarioError, match="more than 100000000"):
+        s.edit_run(10, {"steps": 2_000_000})  # 9e6 + 9 x 1e7 + 2e6 steps
+    assert s.sim.configs[10].steps == 1
