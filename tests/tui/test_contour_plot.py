@@ -138,10 +138,12 @@ async def test_arrows_are_drawn_with_labels():
         await pilot.pause()
         plot = app.query_one(ContourPlot)
         plot.set_arrows([((-1.0, 1.0), (1.0, 0.0), "#ffffff", "grad"),
-                         ((0.0, 0.0), (0.0, 0.0), "#ffffff", "none")])
+                         ((0.0, 0.0), (0.0, 0.0), "#ffffff", "none"),
+                         ((1.0, 0.0), (0.0, 0.0), "#ffffff", "g ≈ 0", 0.0)])
         texts = strip_texts(plot)
         assert sum("→grad" in t for t in texts) == 1
         assert not any("none" in t for t in texts)  # zero direction: nothing drawn
+        assert sum("g ≈ 0" in t for t in texts) == 1  # scale 0: the label alone, at its point
         plot.set_arrows([])
         assert not any("grad" in t for t in strip_texts(plot))
 

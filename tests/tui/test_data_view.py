@@ -98,6 +98,24 @@ async def test_the_key_toggles_the_view_and_the_plot_holds_the_engines_numbers()
 
 
 @run_async
+async def test_the_y_range_is_the_present_picture_not_where_the_runs_started():
+    """model-bias's runs start as steep lines reaching y = -4 and 3.5; once they have fitted
+    sin(3x) the axis spans the points and the current lines, so the curve is seen."""
+    app = make_app(resolve("model-bias"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await stepped_screen(pilot, 0)
+        plot = screen.query_one("#data", CurvePlot)
+        assert plot.y_range.lo <= -4 and plot.y_range.hi >= 3.5
+        screen.advance(200)
+        screen.refresh_views(force=True)
+        await pilot.pause()
+        values = np.concatenate([np.asarray(c.ys)[np.isfinite(c.ys)] for c in screen.view.data_curves()])
+        assert (plot.y_range.lo, plot.y_range.hi) == (values.min(), values.max())
+        assert -1.2 < plot.y_range.lo and plot.y_range.hi < 1.2
+        assert plot.fit is not None and not plot.fit.off_scale and not plot.fit.under_floor  # nothing cut
+
+
+@run_async
 async def test_without_data_the_key_says_so():
     app = make_app(MECHANISM)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -52,7 +52,8 @@ class RunTrace(NamedTuple):
 
 class PlotArrow(NamedTuple):
     """An arrow from a point along a direction (a plain 4-tuple works too); `scale` < 1 draws
-    it shorter than the default length, in proportion to a longer one beside it."""
+    it shorter than the default length, in proportion to a longer one beside it; `scale` 0
+    draws only the label, at the point (a vector that counts as zero: it has no direction)."""
 
     origin: tuple[float, float]
     direction: tuple[float, float]
@@ -124,7 +125,7 @@ class _Overlay:
     def arrow(self, arrow: PlotArrow) -> None:
         """A braille shaft, a head glyph and the label beside the head (inside the area)."""
         color = self.style.color(arrow.color)
-        if arrow.direction[0] == 0 and arrow.direction[1] == 0:
+        if arrow.scale == 0:
             self._label_at_origin(arrow, color)  # a vector that counts as zero: no direction to draw
             return
         raster = rasterize_arrow(arrow.origin, arrow.direction, self.geometry, scale=arrow.scale)

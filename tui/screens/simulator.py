@@ -361,7 +361,7 @@ class SimulatorScreen(Screen):
         top = len(rank) + 2  # the points over the curves (train on top), the selected run's curve over the others
         series = sorted(v.data_curves(), key=lambda c: rank.get(c.run, top - (c.name == "test")))
         x_range = (float(found.grid[0]), float(found.grid[-1]) if len(found.grid) > 1 else float(found.grid[0]) + 1)
-        plot.set_curves(series, [*colors, palette.TRAIN_POINT_COLOR, palette.TEST_POINT_COLOR], x_range)
+        plot.set_curves(series, [*colors, palette.TRAIN_POINT_COLOR, palette.TEST_POINT_COLOR], x_range, follow=True)
 
     def _data_legend(self, out: Text) -> None:
         """Which dots are which in the data plot; the curves are the runs' predictions."""

@@ -179,8 +179,9 @@ class ContourPlot(CanvasWidget, can_focus=True):
 
     def set_arrows(self, arrows: Sequence[PlotArrow | Sequence[Any]]) -> None:
         """Replace the arrows: (origin, direction, color, label[, scale]) each, e.g. the gradient
-        and the escape direction at a run's current point. A zero direction draws nothing;
-        the same arrows again draw nothing new."""
+        and the escape direction at a run's current point. A zero direction draws nothing; scale 0
+        draws the label alone at the point (render.contour_cells.PlotArrow); the same arrows
+        again draw nothing new."""
         if self._take_arrows(arrows):
             self._draw(refresh=True)
 

@@ -78,15 +78,20 @@ class CurvePlot(CanvasWidget):
         self._range.reset()
 
     def set_curves(self, series: Sequence[CurveSeries], colors: Sequence[str],
-                   x_range: tuple[float, float], note: str = "", x_log: bool = False) -> None:
+                   x_range: tuple[float, float], note: str = "", x_log: bool = False,
+                   follow: bool = False) -> None:
         """Draw these curves; `colors[s.run]` is the colour of series s. Called every frame:
         only the rows that change are repainted. x_log: a log x axis (x_range > 0,
-        chosen by the engine, e.g. curve_grid.x_scale_for)."""
+        chosen by the engine, e.g. curve_grid.x_scale_for). follow: the y range is these
+        curves' own, not grown over time (a picture of the present, like the data view's
+        predictions, which would otherwise stay squeezed by where the runs started)."""
         self._series = list(series)
         self._colors = colors
         self._x_range = (float(x_range[0]), float(x_range[1]))
         self._x_log = x_log
         self.note = note
+        if follow:
+            self._range.reset()
         self._range.include_series(self._series)
         self._draw(refresh=True)
 
