@@ -149,6 +149,21 @@ async def test_arrows_are_drawn_with_labels():
 
 
 @run_async
+async def test_labels_of_arrows_from_one_point_do_not_overwrite_each_other():
+    """resnet-warmup drew "↑λ 200tum 11": an eigenvector's label over the momentum's."""
+    app = PlotApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        plot = app.query_one(ContourPlot)
+        plot.set_arrows([((-1.0, 1.0), (0.0, 1.0), "#ffffff", "momentum 11"),
+                         ((-1.0, 1.0), (0.0, 2.0), "#ffffff", "λ 200"),
+                         ((-1.0, 1.0), (0.0, 1.0), "#ffffff", "-g 80", 0.0)])
+        texts = strip_texts(plot)
+        for label in ("momentum 11", "λ 200", "-g 80"):
+            assert sum(label in t for t in texts) == 1, label
+
+
+@run_async
 async def test_too_small_shows_a_message():
     app = PlotApp(runs=True)
     async with app.run_test(size=(12, 4)) as pilot:

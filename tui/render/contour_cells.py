@@ -105,6 +105,7 @@ class _Overlay:
         self.geometry = geometry
         self.codes = np.zeros(cell_bg.shape, dtype=np.uint32)
         self.styles = np.full(cell_bg.shape, -1, dtype=np.int32)
+        self.labelled = np.zeros(cell_bg.shape, dtype=bool)  # cells an arrow's label took
 
     def paint(self, bits: np.ndarray, color: str, bold: bool = False) -> None:
         """Braille dots `bits` (plot-area shaped) in `color`, on the halo."""
@@ -142,9 +143,18 @@ class _Overlay:
             self._label(int(rows[0]), int(cols[0]), arrow.label, color)
 
     def _label(self, row: int, col: int, label: str, color: str) -> None:
-        """The label beside cell (row, col): right of it if it fits, else left."""
+        """The label beside cell (row, col): right of it if it fits, else left; moved a row up
+        or down when another arrow's label is there (two arrows from one point, e.g. an
+        eigenvector and the momentum, must not spell one word over the other)."""
         text = "".join(ch for ch in label if cell_len(ch) == 1)
-        start = col + 1 if col + 1 + len(text) <= self.geometry.cols else col - len(text)
+        n, cols, rows = len(text), self.geometry.cols, self.geometry.rows
+        start = col + 1 if col + 1 + n <= cols else col - n
+        lo, hi = max(0, start), min(cols, start + n)
+        for r in (row, row - 1, row + 1, row - 2, row + 2):
+            if 0 <= r < rows and not self.labelled[r, lo:hi].any():
+                row = r
+                break
+        self.labelled[row, lo:hi] = True
         for i, ch in enumerate(text):
             self.cell(row, start + i, ch, color)
 
