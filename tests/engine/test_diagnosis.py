@@ -42,7 +42,8 @@ def by_name(sim, d):
 
 def test_statuses_vocabulary():
     assert STATUSES == ("not started", "descending", "converged", "wd equilibrium", "stuck at saddle",
-                        "at a maximum", "plateau", "idle (lr 0)", "oscillating", "diverged", "too slow", "burst")
+                        "at a maximum", "plateau", "idle (lr 0)", "oscillating", "diverging", "diverged", "too slow",
+                        "burst")
     assert max(len(s) for s in STATUSES) <= len("stuck at saddle")  # the run table's narrowest status column
 
 
@@ -74,6 +75,18 @@ def test_ravine_statuses_by_learning_rate():
         assert r[name].status != "too slow"
     for name in ("bounce", "good", "slow"):
         assert r[name].status != "diverged"
+
+
+def test_a_runaway_the_engine_still_steps_is_diverging_then_diverged_once_stopped():
+    """lr 0.05 on the ravine: y grows 1.5x per step; the engine stops it at step 280. Before
+    that the table still steps it, so its status must not say it stopped."""
+    sim, d, _ = run(RAVINE, [("wild", "sgd", {"lr": 0.05}, (-4.5, 1.0), 100),
+                             ("good", "sgd", {"lr": 0.02}, (-4.5, 1.0), 100)])
+    r = by_name(sim, d)
+    assert sim.diverged_at[0] < 0 and sim.active.tolist() == [False, False]  # stopped by its count only
+    assert r["wild"].status == "diverging" and r["wild"].headline.startswith("diverging: loss")
+    assert r["wild"].evidence["diverged_at"] == 0  # the climb began at the start
+    assert r["good"].status not in ("diverging", "diverged")
 
 
 def test_engine_divergence_is_reported_with_its_step():
@@ -415,10 +428,12 @@ def test_resnet_warmup_quotes_the_momentum_limit_its_description_states():
     from optsim.engine.watch.session import Session
 
     session = Session(load_scenario(resolve("resnet-warmup")))
-    session.advance(20)
+    session.advance(20)  # the script pauses at update 2, before the engine stops the run at 3
     run_ = session.sim.names.index("lr-0.1")
     rep = session.diagnosis(run_)
-    assert rep.status == "diverged"
+    assert session.tick == 2 and rep.status == "diverging"
+    session.advance(5)
+    assert session.sim.diverged_at[run_] == 3 and session.diagnosis(run_).status == "diverged"
     hi = rep.evidence["lambda_max"]
     assert "2(1+0.9)/lambda_max" in rep.remedy and "2/lambda_max" not in rep.remedy
     quoted = float(rep.remedy.split("/lambda_max = ")[1].split(")")[0])

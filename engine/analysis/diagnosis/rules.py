@@ -9,9 +9,11 @@ not what will happen. w = the observations in the window, up to 64.
 
 0. not started: the run has taken no step yet.
 1. diverged: the engine stopped the run (non-finite or huge numbers) at step
-   k; or the loss ran away: it rose over the window and is above the run's
-   best loss by more than ``RUNAWAY`` times max(start - best, |best|) (k is
-   then the step of the best loss, where the climb began).
+   k. 1b. diverging: the loss runs away while the engine still steps the run:
+   it rose over the window and is above the run's best loss by more than
+   ``RUNAWAY`` times max(start - best, |best|) (k is then the step of the best
+   loss, where the climb began). Two words, so that a run the table still
+   steps is never called stopped.
 2. burst (adaptive optimizers only): an update whose step length is at least
    ``BURST_FACTOR`` times the smallest step of the window before it and at
    least ``BURST_MIN_LR`` times its learning rate, while the loss rose by at
@@ -127,7 +129,7 @@ def not_started(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
 
 
 def running_away(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
-    """1b. diverged: the loss ran away without overflowing (yet)."""
+    """1b. diverging: the loss runs away without overflowing (yet); the run still steps."""
     best, start, loss = f.loss_best, f.loss_start, f.loss
     if not (np.isfinite(best) and np.isfinite(start) and f.loss_change > 0
             and loss - best > RUNAWAY * max(start - best, abs(best), 1e-12)):
@@ -135,11 +137,11 @@ def running_away(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     k, hi = f.best_step, f.hi
     e["diverged_at"] = float(k)
     e["lr_x_lambda_max"] = f.lr * hi if f.eigen_ok else np.nan
-    head = f"diverged: loss {short(loss)}, rising since step {k}"
+    head = f"diverging: loss {short(loss)}, rising since step {k}"
     limit = _limit(f)
     remedy = (f"The loss keeps growing: the rate overshoots{limit}. Lower the learning rate, or warm it "
               "up and decay it.")
-    return RunDiagnosis("diverged", cut(head), e, remedy)
+    return RunDiagnosis("diverging", cut(head), e, remedy)
 
 
 def bursting(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
