@@ -86,7 +86,11 @@ def test_coinciding_paths_all_show_and_markers_stay_on_top():
     fgs = {table.styles[s].color.get_truecolor().hex for s in styles[(codes >= 0x2800) & (codes < 0x2900)].ravel()}
     assert set(colors) <= fgs  # each of three identical paths keeps cells of its own colour
     assert (codes == ord(MINIMUM_GLYPH)).sum() == 1  # the minimum at (0, 0) sits on the paths, not under
-    assert (codes == ord("▲")).sum() == 1  # the last run's current point, with its glyph
+    assert not any((codes == ord(g)).any() for g in "●■▲")  # no glyph over the others: their number
+    assert (codes == ord("3")).sum() == 1
+    runs[0] = runs[0]._replace(current=(0.9, 0.9))  # one moves away: its glyph, and 2 for the others
+    codes, _ = _plot_part(layout, *cells.frame(runs, [], [(0.0, 0.0)]))
+    assert (codes == ord("●")).sum() == 1 and (codes == ord("2")).sum() == 1 and not (codes == ord("3")).any()
 
 
 def test_overlay_cells_sit_on_a_dimmed_halo_of_their_band():

@@ -18,7 +18,9 @@ them must give way:
   bands stay legible around it (a hue per run could not avoid every band's hue).
 - The current point of each run is its own glyph (the run table's, palette.run_glyph),
   so runs whose colours repeat or look alike are still told apart; minima and current
-  points are drawn last, on top of every path and arrow.
+  points are drawn last, on top of every path and arrow. Current points that share a
+  cell show how many runs are there (2 ... 9, + for more) in white instead of one glyph
+  over the others (model-bias's two runs end on the same line: one glyph hid Adam).
 """
 
 from __future__ import annotations
@@ -158,6 +160,20 @@ class _Overlay:
         for i, ch in enumerate(text):
             self.cell(row, start + i, ch, color)
 
+    def current_points(self, points: Sequence[tuple[tuple[float, float], str, str]], count_color: str) -> None:
+        """Each run's current point as its glyph; where several share a cell, their number
+        (2 ... 9, + for more) in `count_color`, so that no run's glyph hides another's."""
+        here: dict[tuple[int, int], list[tuple[str, str]]] = {}
+        for (x, y), glyph, color in points:
+            cols, rows, inside = self.geometry.data_to_cell(np.array([x]), np.array([y]))
+            if inside[0]:
+                here.setdefault((int(rows[0]), int(cols[0])), []).append((glyph, color))
+        for (row, col), marks in here.items():
+            if len(marks) == 1:
+                self.cell(row, col, *marks[0])
+            else:
+                self.cell(row, col, str(len(marks)) if len(marks) < 10 else "+", count_color)
+
     def markers(self, xs: np.ndarray, ys: np.ndarray, glyph: str, color: str) -> None:
         """`glyph` at each data point that falls inside the plot."""
         cols, rows, inside = self.geometry.data_to_cell(xs, ys)
@@ -191,9 +207,8 @@ class ContourCells:
         if minima:
             mx, my = np.array(minima, dtype=float).T
             ov.markers(mx, my, MINIMUM_GLYPH, self.overlay.color(palette.MINIMUM_COLOR))
-        for run, color in zip(runs, colors):
-            if run.current is not None:
-                ov.markers(np.array([run.current[0]]), np.array([run.current[1]]), run.glyph, color)
+        ov.current_points([(run.current, run.glyph, color) for run, color in zip(runs, colors)
+                           if run.current is not None], self.overlay.color(palette.MINIMUM_COLOR))
         codes, styles = self.codes.copy(), self.styles.copy()
         area = self.layout.plot_slice()
         mask = ov.styles >= 0
