@@ -183,3 +183,29 @@ def test_clock_view_160x48(snap_compare):
     from optsim.engine.scenario.catalog import resolve
 
     assert snap_compare(make_app(resolve("batch-size-cost")), terminal_size=(160, 48), run_before=_steps(400))
+
+
+def _played_to_the_guide():
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        screen = pilot.app.screen
+        screen.play()
+        screen.advance(10_000)  # the session stops on the scripted guide's step
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_scripted_guide_80x24(snap_compare):
+    """01-model-bias at step 400: `show = "guide"` opened the general guide on gd."""
+    from optsim.engine.scenario.catalog import resolve
+
+    assert snap_compare(make_app(resolve("model-bias")), terminal_size=(80, 24), run_before=_played_to_the_guide())
+
+
+def test_scripted_guide_160x48(snap_compare):
+    from optsim.engine.scenario.catalog import resolve
+
+    assert snap_compare(make_app(resolve("model-bias")), terminal_size=(160, 48), run_before=_played_to_the_guide())
