@@ -374,3 +374,21 @@ async def test_a_title_the_status_line_cuts_is_whole_in_the_panel():
             assert title not in top and "…" in top  # cut there
             about = " ".join(_widget_text(screen.query_one("#about")).split())
             assert about.endswith(" ".join(f"About this scenario: {title}".split()))
+
+
+@run_async
+async def test_a_caption_longer_than_its_box_scrolls_there_to_its_last_word():
+    """optimization-failure at update 1984 at 80x24: the caption is nine lines in a five-row box.
+    It was cut after "optsim" with nothing to say so; now its box scrolls, with a scrollbar."""
+    from textual.containers import VerticalScroll
+
+    app, session = _app("optimization-failure", steps=1984)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _sim(pilot)
+        box = app.screen.query_one("#caption", VerticalScroll)
+        assert session.caption.endswith("each from a lower loss.")
+        assert box.max_scroll_y > 0 and box.scrollbars_enabled[0]  # more than it shows, and a bar says so
+        assert "1137, each from a lower" not in "\n".join(screen_lines(app))
+        box.scroll_end(animate=False)
+        await pilot.pause()
+        assert "1137, each from a lower" in "\n".join(screen_lines(app))  # its last lines

@@ -1,7 +1,8 @@
 """InfoPanel: the caption of the moment, the selected run's status, the report, the description.
 
 The caption (from the scenario's script) changes while the scenario plays and stays at the
-top. Under it one scrolling column holds the selected run's status and advice, the report
+top, at most 8 rows (fewer on a short screen); a longer one scrolls there, with its own
+scrollbar, so a cut caption shows that it goes on. Under it one scrolling column holds the selected run's status and advice, the report
 and the scenario's description (Markdown, set once), each whole: nothing is cut at a fixed
 height, so a long remedy is never stopped mid-sentence; the scrollbar shows when there is
 more. The description has its own heading, so it does not read as part of the advice; the
@@ -29,11 +30,14 @@ class InfoPanel(Vertical):
         display: none;
         height: auto;
         max-height: 8;
-        padding: 0 1;
         border-left: thick $accent;
         background: $accent 15%;
-        text-style: bold;
         margin-bottom: 1;
+        scrollbar-size-vertical: 1;
+    }
+    InfoPanel #caption-text {
+        padding: 0 1;
+        text-style: bold;
     }
     InfoPanel > #caption.-shown {
         display: block;
@@ -83,7 +87,8 @@ class InfoPanel(Vertical):
         self._report: object = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="caption")
+        with VerticalScroll(id="caption"):
+            yield Static("", id="caption-text")
         with VerticalScroll(id="panel-text"):
             yield Static("", id="run-status")
             yield Static("", id="report")
@@ -97,9 +102,10 @@ class InfoPanel(Vertical):
         if caption == self._caption:
             return
         self._caption = caption
-        widget = self.query_one("#caption", Static)
-        widget.update(caption or "")
-        widget.set_class(bool(caption), "-shown")
+        self.query_one("#caption-text", Static).update(caption or "")
+        box = self.query_one("#caption", VerticalScroll)
+        box.set_class(bool(caption), "-shown")
+        box.scroll_home(animate=False)
 
     def set_status(self, status: Text) -> None:
         """The selected run's status and the views' legends (their numbers change every time
