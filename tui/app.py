@@ -74,6 +74,16 @@ class OptsimApp(App):
 
         self.push_screen(SimulatorScreen(session, autoplay=autoplay, play_mode=self.play))
 
+    async def action_quit(self) -> None:
+        """ctrl+q: on the simulator as q there (it asks first about unsaved runs); elsewhere, and
+        pressed again in that question, it quits at once."""
+        from .screens.simulator import SimulatorScreen
+
+        if isinstance(self.screen, SimulatorScreen):
+            self.screen.action_quit()
+        else:
+            self.exit()
+
     def back_to_picker(self) -> None:
         """Escape from the simulator: the picker it came from, or a new one."""
         from .screens.picker import PickerScreen

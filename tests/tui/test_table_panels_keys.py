@@ -335,6 +335,16 @@ async def test_q_with_unsaved_runs_asks_before_quitting_and_quits_without_them()
     app = _picker_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await _open_from_picker(pilot, ROSENBROCK)
+        await _add_runs(pilot, 1)
+        await pilot.press("ctrl+q")  # Textual's own quit key asks too...
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmLeaveScreen) and app.is_running
+        await pilot.press("ctrl+q")  # ...and pressed again in the question, quits at once
+        await pilot.pause()
+        assert not app.is_running
+    app = _picker_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_from_picker(pilot, ROSENBROCK)
         await pilot.press("q")  # nothing changed: quits at once
         await pilot.pause()
         assert not app.is_running
