@@ -7,7 +7,10 @@ compared with torch.optim measured in the same run, interleaved):
   loop) and the full ``Simulation.step`` (which also checks divergence, keeps
   the bounded history and the exact loss of every run), against the same loop
   in torch.optim (CPU, float64, one thread, foreach=False). Goals: Simulation
-  >= 1.5x torch and >= 50 M particle-steps/s at 100,000 runs, >= 5x at one run;
+  >= 1.5x torch and >= 50 M particle-steps/s at 100,000 runs, >= 5x at one run.
+  At 100,000 runs the Simulation is timed twice: with the JIT (numba, the ``fast``
+  extra; optim/fused.py) and on the NumPy path (OPTSIM_NO_JIT=1), each with its goal
+  status; then what the first large step pays for the JIT, cold and warm cache;
 - a headless ``optsim run`` of 10,000 steps x 5 runs of five optimizers: engine
   time as the command reports it (goal <= 0.25 s) and the CSV writer's seconds
   per million rows (goal <= 1 s);
@@ -18,7 +21,7 @@ compared with torch.optim measured in the same run, interleaved):
   These run with bytecode writing allowed (as an installed package has its .pyc
   files) and with a private formula cache in a temporary folder.
 
-Run: .venv/bin/python benchmarks/engine.py [--quick]
+Run: .venv/bin/python benchmarks/engine.py [--quick] [--only rates|headless|startup]
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ import numpy as np
 
 from optsim.engine.formula.compile import compile_formula
 from optsim.engine.core.objective import Objective
+from optsim.engine.optim import fused
 from optsim.engine.optim.base import compact_columns
 from optsim.engine.optim.registry import get_optimizer
 from optsim.engine.core.run_settings import RunSettings
@@ -80,11 +84,51 @@ def engine_loop(n: int):
     return run
 
 
-def simulation_loop(n: int):
+def simulation_loop(n: int, jit: bool = True):
+    """``Simulation.step``; ``jit=False`` sets OPTSIM_NO_JIT around the steps (the NumPy path)."""
     obj = Objective(compile_formula(ROSENBROCK, ("x", "y")))
     runs = [RunSettings(f"r{i}", "adam", {"lr": 1e-3}, (-1.5, 2.0), 10**9) for i in range(n)]
     sim = Simulation(obj, runs)
-    return lambda k: sim.step(k)
+
+    def run(k: int) -> None:
+        os.environ["OPTSIM_NO_JIT"] = "" if jit else "1"
+        try:
+            sim.step(k)
+        finally:
+            os.environ.pop("OPTSIM_NO_JIT", None)
+
+    return run
+
+
+JIT_FIRST_STEP = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    from optsim.engine.formula.compile import compile_formula
+    from optsim.engine.core.objective import Objective
+    from optsim.engine.core.run_settings import RunSettings
+    from optsim.engine.core.simulation import Simulation
+    obj = Objective(compile_formula("(1 - x)**2 + 100*(y - x**2)**2", ("x", "y")))
+    sim = Simulation(obj, [RunSettings(f"r{i}", "adam", {"lr": 1e-3}, (-1.5, 2.0), 100) for i in range(100_000)])
+    t = time.perf_counter(); sim.step(); first = time.perf_counter() - t
+    t = time.perf_counter(); sim.step(); second = time.perf_counter() - t
+    print(first - second, "numba" in sys.modules)
+""")
+
+
+def jit_first_step(tmp: Path) -> None:
+    """What the first large step pays for the JIT (importing numba, compiling or loading the
+    kernels) with an empty kernel cache and then with the cache that run filled."""
+    env = dict(child_env(tmp / "cache"), NUMBA_CACHE_DIR=str(tmp / "numba-cache"))
+    costs = []
+    for _ in ("cold", "warm"):
+        out = subprocess.run([sys.executable, "-c", JIT_FIRST_STEP], capture_output=True, text=True, check=True,
+                             env=env).stdout.split()
+        if out[1] != "True":
+            print("numba is not installed: the JIT path is not measured (pip install optsim[fast])")
+            return
+        costs.append(float(out[0]))
+    print(f"JIT start-up, paid once by the first step of a large group: {costs[0]:.2f} s with an empty kernel "
+          f"cache (numba import + compile), {costs[1]:.2f} s with the cache filled")
 
 
 def torch_loop(n: int):
@@ -257,30 +301,54 @@ def rates(quick: bool, repeats: int) -> None:
     except ImportError:
         print("torch is not installed: the torch.optim comparison is skipped (pip install torch==2.13.0)")
         return
-    print(f"Adam on Rosenbrock, particle-steps per second (median of {repeats}, torch interleaved):")
-    print(f"{'runs':>8} {'engine loop':>14} {'Simulation':>14} {'torch.optim':>14} {'engine/torch':>13} "
-          f"{'Sim/torch':>10}  goal")
+    jit = fused.jit_module() is not None
+    print(f"Adam on Rosenbrock, particle-steps per second (median of {repeats}, torch interleaved; "
+          f"JIT for groups of >= {fused.JIT_MIN_ROWS:,} runs: {'numba ' + numba_version() if jit else 'numba missing'}):")
+    print(f"{'runs':>8} {'engine loop':>12} {'Simulation':>12} {'Sim NumPy':>12} {'torch.optim':>12} "
+          f"{'engine/torch':>12} {'Sim/torch':>10} {'NumPy/torch':>11}")
+    goals = []
     for n in SIZES:
         k = steps_for(n, quick)
-        loops = (engine_loop(n), simulation_loop(n), torch_loop(n))
-        samples: list[list[float]] = [[], [], []]
-        for _ in range(repeats):  # interleaved, so that load changes hit all three alike
+        both = jit and n >= fused.JIT_MIN_ROWS  # below that size the two paths are one
+        loops = (engine_loop(n), simulation_loop(n), simulation_loop(n, jit=False) if both else None, torch_loop(n))
+        samples: list[list[float]] = [[], [], [], []]
+        for _ in range(repeats):  # interleaved, so that load changes hit all alike
             for j, fn in enumerate(loops):
-                samples[j].append(median_rate(fn, n, k if j < 2 else max(10, k // 4), 1))
-        eng, sim, tor = (statistics.median(x) for x in samples)
-        target = {1: f">= 5x: {goal(sim / tor >= 5)}",
-                  100_000: f">= 1.5x: {goal(sim / tor >= 1.5)}; >= 50 M/s: {goal(sim >= 50e6)}"}.get(n, "")
-        print(f"{n:>8} {eng:>14,.0f} {sim:>14,.0f} {tor:>14,.0f} {eng / tor:>12.1f}x {sim / tor:>9.1f}x  {target}")
+                if fn is not None:
+                    samples[j].append(median_rate(fn, n, k if j < 3 else max(10, k // 4), 1))
+        eng, sim, plain, tor = (statistics.median(x) if x else float("nan") for x in samples)
+        plain = plain if both else sim
+        print(f"{n:>8} {eng:>12,.0f} {sim:>12,.0f} {plain:>12,.0f} {tor:>12,.0f} {eng / tor:>11.1f}x "
+              f"{sim / tor:>9.1f}x {plain / tor:>10.1f}x")
+        if n == 1:
+            goals.append(f"Simulation.step >= 5x torch at one run: {sim / tor:.1f}x: {goal(sim / tor >= 5)}")
+        if n == 100_000:
+            for label, rate in (("with the JIT" if jit else "numba missing", sim), ("NumPy path", plain)):
+                goals.append(f"at 100,000 runs, {label}: {rate / tor:.2f}x torch, goal >= 1.5x: "
+                             f"{goal(rate / tor >= 1.5)}; {rate / 1e6:.0f} M/s, goal >= 50 M/s: {goal(rate >= 50e6)}")
+    for line in goals:
+        print(line)
+
+
+def numba_version() -> str:
+    import numba
+
+    return numba.__version__
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
     repeats = 3 if quick else 7
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None  # one part, while tuning it
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["OPTSIM_CACHE_DIR"] = str(Path(tmp) / "bench-cache")  # never the user's cache
-        rates(quick, repeats)
-        headless(Path(tmp), repeats)
-        startup(Path(tmp), repeats)
+        if only in (None, "rates"):
+            rates(quick, repeats)
+            jit_first_step(Path(tmp))
+        if only in (None, "headless"):
+            headless(Path(tmp), repeats)
+        if only in (None, "startup"):
+            startup(Path(tmp), repeats)
 
 
 if __name__ == "__main__":

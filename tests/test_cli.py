@@ -156,14 +156,14 @@ def test_check_good_file(scenario_file):
     assert proc.returncode == 0 and proc.stdout.startswith("ok")
 
 
-def test_help_and_list_do_not_import_the_app_or_sympy():
+def test_help_and_list_do_not_import_the_app_sympy_or_numba():
     code = ("import sys, io, contextlib\n"
             "from optsim.tui.cli import main\n"
             "for argv in (['--help'], ['list']):\n"
             "    with contextlib.redirect_stdout(io.StringIO()):\n"
             "        try: main(argv)\n"
             "        except SystemExit: pass\n"
-            "bad = [m for m in ('sympy', 'textual', 'rich', 'optsim.tui.app') if m in sys.modules]\n"
+            "bad = [m for m in ('sympy', 'textual', 'rich', 'optsim.tui.app', 'numba') if m in sys.modules]\n"
             "print(bad)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr

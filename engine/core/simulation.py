@@ -27,6 +27,7 @@ from .objective import Objective
 from .run_settings import RunSettings
 from ..optim import inspect
 from ..optim.base import compact_columns
+from ..optim.fused import JIT_MIN_ROWS, finite_within, fused_update
 from ..optim.registry import OptimizerSpec, concat_states, get_optimizer, take_rows
 from ..optim.schedules import make_schedule
 
@@ -261,15 +262,12 @@ class Simulation:
     def _step_once(self, active: np.ndarray, all_active: bool) -> None:
         grads = self._update_gradients(active)
         old = self.params
+        fused = False
         if all_active and self._tiled:
-            # Common case: the groups' slices tile the runs in order, so one concatenation
-            # and one addition make the new parameters.
+            # Common case: the groups' slices tile the runs in order, so each group writes its
+            # new parameters straight into its rows of one array.
             lrs = [self._rates(g) for g in self._groups]
-            parts = []
-            for g, lr in zip(self._groups, lrs):
-                updates, g.state = g.spec.update(grads[g.index], g.state, old[g.index], lr, g.hyper)
-                parts.append(updates)
-            new = old + (parts[0] if len(parts) == 1 else np.concatenate(parts))
+            new, fused = self._tiled_update(grads, old, lrs)
             lr_used = self._constant_lrs if self._constant_lrs is not None else \
                 np.concatenate([np.broadcast_to(lr[:, 0], (_length(g.index, old),)) for g, lr in zip(self._groups, lrs)])
         else:
@@ -287,7 +285,7 @@ class Simulation:
                 g.state = state
                 lr_used[g.index] = lr[:, 0]
         loss, grad = self.objective.value_and_gradient(new)
-        healthy = _healthy(new, loss, grad)
+        healthy = _healthy(new, loss, grad, fused)
         if healthy:
             stepped = active
         else:
@@ -310,6 +308,29 @@ class Simulation:
         self.last_lr = lr_used
         self.tick += 1
         self._record(None if all_active else stepped)
+
+    def _tiled_update(self, grads: np.ndarray, old: np.ndarray, lrs: list[np.ndarray]) -> tuple[np.ndarray, bool]:
+        """New parameters of every run (groups tiling the runs in order), and whether the JIT made
+        every group's update and found all new parameters within bounds (then the divergence check
+        skips them). A large group with numba installed takes the compiled loop (optim/fused.py),
+        the others the NumPy update; the same bits either way."""
+        if len(self._groups) == 1 and old.shape[0] < JIT_MIN_ROWS:  # small: no empty array to fill
+            g = self._groups[0]
+            updates, g.state = g.spec.update(grads, g.state, old, lrs[0], g.hyper)
+            return old + updates, False
+        new = np.empty_like(old)
+        all_fused = True
+        for g, lr in zip(self._groups, lrs):
+            rows = new[g.index]
+            done = fused_update(grads[g.index], g.state, old[g.index], lr, g.hyper, rows, DIVERGENCE_BOUND)
+            if done is None:
+                updates, g.state = g.spec.update(grads[g.index], g.state, old[g.index], lr, g.hyper)
+                np.add(old[g.index], updates, out=rows)
+                all_fused = False
+            else:
+                g.state, ok = done
+                all_fused = all_fused and ok
+        return new, all_fused
 
     def next_lr(self) -> np.ndarray:
         """The rate each run's next update will use (its schedule at its own step count): after a
@@ -467,14 +488,19 @@ class Simulation:
         return {int(run): (gi, pos) for gi, g in enumerate(self._groups) for pos, run in enumerate(g.members)}
 
 
-def _healthy(new: np.ndarray, loss: np.ndarray, grad: np.ndarray) -> bool:
+def _healthy(new: np.ndarray, loss: np.ndarray, grad: np.ndarray, params_checked: bool = False) -> bool:
     """One cheap test for the common case; False sends the step to the exact per-run check.
 
     A NaN fails every comparison, and any inf/nan in the gradient makes its sum non-finite. Few
     numbers are checked as Python floats (NumPy calls cost more than the work), many by reductions
-    (no temporary arrays).
+    (no temporary arrays) or, with the JIT, in one compiled pass. ``params_checked``: the compiled
+    update already found every new parameter within bounds.
     """
     bound = DIVERGENCE_BOUND
+    if params_checked:
+        fast = finite_within(loss, grad, bound)
+        if fast is not None:
+            return fast
     if new.size <= 32:
         values = new.ravel().tolist()
         values += loss.tolist()

@@ -1,0 +1,142 @@
+"""The optional JIT path for large groups: update, new parameters and their bound check in one loop.
+
+At 100,000 runs every NumPy pass over the (n, p) arrays costs about 50 us and Adam makes a dozen;
+a compiled loop makes them in one pass (issue 12's large-batch goal). The kernels (jit_kernels.py)
+need numba, an optional extra (``pip install optsim[fast]``); without it, with OPTSIM_NO_JIT=1,
+for groups under JIT_MIN_ROWS runs, or for a case a kernel does not cover (per-run hyperparameter
+values, runs at different step counts, NAdam, RAdam, the lecture's optimizers), ``fused_update``
+returns None and the caller uses the NumPy update: the same numbers either way, bit for bit.
+Nothing here imports numba until a large group steps, so start-up never pays for it.
+
+Scalars are computed here exactly as torch_equal.py computes them (the same helpers, in the
+same order); the kernels then repeat its array operations element by element.
+"""
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .ops import columns, count, decay_split, next_step, nonzero, sqrt, uniform
+from .torch_equal import AdagradState, AdamState, RMSpropState, SGDState
+
+JIT_MIN_ROWS = 4096
+"""Smaller groups keep the NumPy path: there the per-call costs dominate and numba would only add its import."""
+
+_UNLOADED = object()
+_kernels: Any = _UNLOADED
+
+
+def jit_module() -> ModuleType | None:
+    """The compiled kernels, or None when numba is missing or OPTSIM_NO_JIT is set (read at every
+    call, so that a test or a user can switch the JIT off at run time)."""
+    global _kernels
+    if os.environ.get("OPTSIM_NO_JIT", "") not in ("", "0"):
+        return None
+    if _kernels is _UNLOADED:
+        try:
+            from . import jit_kernels
+        except ImportError:  # numba not installed: the NumPy path
+            jit_kernels = None
+        _kernels = jit_kernels
+    return _kernels
+
+
+def fused_update(grads: np.ndarray, state: Any, params: np.ndarray, lr: np.ndarray, hyper: Any,
+                 out: np.ndarray, bound: float) -> tuple[Any, bool] | None:
+    """Write ``params + update`` into ``out`` and return (the new state, every new parameter within
+    +-bound and not NaN); None when the JIT does not apply (see the module notes)."""
+    if params.shape[0] < JIT_MIN_ROWS or lr.shape[0] != 1 or any(np.shape(a)[0] != 1 for a in hyper):
+        return None
+    make = _KERNELS.get(type(state))
+    if make is None or not all(a.flags.c_contiguous for a in (grads, params, out)):
+        return None
+    jit = jit_module()
+    if jit is None:
+        return None
+    return make(jit, grads, state, params, lr, hyper, out, bound)
+
+
+def finite_within(loss: np.ndarray, grad: np.ndarray, bound: float) -> bool | None:
+    """Every loss within +-bound and every gradient component finite, in one compiled pass; None
+    without the JIT (the caller then reduces with NumPy)."""
+    jit = jit_module() if loss.shape[0] >= JIT_MIN_ROWS else None
+    if jit is None or not grad.flags.c_contiguous:
+        return None
+    return bool(jit.finite_within(loss, grad.reshape(-1), bound))
+
+
+def _flat(*arrays: np.ndarray) -> list[np.ndarray]:
+    return [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+
+
+def _l2(weight_decay: Any) -> tuple[float, bool]:
+    """The coupled weight decay as a float, and whether ops.coupled adds it (it skips a zero)."""
+    return float(np.asarray(weight_decay).reshape(-1)[0]), bool(nonzero(weight_decay))
+
+
+def _adam(jit: ModuleType, grads, state: AdamState, params, lr, hyper, out, bound):
+    step = next_step(state.step)
+    s = uniform(step)
+    if s.shape[0] != 1:
+        return None
+    lr_, b1, b2, eps, b1t, b2t = columns(lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.beta1 ** s, hyper.beta2 ** s)
+    l2, dwd = decay_split(hyper)
+    ams = bool(hyper.amsgrad[0, 0])
+    decay_f = 0.0
+    if dwd is not None:
+        lr_d, wd_d = columns(lr, dwd)
+        decay_f = 1.0 - lr_d * wd_d
+    m, v = np.empty_like(params), np.empty_like(params)
+    vmax = np.empty_like(params) if ams else state.max_exp_avg_sq
+    ok = jit.adam(*_flat(params, grads, state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq),
+                  out.reshape(-1), m.reshape(-1), v.reshape(-1), vmax.reshape(-1), *_l2(l2),
+                  1.0 - b1, b2, 1.0 - b2, sqrt(1.0 - b2t), eps, -lr_ / (1.0 - b1t),
+                  decay_f, dwd is not None, ams, bound)
+    return AdamState(step, m, v, vmax), bool(ok)
+
+
+def _sgd(jit: ModuleType, grads, state: SGDState, params, lr, hyper, out, bound):
+    l2 = _l2(hyper.weight_decay)
+    if not nonzero(hyper.momentum != 0.0):  # plain gradient descent keeps no buffer
+        ok = jit.sgd_plain(*_flat(params, grads), out.reshape(-1), *l2, columns(-lr)[0], bound)
+        return state, bool(ok)
+    has, size = count(state.has_buffer)
+    if has not in (0, size):
+        return None
+    lr_, mu, damp = columns(lr, hyper.momentum, hyper.dampening)
+    buf = np.empty_like(params)
+    ok = jit.sgd_momentum(*_flat(params, grads, state.momentum_buffer), out.reshape(-1), buf.reshape(-1), *l2,
+                          mu, 1.0 - damp, has == size, bool(hyper.nesterov[0, 0]), -lr_, bound)
+    return SGDState(buf, np.ones_like(state.has_buffer)), bool(ok)
+
+
+def _rmsprop(jit: ModuleType, grads, state: RMSpropState, params, lr, hyper, out, bound):
+    lr_, alpha, eps, mu = columns(lr, hyper.alpha, hyper.eps, hyper.momentum)
+    centered, use_buf = bool(hyper.centered[0, 0]), mu > 0.0
+    sq = np.empty_like(params)
+    ga = np.empty_like(params) if centered else state.grad_avg
+    buf = np.empty_like(params) if use_buf else state.momentum_buffer
+    ok = jit.rmsprop(*_flat(params, grads, state.square_avg, state.grad_avg, state.momentum_buffer),
+                     out.reshape(-1), sq.reshape(-1), ga.reshape(-1), buf.reshape(-1),
+                     *_l2(hyper.weight_decay), alpha, 1.0 - alpha, eps, centered, mu, use_buf, -lr_, bound)
+    return RMSpropState(next_step(state.step), sq, ga, buf), bool(ok)
+
+
+def _adagrad(jit: ModuleType, grads, state: AdagradState, params, lr, hyper, out, bound):
+    step = next_step(state.step)
+    t_col, first = uniform(step), uniform(state.step)
+    if t_col.shape[0] != 1:
+        return None
+    lr_, t, decay, eps = columns(lr, t_col, hyper.lr_decay, hyper.eps)
+    clr = lr_ / (1.0 + (t - 1.0) * decay)
+    initial = float(hyper.initial_accumulator_value[0, 0]) if first[0, 0] == 0.0 else 0.0
+    acc = np.empty_like(params)
+    ok = jit.adagrad(*_flat(params, grads, state.sum), out.reshape(-1), acc.reshape(-1), *_l2(hyper.weight_decay),
+                     initial, bool(nonzero(hyper.initial_accumulator_value)), eps, -clr, bound)
+    return AdagradState(step, acc), bool(ok)
+
+
+_KERNELS = {AdamState: _adam, SGDState: _sgd, RMSpropState: _rmsprop, AdagradState: _adagrad}

@@ -1,0 +1,131 @@
+"""The optional JIT path (engine/optim/fused.py) gives the NumPy path's bits, and is optional.
+
+Large groups step through compiled loops when numba is installed (the ``fast`` extra, also in
+the ``test`` extra so that these tests exercise it); OPTSIM_NO_JIT=1 or a missing numba gives
+the NumPy update. Both must give the same bytes: parameters, losses, gradients, optimizer state
+and divergence ticks, for each optimizer the kernels cover and for the cases they hand back.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from optsim.engine.core.objective import Objective
+from optsim.engine.core.run_settings import RunSettings
+from optsim.engine.core.simulation import Simulation
+from optsim.engine.formula.compile import compile_formula
+from optsim.engine.optim import fused
+
+ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
+N = fused.JIT_MIN_ROWS + 3
+
+CASES = {
+    "adam": {"lr": 0.01},
+    "adam-l2": {"lr": 0.01, "weight_decay": 0.1},
+    "adam-amsgrad": {"lr": 0.02, "amsgrad": True, "betas": (0.8, 0.99)},
+    "adam-decoupled": {"lr": 0.01, "weight_decay": 0.3, "decoupled_weight_decay": True},
+    "adamw": {"lr": 0.01, "weight_decay": 0.05},
+    "sgd": {"lr": 1e-4},
+    "sgd-l2": {"lr": 1e-4, "weight_decay": 0.2},
+    "sgd-momentum": {"lr": 1e-4, "momentum": 0.9, "dampening": 0.1},
+    "sgd-nesterov": {"lr": 1e-4, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01},
+    "rmsprop": {"lr": 1e-3},
+    "rmsprop-centered-momentum": {"lr": 1e-3, "centered": True, "momentum": 0.5, "weight_decay": 0.1},
+    "adagrad": {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.2, "weight_decay": 0.01},
+}
+
+
+def simulate(optimizer: str, hyper: dict, steps: int, jit: bool, monkeypatch: pytest.MonkeyPatch,
+             starts: np.ndarray) -> Simulation:
+    monkeypatch.setenv("OPTSIM_NO_JIT", "" if jit else "1")
+    runs = [RunSettings(f"r{i}", optimizer, dict(hyper), (0.0, 0.0), 10**6) for i in range(len(starts))]
+    sim = Simulation(Objective(compile_formula(ROSENBROCK, ("x", "y"))), runs, starts=starts)
+    sim.step(steps)
+    return sim
+
+
+def snapshot(sim: Simulation) -> list[bytes]:
+    state = [np.ascontiguousarray(a).tobytes() for g in sim._groups for a in g.state]
+    return [sim.params.tobytes(), sim.loss.tobytes(), sim.grad.tobytes(), sim.diverged_at.tobytes(), *state]
+
+
+def starts(n: int = N, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(-2.0, 2.0, size=(n, 2))
+
+
+def test_the_kernels_are_there_to_be_tested(monkeypatch):
+    monkeypatch.delenv("OPTSIM_NO_JIT", raising=False)
+    assert fused.jit_module() is not None, "numba is in the test extra: the JIT path must be tested"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_jit_and_numpy_give_the_same_bits(case, monkeypatch):
+    optimizer = case.split("-")[0]
+    hyper = CASES[case]
+    calls = []
+    real = fused.fused_update
+
+    def counting(*args):
+        out = real(*args)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr("optsim.engine.core.simulation.fused_update", counting)
+    with_jit = simulate(optimizer, hyper, 25, True, monkeypatch, starts())
+    assert calls and all(calls), "every step of this case must take the compiled path"
+    calls.clear()
+    without = simulate(optimizer, hyper, 25, False, monkeypatch, starts())
+    assert calls and not any(calls)
+    assert snapshot(with_jit) == snapshot(without)
+    assert np.isfinite(with_jit.params).all() and not np.array_equal(with_jit.params, starts())
+
+
+def test_divergence_is_found_at_the_same_tick_on_both_paths(monkeypatch):
+    start = starts()
+    start[7] = (1e50, 1e50)  # its gradient overflows: diverged at the first update
+    start[11] = (30.0, -30.0)  # plain SGD at this rate flies off within a few steps
+    runs = {True: None, False: None}
+    for jit in runs:
+        runs[jit] = simulate("sgd", {"lr": 0.01}, 12, jit, monkeypatch, start)
+    assert snapshot(runs[True]) == snapshot(runs[False])
+    assert runs[True].diverged_at[7] == 1 and runs[True].diverged_at[11] > 1
+    assert (runs[True].diverged_at >= 0).sum() < N  # the others go on
+
+
+def test_per_run_values_and_small_groups_take_the_numpy_path(monkeypatch):
+    monkeypatch.delenv("OPTSIM_NO_JIT", raising=False)
+    sim = simulate("adam", {"lr": 0.01}, 1, True, monkeypatch, starts())
+    g = sim._groups[0]
+    args = (sim.grad, g.state, sim.params, np.full((N, 1), 0.01), g.hyper, np.empty_like(sim.params), 1e100)
+    assert fused.fused_update(*args) is None  # a rate per run
+    small = tuple(a[:100] for a in args[:3])
+    assert fused.fused_update(*small, np.full((1, 1), 0.01), g.hyper, np.empty((100, 2)), 1e100) is None
+    shared = (sim.grad, g.state, sim.params, np.full((1, 1), 0.01), g.hyper, np.empty_like(sim.params), 1e100)
+    assert fused.fused_update(*shared) is not None
+
+
+def test_without_numba_the_numpy_path_steps(monkeypatch):
+    monkeypatch.delenv("OPTSIM_NO_JIT", raising=False)
+    monkeypatch.setattr(fused, "_kernels", None)  # as when `import numba` failed
+    assert fused.jit_module() is None
+    sim = simulate("adam", {"lr": 0.01}, 5, True, monkeypatch, starts())
+    monkeypatch.undo()
+    reference = simulate("adam", {"lr": 0.01}, 5, True, monkeypatch, starts())
+    assert snapshot(sim) == snapshot(reference)
+
+
+def test_small_simulations_never_import_numba():
+    code = ("import sys\n"
+            "from optsim.engine.core.objective import Objective\n"
+            "from optsim.engine.core.run_settings import RunSettings\n"
+            "from optsim.engine.core.simulation import Simulation\n"
+            "from optsim.engine.formula.compile import compile_formula\n"
+            f"obj = Objective(compile_formula({ROSENBROCK!r}, ('x', 'y')))\n"
+            "runs = [RunSettings(f'r{i}', 'adam', {'lr': 0.01}, (-1.5, 2.0), 100) for i in range(1000)]\n"
+            "Simulation(obj, runs).step(3)\n"
+            "print('numba' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "False", proc.stdout + proc.stderr
