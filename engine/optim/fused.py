@@ -4,7 +4,7 @@ At 100,000 runs every NumPy pass over the (n, p) arrays costs about 50 us and Ad
 a compiled loop makes them in one pass (issue 12's large-batch goal). The kernels (jit_kernels.py)
 need numba, an optional extra (``pip install optsim[fast]``); without it, with OPTSIM_NO_JIT=1,
 for groups under JIT_MIN_ROWS runs, or for a case a kernel does not cover (per-run hyperparameter
-values, runs at different step counts, NAdam, RAdam, the lecture's optimizers), ``fused_update``
+values, runs at different step counts, plain SGD, NAdam, RAdam, the lecture's optimizers), ``fused_update``
 returns None and the caller uses the NumPy update: the same numbers either way, bit for bit.
 Nothing here imports numba until a large group steps, so start-up never pays for it.
 
@@ -22,8 +22,9 @@ import numpy as np
 from .ops import columns, count, decay_split, next_step, nonzero, sqrt, uniform
 from .torch_equal import AdagradState, AdamState, RMSpropState, SGDState
 
-JIT_MIN_ROWS = 4096
-"""Smaller groups keep the NumPy path: there the per-call costs dominate and numba would only add its import."""
+JIT_MIN_ROWS = 16384
+"""Smaller groups keep the NumPy path: the first large step pays about 0.4 s for importing numba and
+loading the kernels, which a group this large wins back within a few thousand steps."""
 
 _UNLOADED = object()
 _kernels: Any = _UNLOADED
@@ -53,10 +54,7 @@ def fused_update(grads: np.ndarray, state: Any, params: np.ndarray, lr: np.ndarr
     make = _KERNELS.get(type(state))
     if make is None or not all(a.flags.c_contiguous for a in (grads, params, out)):
         return None
-    jit = jit_module()
-    if jit is None:
-        return None
-    return make(jit, grads, state, params, lr, hyper, out, bound)
+    return make(grads, state, params, lr, hyper, out, bound)
 
 
 def finite_within(loss: np.ndarray, grad: np.ndarray, bound: float) -> bool | None:
@@ -77,10 +75,11 @@ def _l2(weight_decay: Any) -> tuple[float, bool]:
     return float(np.asarray(weight_decay).reshape(-1)[0]), bool(nonzero(weight_decay))
 
 
-def _adam(jit: ModuleType, grads, state: AdamState, params, lr, hyper, out, bound):
+def _adam(grads, state: AdamState, params, lr, hyper, out, bound):
     step = next_step(state.step)
     s = uniform(step)
-    if s.shape[0] != 1:
+    jit = jit_module() if s.shape[0] == 1 else None
+    if jit is None:
         return None
     lr_, b1, b2, eps, b1t, b2t = columns(lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.beta1 ** s, hyper.beta2 ** s)
     l2, dwd = decay_split(hyper)
@@ -98,14 +97,13 @@ def _adam(jit: ModuleType, grads, state: AdamState, params, lr, hyper, out, boun
     return AdamState(step, m, v, vmax), bool(ok)
 
 
-def _sgd(jit: ModuleType, grads, state: SGDState, params, lr, hyper, out, bound):
-    l2 = _l2(hyper.weight_decay)
-    if not nonzero(hyper.momentum != 0.0):  # plain gradient descent keeps no buffer
-        ok = jit.sgd_plain(*_flat(params, grads), out.reshape(-1), *l2, columns(-lr)[0], bound)
-        return state, bool(ok)
+def _sgd(grads, state: SGDState, params, lr, hyper, out, bound):
+    # Plain gradient descent is two NumPy passes: too little to win back numba's start-up.
     has, size = count(state.has_buffer)
-    if has not in (0, size):
+    jit = jit_module() if nonzero(hyper.momentum != 0.0) and has in (0, size) else None
+    if jit is None:
         return None
+    l2 = _l2(hyper.weight_decay)
     lr_, mu, damp = columns(lr, hyper.momentum, hyper.dampening)
     buf = np.empty_like(params)
     ok = jit.sgd_momentum(*_flat(params, grads, state.momentum_buffer), out.reshape(-1), buf.reshape(-1), *l2,
@@ -113,7 +111,10 @@ def _sgd(jit: ModuleType, grads, state: SGDState, params, lr, hyper, out, bound)
     return SGDState(buf, np.ones_like(state.has_buffer)), bool(ok)
 
 
-def _rmsprop(jit: ModuleType, grads, state: RMSpropState, params, lr, hyper, out, bound):
+def _rmsprop(grads, state: RMSpropState, params, lr, hyper, out, bound):
+    jit = jit_module()
+    if jit is None:
+        return None
     lr_, alpha, eps, mu = columns(lr, hyper.alpha, hyper.eps, hyper.momentum)
     centered, use_buf = bool(hyper.centered[0, 0]), mu > 0.0
     sq = np.empty_like(params)
@@ -125,10 +126,11 @@ def _rmsprop(jit: ModuleType, grads, state: RMSpropState, params, lr, hyper, out
     return RMSpropState(next_step(state.step), sq, ga, buf), bool(ok)
 
 
-def _adagrad(jit: ModuleType, grads, state: AdagradState, params, lr, hyper, out, bound):
+def _adagrad(grads, state: AdagradState, params, lr, hyper, out, bound):
     step = next_step(state.step)
     t_col, first = uniform(step), uniform(state.step)
-    if t_col.shape[0] != 1:
+    jit = jit_module() if t_col.shape[0] == 1 else None
+    if jit is None:
         return None
     lr_, t, decay, eps = columns(lr, t_col, hyper.lr_decay, hyper.eps)
     clr = lr_ / (1.0 + (t - 1.0) * decay)

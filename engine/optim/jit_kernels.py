@@ -51,18 +51,6 @@ def adam(p, gr, m, v, vmax, out_p, out_m, out_v, out_vmax, l2, has_l2, w1, b2, o
 
 
 @njit(**_JIT)
-def sgd_plain(p, gr, out_p, l2, has_l2, neg_lr, bound):
-    """Gradient descent without momentum: u = g*(-lr)."""
-    ok = True
-    for i in range(p.shape[0]):
-        pi = p[i]
-        q = pi + _g(pi, gr[i], l2, has_l2) * neg_lr
-        out_p[i] = q
-        ok &= -bound <= q <= bound
-    return ok
-
-
-@njit(**_JIT)
 def sgd_momentum(p, gr, buf, out_p, out_buf, l2, has_l2, mu, omd, has_buffer, nesterov, neg_lr, bound):
     """b = b*mu + g*omd (b = g on the first step); d = g + b*mu (Nesterov) or b; u = d*(-lr)."""
     ok = True

@@ -28,8 +28,6 @@ CASES = {
     "adam-amsgrad": {"lr": 0.02, "amsgrad": True, "betas": (0.8, 0.99)},
     "adam-decoupled": {"lr": 0.01, "weight_decay": 0.3, "decoupled_weight_decay": True},
     "adamw": {"lr": 0.01, "weight_decay": 0.05},
-    "sgd": {"lr": 1e-4},
-    "sgd-l2": {"lr": 1e-4, "weight_decay": 0.2},
     "sgd-momentum": {"lr": 1e-4, "momentum": 0.9, "dampening": 0.1},
     "sgd-nesterov": {"lr": 1e-4, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01},
     "rmsprop": {"lr": 1e-3},
@@ -86,16 +84,16 @@ def test_jit_and_numpy_give_the_same_bits(case, monkeypatch):
 def test_divergence_is_found_at_the_same_tick_on_both_paths(monkeypatch):
     start = starts()
     start[7] = (1e50, 1e50)  # its gradient overflows: diverged at the first update
-    start[11] = (30.0, -30.0)  # plain SGD at this rate flies off within a few steps
+    start[11] = (30.0, -30.0)  # SGD at this rate flies off within a few steps
     runs = {True: None, False: None}
     for jit in runs:
-        runs[jit] = simulate("sgd", {"lr": 0.01}, 12, jit, monkeypatch, start)
+        runs[jit] = simulate("sgd", {"lr": 0.01, "momentum": 0.5}, 12, jit, monkeypatch, start)
     assert snapshot(runs[True]) == snapshot(runs[False])
     assert runs[True].diverged_at[7] == 1 and runs[True].diverged_at[11] > 1
     assert (runs[True].diverged_at >= 0).sum() < N  # the others go on
 
 
-def test_per_run_values_and_small_groups_take_the_numpy_path(monkeypatch):
+def test_per_run_values_small_groups_and_plain_sgd_take_the_numpy_path(monkeypatch):
     monkeypatch.delenv("OPTSIM_NO_JIT", raising=False)
     sim = simulate("adam", {"lr": 0.01}, 1, True, monkeypatch, starts())
     g = sim._groups[0]
@@ -105,6 +103,9 @@ def test_per_run_values_and_small_groups_take_the_numpy_path(monkeypatch):
     assert fused.fused_update(*small, np.full((1, 1), 0.01), g.hyper, np.empty((100, 2)), 1e100) is None
     shared = (sim.grad, g.state, sim.params, np.full((1, 1), 0.01), g.hyper, np.empty_like(sim.params), 1e100)
     assert fused.fused_update(*shared) is not None
+    plain = simulate("sgd", {"lr": 1e-4}, 1, True, monkeypatch, starts())
+    g = plain._groups[0]
+    assert fused.fused_update(plain.grad, g.state, plain.params, shared[3], g.hyper, shared[5], 1e100) is None
 
 
 def test_without_numba_the_numpy_path_steps(monkeypatch):
