@@ -27,7 +27,8 @@ from .objective import Objective
 from .run_settings import RunSettings
 from ..optim import inspect
 from ..optim.base import compact_columns
-from ..optim.fused import JIT_MIN_ROWS, finite_within, fused_update
+from ..jit import JIT_MIN_ROWS
+from ..optim.fused import finite_within, fused_update
 from ..optim.registry import OptimizerSpec, concat_states, get_optimizer, take_rows
 from ..optim.schedules import make_schedule
 

@@ -4,42 +4,38 @@ At 100,000 runs every NumPy pass over the (n, p) arrays costs about 50 us and Ad
 a compiled loop makes them in one pass (issue 12's large-batch goal). The kernels (jit_kernels.py)
 need numba, an optional extra (``pip install optsim[fast]``); without it, with OPTSIM_NO_JIT=1,
 for groups under JIT_MIN_ROWS runs, or for a case a kernel does not cover (per-run hyperparameter
-values, runs at different step counts, plain SGD, NAdam, RAdam, the lecture's optimizers), ``fused_update``
+values, runs at different step counts, plain SGD, NAdam, RAdam, the lecture's optimizers), and until
+the process has done enough large-batch work to pay for loading numba (engine/jit.py), ``fused_update``
 returns None and the caller uses the NumPy update: the same numbers either way, bit for bit.
-Nothing here imports numba until a large group steps, so start-up never pays for it.
+Nothing here imports numba until then, so start-up and short jobs never pay for it.
 
 Scalars are computed here exactly as torch_equal.py computes them (the same helpers, in the
 same order); the kernels then repeat its array operations element by element.
 """
 from __future__ import annotations
 
-import os
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from ..jit import JIT_MIN_ROWS, enabled, wanted
 from .ops import columns, count, decay_split, next_step, nonzero, sqrt, uniform
 from .torch_equal import AdagradState, AdamState, RMSpropState, SGDState
-
-JIT_MIN_ROWS = 16384
-"""Smaller groups keep the NumPy path: the first large step pays about 0.4 s for importing numba and
-loading the kernels, which a group this large wins back within a few thousand steps."""
 
 _UNLOADED = object()
 _kernels: Any = _UNLOADED
 
 
 def jit_module() -> ModuleType | None:
-    """The compiled kernels, or None when numba is missing or OPTSIM_NO_JIT is set (read at every
-    call, so that a test or a user can switch the JIT off at run time)."""
+    """The compiled kernels, or None when numba is missing or OPTSIM_NO_JIT is set (engine/jit.py)."""
     global _kernels
-    if os.environ.get("OPTSIM_NO_JIT", "") not in ("", "0"):
+    if not enabled():
         return None
     if _kernels is _UNLOADED:
         try:
             from . import jit_kernels
-        except ImportError:  # numba not installed: the NumPy path
+        except ImportError:  # pragma: no cover - enabled() already imported numba
             jit_kernels = None
         _kernels = jit_kernels
     return _kernels
@@ -52,7 +48,7 @@ def fused_update(grads: np.ndarray, state: Any, params: np.ndarray, lr: np.ndarr
     if params.shape[0] < JIT_MIN_ROWS or lr.shape[0] != 1 or any(np.shape(a)[0] != 1 for a in hyper):
         return None
     make = _KERNELS.get(type(state))
-    if make is None or not all(a.flags.c_contiguous for a in (grads, params, out)):
+    if make is None or not all(a.flags.c_contiguous for a in (grads, params, out)) or not wanted(params.shape[0]):
         return None
     return make(grads, state, params, lr, hyper, out, bound)
 

@@ -4,7 +4,7 @@ Imported only by fused.py, and only when a group of many runs steps with numba i
 ``fast`` extra) and OPTSIM_NO_JIT unset: nothing else pays for importing numba. Each kernel
 performs, element by element, exactly the operations of the NumPy update in torch_equal.py in
 the same order (no fastmath, no fused multiply-add: LLVM contracts nothing that numba does not
-mark), so the results are the same bits; tests/test_fused.py compares the two paths bit for bit.
+mark), so the results are the same bits; tests/engine/test_fused.py compares the two paths bit for bit.
 Scalars arrive already computed by the caller the way the NumPy path computes them.
 Compiled kernels are cached on disk (``cache=True``: next to this file, or numba's per-user
 cache folder where that is read-only), so only the first use on a machine compiles.

@@ -17,10 +17,11 @@ from optsim.engine.core.objective import Objective
 from optsim.engine.core.run_settings import RunSettings
 from optsim.engine.core.simulation import Simulation
 from optsim.engine.formula.compile import compile_formula
+from optsim.engine import jit
 from optsim.engine.optim import fused
 
 ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
-N = fused.JIT_MIN_ROWS + 3
+N = jit.JIT_MIN_ROWS + 3
 
 CASES = {
     "adam": {"lr": 0.01},
@@ -34,6 +35,12 @@ CASES = {
     "rmsprop-centered-momentum": {"lr": 1e-3, "centered": True, "momentum": 0.5, "weight_decay": 0.1},
     "adagrad": {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.2, "weight_decay": 0.01},
 }
+
+
+@pytest.fixture(autouse=True)
+def _compile_at_once(monkeypatch):
+    """These tests compare the paths from the first step: no waiting for large-batch work to add up."""
+    monkeypatch.setattr(jit, "JIT_AFTER_WORK", 0)
 
 
 def simulate(optimizer: str, hyper: dict, steps: int, jit: bool, monkeypatch: pytest.MonkeyPatch,
@@ -86,8 +93,8 @@ def test_divergence_is_found_at_the_same_tick_on_both_paths(monkeypatch):
     start[7] = (1e50, 1e50)  # its gradient overflows: diverged at the first update
     start[11] = (30.0, -30.0)  # SGD at this rate flies off within a few steps
     runs = {True: None, False: None}
-    for jit in runs:
-        runs[jit] = simulate("sgd", {"lr": 0.01, "momentum": 0.5}, 12, jit, monkeypatch, start)
+    for compiled in runs:
+        runs[compiled] = simulate("sgd", {"lr": 0.01, "momentum": 0.5}, 12, compiled, monkeypatch, start)
     assert snapshot(runs[True]) == snapshot(runs[False])
     assert runs[True].diverged_at[7] == 1 and runs[True].diverged_at[11] > 1
     assert (runs[True].diverged_at >= 0).sum() < N  # the others go on
@@ -110,23 +117,44 @@ def test_per_run_values_small_groups_and_plain_sgd_take_the_numpy_path(monkeypat
 
 def test_without_numba_the_numpy_path_steps(monkeypatch):
     monkeypatch.delenv("OPTSIM_NO_JIT", raising=False)
-    monkeypatch.setattr(fused, "_kernels", None)  # as when `import numba` failed
-    assert fused.jit_module() is None
+    monkeypatch.setattr(jit, "_available", False)  # as when `import numba` failed
+    assert fused.jit_module() is None and not jit.enabled()
     sim = simulate("adam", {"lr": 0.01}, 5, True, monkeypatch, starts())
     monkeypatch.undo()
     reference = simulate("adam", {"lr": 0.01}, 5, True, monkeypatch, starts())
     assert snapshot(sim) == snapshot(reference)
 
 
-def test_small_simulations_never_import_numba():
+def test_the_jit_waits_until_a_process_has_done_enough_large_batch_work(monkeypatch):
+    monkeypatch.setattr(jit, "JIT_AFTER_WORK", 3 * N)
+    monkeypatch.setattr(jit, "_work", 0)
+    calls = []
+    real = fused.fused_update
+    monkeypatch.setattr("optsim.engine.core.simulation.fused_update", lambda *a: _count(calls, real, a))
+    with_wait = simulate("adam", {"lr": 0.01}, 6, True, monkeypatch, starts())
+    # each update counts its N rows: compiled once 3 N are done, from the fourth step on
+    assert calls == [False, False, False, True, True, True]
+    monkeypatch.setattr(jit, "_work", 0)
+    assert snapshot(with_wait) == snapshot(simulate("adam", {"lr": 0.01}, 6, False, monkeypatch, starts()))
+
+
+def _count(calls: list, real, args: tuple):
+    out = real(*args)
+    calls.append(out is not None)
+    return out
+
+
+def test_short_large_jobs_and_small_simulations_never_import_numba():
     code = ("import sys\n"
             "from optsim.engine.core.objective import Objective\n"
             "from optsim.engine.core.run_settings import RunSettings\n"
             "from optsim.engine.core.simulation import Simulation\n"
             "from optsim.engine.formula.compile import compile_formula\n"
             f"obj = Objective(compile_formula({ROSENBROCK!r}, ('x', 'y')))\n"
-            "runs = [RunSettings(f'r{i}', 'adam', {'lr': 0.01}, (-1.5, 2.0), 100) for i in range(1000)]\n"
-            "Simulation(obj, runs).step(3)\n"
+            "for n, steps in ((1000, 300), (20_000, 3)):\n"
+            "    runs = [RunSettings(f'r{i}', 'adam', {'lr': 0.01}, (-1.5, 2.0), 100) for i in range(n)]\n"
+            "    Simulation(obj, runs).step(steps)\n"
             "print('numba' in sys.modules)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "False", proc.stdout + proc.stderr
+
