@@ -70,15 +70,13 @@ class History:
         self.size += 1
 
     def _halve(self) -> None:
+        keep = slice(0, self.capacity, 2)
         half = self.capacity // 2
-        self.tick[:half] = self.tick[::2]
-        row_by_row = self.n_runs >= 2048  # ``arr[:half] = arr[::2]`` overlaps, so NumPy copies it all first
-        for arr in (self.params, self.sigma, *self.values.values()):
-            if row_by_row:  # large rows: half the memory traffic (and little Python: few rows in the budget)
-                for k in range(1, half):
-                    arr[k] = arr[2 * k]
-            else:
-                arr[:half] = arr[::2]
+        self.tick[:half] = self.tick[keep]
+        self.params[:half] = self.params[keep]
+        self.sigma[:half] = self.sigma[keep]
+        for arr in self.values.values():
+            arr[:half] = arr[keep]
         self.size = half
         self.stride *= 2
 

@@ -27,7 +27,6 @@ from .objective import Objective
 from .run_settings import RunSettings
 from ..optim import inspect
 from ..optim.base import compact_columns
-from ..jit import JIT_MIN_ROWS
 from ..optim.fused import finite_within, fused_update
 from ..optim.registry import OptimizerSpec, concat_states, get_optimizer, take_rows
 from ..optim.schedules import make_schedule
@@ -315,23 +314,18 @@ class Simulation:
         every group's update and found all new parameters within bounds (then the divergence check
         skips them). A large group with numba installed takes the compiled loop (optim/fused.py),
         the others the NumPy update; the same bits either way."""
-        if len(self._groups) == 1 and old.shape[0] < JIT_MIN_ROWS:  # small: no empty array to fill
-            g = self._groups[0]
-            updates, g.state = g.spec.update(grads, g.state, old, lrs[0], g.hyper)
-            return old + updates, False
-        new = np.empty_like(old)
-        all_fused = True
+        parts, all_fused = [], True
         for g, lr in zip(self._groups, lrs):
-            rows = new[g.index]
-            done = fused_update(grads[g.index], g.state, old[g.index], lr, g.hyper, rows, DIVERGENCE_BOUND)
+            done = fused_update(grads[g.index], g.state, old[g.index], lr, g.hyper, DIVERGENCE_BOUND)
             if done is None:
                 updates, g.state = g.spec.update(grads[g.index], g.state, old[g.index], lr, g.hyper)
-                np.add(old[g.index], updates, out=rows)
+                parts.append(old[g.index] + updates)
                 all_fused = False
             else:
-                g.state, ok = done
+                rows, g.state, ok = done
+                parts.append(rows)
                 all_fused = all_fused and ok
-        return new, all_fused
+        return (parts[0] if len(parts) == 1 else np.concatenate(parts)), all_fused
 
     def next_lr(self) -> np.ndarray:
         """The rate each run's next update will use (its schedule at its own step count): after a

@@ -42,15 +42,17 @@ def jit_module() -> ModuleType | None:
 
 
 def fused_update(grads: np.ndarray, state: Any, params: np.ndarray, lr: np.ndarray, hyper: Any,
-                 out: np.ndarray, bound: float) -> tuple[Any, bool] | None:
-    """Write ``params + update`` into ``out`` and return (the new state, every new parameter within
-    +-bound and not NaN); None when the JIT does not apply (see the module notes)."""
+                 bound: float) -> tuple[np.ndarray, Any, bool] | None:
+    """(``params + update``, the new state, every new parameter within +-bound and not NaN), or None
+    when the JIT does not apply (see the module notes)."""
     if params.shape[0] < JIT_MIN_ROWS or lr.shape[0] != 1 or any(np.shape(a)[0] != 1 for a in hyper):
         return None
     make = _KERNELS.get(type(state))
-    if make is None or not all(a.flags.c_contiguous for a in (grads, params, out)) or not wanted(params.shape[0]):
+    if make is None or not wanted(params.shape[0]):
         return None
-    return make(grads, state, params, lr, hyper, out, bound)
+    out = np.empty(params.shape)  # C-contiguous, whatever the layout of params
+    done = make(grads, state, params, lr, hyper, out, bound)
+    return None if done is None else (out, *done)
 
 
 def finite_within(loss: np.ndarray, grad: np.ndarray, bound: float) -> bool | None:

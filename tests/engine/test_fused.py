@@ -104,15 +104,18 @@ def test_per_run_values_small_groups_and_plain_sgd_take_the_numpy_path(monkeypat
     monkeypatch.delenv("OPTSIM_NO_JIT", raising=False)
     sim = simulate("adam", {"lr": 0.01}, 1, True, monkeypatch, starts())
     g = sim._groups[0]
-    args = (sim.grad, g.state, sim.params, np.full((N, 1), 0.01), g.hyper, np.empty_like(sim.params), 1e100)
-    assert fused.fused_update(*args) is None  # a rate per run
-    small = tuple(a[:100] for a in args[:3])
-    assert fused.fused_update(*small, np.full((1, 1), 0.01), g.hyper, np.empty((100, 2)), 1e100) is None
-    shared = (sim.grad, g.state, sim.params, np.full((1, 1), 0.01), g.hyper, np.empty_like(sim.params), 1e100)
-    assert fused.fused_update(*shared) is not None
+    shared = np.full((1, 1), 0.01)
+    assert fused.fused_update(sim.grad, g.state, sim.params, np.full((N, 1), 0.01), g.hyper, 1e100) is None  # a rate per run
+    small = fused.fused_update(sim.grad[:100], type(g.state)(*(a[:100] for a in g.state)), sim.params[:100], shared,
+                               g.hyper, 1e100)
+    assert small is None
+    new, state, ok = fused.fused_update(sim.grad, g.state, sim.params, shared, g.hyper, 1e100)
+    updates, numpy_state = g.spec.update(sim.grad, g.state, sim.params, shared, g.hyper)
+    assert ok and (sim.params + updates).tobytes() == new.tobytes()
+    assert all(np.array_equal(a, b) for a, b in zip(state, numpy_state))
     plain = simulate("sgd", {"lr": 1e-4}, 1, True, monkeypatch, starts())
     g = plain._groups[0]
-    assert fused.fused_update(plain.grad, g.state, plain.params, shared[3], g.hyper, shared[5], 1e100) is None
+    assert fused.fused_update(plain.grad, g.state, plain.params, shared, g.hyper, 1e100) is None
 
 
 def test_without_numba_the_numpy_path_steps(monkeypatch):

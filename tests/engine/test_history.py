@@ -1,6 +1,5 @@
 """The bounded history keeps memory flat and covers the whole run evenly."""
 import numpy as np
-import pytest
 
 from optsim.engine.core.history import History
 
@@ -84,9 +83,8 @@ def test_the_ring_gives_the_gradient_norms_of_the_gradients_it_kept():
     assert h.series("grad_norm")[1][:6, 0].tolist() == [0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
 
 
-@pytest.mark.parametrize("runs", [2, 3000])  # sliced, and row by row for many runs
-def test_halving_keeps_every_other_sample_in_order(runs):
-    h = History(runs, 2, capacity=8)
+def test_halving_keeps_every_other_sample_in_order():
+    h = History(2, 2, capacity=8)
     feed(h, 9)
     ticks, loss = h.series("loss")
     assert ticks.tolist() == [0, 2, 4, 6, 8] and loss[:, 1].tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]
