@@ -57,15 +57,17 @@ def steps_for(n: int, quick: bool) -> int:
     return max(10, base // (10 if quick else 1))
 
 
-def median_rate(fn, n: int, steps: int, repeats: int) -> float:
-    """Median particle-steps per second of ``fn(steps)`` over ``repeats`` timings."""
+def median_rates(fn, n: int, steps: int, repeats: int) -> tuple[float, float]:
+    """Median particle-steps per second of ``fn(steps)`` over ``repeats`` timings, in wall time and in
+    this process's CPU time (what an idle machine's wall time would be, near enough: one thread)."""
     fn(min(steps, 20))  # warm up
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn(steps)
         times.append(time.perf_counter() - t)
-    return n * steps / statistics.median(times)
+        cpu.append(time.process_time() - c)
+    return n * steps / statistics.median(times), n * steps / statistics.median(cpu)
 
 
 def engine_loop(n: int):
@@ -318,20 +320,27 @@ def rates(quick: bool, repeats: int) -> None:
         both = jit and n >= engine_jit.JIT_MIN_ROWS  # below that size the two paths are one
         loops = (engine_loop(n), simulation_loop(n), simulation_loop(n, jit=False) if both else None, torch_loop(n))
         samples: list[list[float]] = [[], [], [], []]
+        cpu: list[list[float]] = [[], [], [], []]
         for _ in range(repeats):  # interleaved, so that load changes hit all alike
             for j, fn in enumerate(loops):
                 if fn is not None:
-                    samples[j].append(median_rate(fn, n, k if j < 3 else max(10, k // 4), 1))
+                    wall, c = median_rates(fn, n, k if j < 3 else max(10, k // 4), 1)
+                    samples[j].append(wall)
+                    cpu[j].append(c)
         eng, sim, plain, tor = (statistics.median(x) if x else float("nan") for x in samples)
-        plain = plain if both else sim
+        sim_cpu, plain_cpu = (statistics.median(x) if x else float("nan") for x in cpu[1:3])
+        plain, plain_cpu = (plain, plain_cpu) if both else (sim, sim_cpu)
         print(f"{n:>8} {eng:>12,.0f} {sim:>12,.0f} {plain:>12,.0f} {tor:>12,.0f} {eng / tor:>11.1f}x "
               f"{sim / tor:>9.1f}x {plain / tor:>10.1f}x")
         if n == 1:
             goals.append(f"Simulation.step >= 5x torch at one run: {sim / tor:.1f}x: {goal(sim / tor >= 5)}")
         if n == 100_000:
-            for label, rate in (("with the JIT" if jit else "numba missing", sim), ("NumPy path", plain)):
+            for label, rate, rate_cpu in (("with the JIT" if jit else "numba missing", sim, sim_cpu),
+                                          ("NumPy path", plain, plain_cpu)):
+                met = rate >= 50e6 or rate_cpu < 50e6
                 goals.append(f"at 100,000 runs, {label}: {rate / tor:.2f}x torch, goal >= 1.5x: "
-                             f"{goal(rate / tor >= 1.5)}; {rate / 1e6:.0f} M/s, goal >= 50 M/s: {goal(rate >= 50e6)}")
+                             f"{goal(rate / tor >= 1.5)}; {rate / 1e6:.0f} M/s (CPU time {rate_cpu / 1e6:.0f} M/s), "
+                             f"goal >= 50 M/s: {goal(rate >= 50e6)}" + ("" if met else " (met in CPU time)"))
     for line in goals:
         print(line)
 
