@@ -83,6 +83,7 @@ class Simulation:
         n, p = len(self.configs), self.objective.n_params
         self.tick = 0
         self.params = np.array([c.start for c in self.configs], dtype=np.float64).reshape(n, p)
+        _prime_allocator(self.params.size)
         self.step_count = np.zeros(n, dtype=np.int64)
         self.diverged_at = np.full(n, -1, dtype=np.int64)
         self._streams = list(range(n))  # run -> its random stream's id (kept when runs come and go)
@@ -505,6 +506,24 @@ def _healthy(new: np.ndarray, loss: np.ndarray, grad: np.ndarray, params_checked
 
 
 _max, _min, _sum = np.maximum.reduce, np.minimum.reduce, np.add.reduce
+
+
+_PRIMED = [False]
+
+
+def _prime_allocator(elements: int) -> None:
+    """Once per process, for a large batch: allocate and free one block of 32 MB (just under glibc's cap).
+
+    glibc's malloc serves blocks above its mmap threshold (128 KB at first) with fresh mappings
+    and hands heap memory above its trim threshold back to the system, so the few arrays of
+    (n, p) floats that every step makes afresh came as new pages, each faulted in and zeroed:
+    at 100,000 runs without a history that doubled the NumPy step (3.1 ms instead of 2.0). The
+    first free of a mapped block raises both thresholds to its size (when under 32 MiB), after
+    which such arrays reuse heap memory. Elsewhere this is one short-lived untouched allocation.
+    """
+    if not _PRIMED[0] and elements * 8 > 128 * 1024:
+        _PRIMED[0] = True
+        np.empty(4_000_000)  # 32 MB, never written: only mapped, then unmapped at once
 
 
 def _length(index: np.ndarray | slice, like: np.ndarray) -> int:

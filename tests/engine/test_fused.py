@@ -7,6 +7,8 @@ and divergence ticks, for each optimizer the kernels cover and for the cases the
 """
 from __future__ import annotations
 
+import os
+import platform
 import subprocess
 import sys
 
@@ -161,3 +163,23 @@ def test_short_large_jobs_and_small_simulations_never_import_numba():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "False", proc.stdout + proc.stderr
 
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the page faults come from glibc's malloc thresholds")
+def test_a_large_batch_without_history_does_not_page_fault_every_step():
+    # Before Simulation primed glibc's thresholds, each 100,000-run NumPy step faulted ~600 fresh pages in.
+    code = ("import resource\n"
+            "from optsim.engine.core.objective import Objective\n"
+            "from optsim.engine.core.run_settings import RunSettings\n"
+            "from optsim.engine.core.simulation import Simulation\n"
+            "from optsim.engine.formula.compile import compile_formula\n"
+            f"obj = Objective(compile_formula({ROSENBROCK!r}, ('x', 'y')))\n"
+            "runs = [RunSettings(f'r{i}', 'adam', {'lr': 0.001}, (-1.5, 2.0), 100) for i in range(100_000)]\n"
+            "sim = Simulation(obj, runs, record_history=False)\n"
+            "sim.step(3)\n"
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+            "sim.step(10)\n"
+            "print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10)\n")
+    env = dict(os.environ, OPTSIM_NO_JIT="1")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert float(proc.stdout) < 50, proc.stdout + proc.stderr
