@@ -6,6 +6,9 @@ thousands of runs cost a handful of NumPy calls per step. Each run owns a random
 stream ``default_rng([seed, run_index])``: adding a run never changes another's
 noise or batches, and the same seed gives the same numbers, byte for byte.
 
+The arrays a step leaves in ``params``, ``loss``, ``grad`` (and ``last_lr``) are read-only and
+never written afterwards: the next step or a change replaces them.
+
 Divergence: after each update a run whose parameters, loss or gradient are not
 finite, or whose parameters or loss exceed ``DIVERGENCE_BOUND`` in size, is marked
 diverged at that update, put back on its last finite point, and stops; the
@@ -304,9 +307,9 @@ class Simulation:
             self.step_count += 1
         else:
             self.step_count[stepped] += 1
-        self.params, self.loss, self.grad = new, loss, grad
+        self.params, self.loss, self.grad = _published(new), _published(loss), _published(grad)
         self._grad_norm = None
-        self.last_lr = lr_used
+        self.last_lr = _published(lr_used)
         self.tick += 1
         self._record(None if all_active else stepped)
 
@@ -419,6 +422,7 @@ class Simulation:
     def reset_run(self, run: int | str) -> None:
         """Put one run back on its start with fresh state, keeping the others where they are."""
         i = self.index_of(run)
+        self.params, self.loss, self.grad = self.params.copy(), self.loss.copy(), self.grad.copy()  # published: read-only
         self.params[i] = self.configs[i].start
         self.step_count[i] = 0
         self.diverged_at[i] = -1
@@ -482,6 +486,13 @@ class Simulation:
     def _carry_all(self) -> dict[int, tuple[int, int]]:
         """Where each run's optimizer state is now: run -> (group, row)."""
         return {int(run): (gi, pos) for gi, g in enumerate(self._groups) for pos, run in enumerate(g.members)}
+
+
+def _published(a: np.ndarray) -> np.ndarray:
+    """``a`` made read-only: a step's params, loss and gradient are never written after the step
+    (a change makes new arrays), so readers such as the trajectory recorder may keep them uncopied."""
+    a.flags.writeable = False
+    return a
 
 
 def _healthy(new: np.ndarray, loss: np.ndarray, grad: np.ndarray, params_checked: bool = False) -> bool:
