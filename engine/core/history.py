@@ -47,11 +47,12 @@ class History:
         return tick % stride == 0
 
     def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad: np.ndarray,
-               lr: np.ndarray, test_loss: np.ndarray | None = None, sigma: np.ndarray | None = None) -> None:
+               lr: np.ndarray, test_loss: np.ndarray | None = None, sigma: np.ndarray | None = None,
+               grad_norm: np.ndarray | None = None) -> None:
         """Store the state after ``tick`` steps (NaN rows for runs that have stopped are fine);
         ``grad`` (n_runs, n_params) is kept, its norms are taken only for a stored sample (a
-        square root per run is dearer than a copy); ``sigma`` (n_runs, n_params) is needed only
-        when ``stores(tick)``."""
+        square root per run is dearer than a copy) unless given as ``grad_norm``; ``sigma``
+        (n_runs, n_params) and ``grad_norm`` are needed only when ``stores(tick)``."""
         self.recent.record(tick, params, loss, grad)
         if tick % self.stride:
             return
@@ -63,7 +64,7 @@ class History:
         self.tick[i] = tick
         self.params[i] = params
         self.values["loss"][i] = loss
-        self.values["grad_norm"][i] = row_norms(grad)
+        self.values["grad_norm"][i] = row_norms(grad) if grad_norm is None else grad_norm
         self.values["lr"][i] = lr
         self.values["test_loss"][i] = np.nan if test_loss is None else test_loss
         self.sigma[i] = np.nan if sigma is None else sigma

@@ -28,6 +28,8 @@ from .history import History
 from .norms import row_norms
 from .objective import Objective
 from .run_settings import RunSettings
+from .small_runs import FloatRuns
+from ..formula.scalar import scalar_value_and_gradient
 from ..optim import inspect
 from ..optim.base import compact_columns
 from ..optim.fused import finite_within, fused_update
@@ -85,6 +87,8 @@ class Simulation:
         """Put every run back on its start with fresh state and streams."""
         n, p = len(self.configs), self.objective.n_params
         self.tick = 0
+        self._floats: FloatRuns | None = None  # every run on floats (small_runs), else None
+        self._scalar = scalar_value_and_gradient(self.objective.formula) if self.objective.data is None else None
         self.params = np.array([c.start for c in self.configs], dtype=np.float64).reshape(n, p)
         _prime_allocator(self.params.size)
         self.step_count = np.zeros(n, dtype=np.int64)
@@ -105,6 +109,7 @@ class Simulation:
 
     def _build_groups(self, carry: dict[int, tuple[int, int]] | None) -> list[_Group]:
         """Group runs by optimizer, flags and schedule; carry state of runs whose optimizer did not change."""
+        self._unfloat()
         keys: dict[tuple, list[int]] = {}
         for i, cfg in enumerate(self.configs):
             keys.setdefault(_group_key(cfg), []).append(i)
@@ -189,6 +194,9 @@ class Simulation:
                                  dtype=np.int64)
         self._noisy = np.array([i for i, c in enumerate(self.configs) if c.noise], dtype=np.int64)
         self._count_lockstep()
+        self._unfloat()
+        self._floatable = (self._scalar is not None and self._constant_lrs is not None and not self._noisy.size
+                           and not self._batched.size and all(_length(g.index, self.params) == 1 for g in self._groups))
 
     @property
     def grad_norm(self) -> np.ndarray:
@@ -214,6 +222,12 @@ class Simulation:
     # ----- stepping -------------------------------------------------------
     def step(self, n: int = 1) -> int:
         """Make up to ``n`` updates of every active run; returns how many ticks were stepped."""
+        if n == 1 and self._floats is not None and self._lockstep_ticks > 0:
+            # on floats nothing warns (Python raises instead, and the array path redoes the step)
+            self._lockstep_ticks -= 1
+            if self._float_step():
+                return 1
+            self._lockstep_ticks += 1
         with np.errstate(all="ignore"):  # once for the whole loop: entering it costs about a microsecond
             return self._step_loop(n)
 
@@ -222,6 +236,9 @@ class Simulation:
         for _ in range(n):
             if self._lockstep_ticks > 0:  # every run active for at least this many more ticks
                 self._lockstep_ticks -= 1
+                if self._floatable and self._float_step():
+                    made += 1
+                    continue
                 active, all_active = self._all_runs, True
             else:
                 active = self.active
@@ -263,7 +280,41 @@ class Simulation:
             return g.schedule(steps[:1, None], g.base_lr[:1])
         return g.schedule(steps[:, None], g.base_lr)
 
+    def _float_step(self) -> bool:
+        """One update of every run on floats (small_runs), when each group is one run: False when
+        it could not be made that way (nothing changed; the array path makes it)."""
+        floats = self._floats
+        if floats is None:
+            floats = self._floats = FloatRuns.build(self._groups, self._scalar, self._constant_lrs, self.params,
+                                                    self.grad, DIVERGENCE_BOUND)
+            if floats is None:
+                self._floatable = False
+                return False
+        made = floats.step()
+        if made is None:
+            self._unfloat()
+            return False
+        floats.commit()
+        points, losses, grads = made
+        both = np.array((points, grads))  # one conversion for the two (n, p) arrays
+        self.params, self.loss, self.grad = _published(both[0]), _published(np.array(losses)), _published(both[1])
+        self._grad_norm = None
+        self.last_lr = self._constant_lrs
+        self.step_count += 1
+        self.tick += 1
+        self._record(None)
+        return True
+
+    def _unfloat(self) -> None:
+        """Give the groups their states back as arrays (before anything reads or steps them)."""
+        floats = getattr(self, "_floats", None)
+        if floats is not None:
+            self._floats = None
+            for g, state in zip(self._groups, floats.states()):
+                g.state = state
+
     def _step_once(self, active: np.ndarray, all_active: bool) -> None:
+        self._unfloat()
         grads = self._update_gradients(active)
         old = self.params
         fused = False
@@ -349,9 +400,13 @@ class Simulation:
         # the test loss is a full evaluation: only for the ticks the decimated history keeps
         stores = self.history.stores(self.tick)
         test = self.test_loss() if stores else None
-        sigma = self.optimizer_quantity(inspect.sigma_quiet) if stores else None  # inside step's errstate
+        sigma = norms = None
+        if stores and self._floats is not None:  # on floats: no NumPy call that could warn
+            sigma, norms = self._floats.sigma_and_norms()
+        elif stores:  # inside step's errstate
+            sigma = self.optimizer_quantity(inspect.sigma_quiet)
         if stepped is None or stepped.all():
-            self.history.record(self.tick, self.params, self.loss, self.grad, self.last_lr, test, sigma)
+            self.history.record(self.tick, self.params, self.loss, self.grad, self.last_lr, test, sigma, norms)
             return
         hide = ~stepped
         nan_rows = lambda a: np.where(hide, np.nan, a)  # noqa: E731 - stopped runs leave gaps
@@ -364,6 +419,7 @@ class Simulation:
     def optimizer_quantity(self, read: Callable[[Any, Any], np.ndarray | None]) -> np.ndarray:
         """(n_runs, n_params): ``read(state, hyper)`` (engine.optim.inspect.sigma or .momentum)
         over every group, NaN for the runs whose optimizer has no such quantity."""
+        self._unfloat()
         out = np.full(self.params.shape, np.nan)
         for g in self._groups:
             value = read(g.state, g.hyper)
@@ -380,6 +436,7 @@ class Simulation:
         """The update the run's optimizer would make from here with the exact gradient, computed
         with its pure update on its current state (nothing changes: a preview for the plot)."""
         i = self.index_of(run)
+        self._unfloat()
         gi, pos = self._carry_all()[i]
         g = self._groups[gi]
         rows = np.array([pos])

@@ -7,14 +7,22 @@ rounded in both (the same bits), and the powers stay NumPy's (see ops.py). Each 
 None where Python would raise (x/0, sqrt of a negative number) and the array path then
 gives NumPy's inf/nan. torch_equal's update functions call them first for one run; the
 tests check them against the array path bit for bit.
+
+The ``*Floats`` steppers keep one run's state itself as floats between steps, for the
+simulation's path where every group is one run (engine.core.simulation): the same
+arithmetic (the ``_*_core`` functions below, shared with ``*_one``), no arrays per step.
+``update`` computes a step without keeping it, ``commit`` keeps it (so that a step that
+raises, or that diverges, leaves the state as it was for the array path to redo), and
+``state`` gives the NamedTuple of arrays back.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
 
-from .ops import sqrt
+_sqrt = math.sqrt  # the cores get floats only: correctly rounded, as np.sqrt (ops.sqrt)
 
 _ON = np.ones((1, 1), dtype=np.bool_)
 _ON.flags.writeable = False
@@ -38,16 +46,44 @@ def _gradient(grads: np.ndarray, params: np.ndarray, l2: float) -> tuple[list[fl
     return ([pj * l2 + gj for gj, pj in zip(g, p)] if l2 else g), p
 
 
+def _coupled(g: list[float], p: list[float], l2: float) -> list[float]:
+    """torch's L2 weight decay p*wd + g on floats (ops.coupled)."""
+    return [pj * l2 + gj for gj, pj in zip(g, p)] if l2 else g
+
+
+def _sgd_core(g: list[float], old: list[float] | None, mu: float, damp: float, nesterov: bool,
+              lr_: float) -> tuple[list[float], list[float] | None]:
+    """(update, buffer): old is None before the first step with momentum."""
+    if not mu:  # plain gradient descent: torch keeps no buffer
+        return [gj * -lr_ for gj in g], old
+    buf = [b * mu + gj * (1.0 - damp) for b, gj in zip(old, g)] if old is not None else g
+    direction = [gj + b * mu for gj, b in zip(g, buf)] if nesterov else buf
+    return [d * -lr_ for d in direction], buf
+
+
 def sgd_one(grads, state, params, lr, hyper):
     """sgd_update (ops.coupled, the buffer, Nesterov) for one run."""
     lr_, mu, damp, wd = (a.item() for a in (lr, hyper.momentum, hyper.dampening, hyper.weight_decay))
     g, _ = _gradient(grads, params, wd)
-    if not mu:  # plain gradient descent: torch keeps no buffer
-        return _row([gj * -lr_ for gj in g]), state
-    old = state.momentum_buffer[0].tolist()
-    buf = [b * mu + gj * (1.0 - damp) for b, gj in zip(old, g)] if state.has_buffer.item() else g
-    direction = [gj + b * mu for gj, b in zip(g, buf)] if hyper.nesterov.item() else buf
-    return _row([d * -lr_ for d in direction]), type(state)(_row(buf), _ON)
+    if not mu:
+        return _row(_sgd_core(g, None, mu, damp, False, lr_)[0]), state
+    old = state.momentum_buffer[0].tolist() if state.has_buffer.item() else None
+    upd, buf = _sgd_core(g, old, mu, damp, bool(hyper.nesterov.item()), lr_)
+    return _row(upd), type(state)(_row(buf), _ON)
+
+
+def _adagrad_core(g: list[float], acc_old: list[float], t: float, first: float, lr_: float, decay: float,
+                  eps: float, initial: float) -> tuple[list[float], list[float]]:
+    """(update, accumulator) at update t; ``first`` is the initial accumulator value on update 1, else 0."""
+    clr = lr_ / (1.0 + (t - 1.0) * decay)
+    acc, upd = [], []  # one loop (a comprehension per line costs more than its arithmetic)
+    for gj, s in zip(g, acc_old):
+        a = gj * gj + s
+        if initial:
+            a = a + first
+        acc.append(a)
+        upd.append(gj * -clr / (_sqrt(a) + eps))
+    return upd, acc
 
 
 def adagrad_one(grads, state, params, lr, hyper):
@@ -57,33 +93,58 @@ def adagrad_one(grads, state, params, lr, hyper):
                                                            hyper.weight_decay, hyper.initial_accumulator_value))
     first = initial if state.step.item() == 0.0 else 0.0
     g, _ = _gradient(grads, params, wd)
-    clr = lr_ / (1.0 + (t - 1.0) * decay)
-    acc = [gj * gj + s for gj, s in zip(g, state.sum[0].tolist())]
-    if initial:
-        acc = [a + first for a in acc]
-    upd = [gj * -clr / (sqrt(a) + eps) for gj, a in zip(g, acc)]
+    upd, acc = _adagrad_core(g, state.sum[0].tolist(), t, first, lr_, decay, eps, initial)
     return _row(upd), type(state)(step, _row(acc))
+
+
+def _rmsprop_core(g: list[float], sq_old: list[float], ga_old: list[float] | None, buf_old: list[float],
+                  lr_: float, alpha: float, eps: float, mu: float):
+    """(update, square average, grad average or None when not centered, momentum buffer or None)."""
+    w = 1.0 - alpha
+    sq, upd, b = [], [], []
+    avg_g = None if ga_old is None else []
+    for j, gj in enumerate(g):  # one loop (a comprehension per line costs more than its arithmetic)
+        v = sq_old[j] * alpha + (gj * w) * gj
+        sq.append(v)
+        if avg_g is not None:
+            a = (gj - ga_old[j]) * w + ga_old[j]  # ops.lerp
+            avg_g.append(a)
+            avg = _sqrt(v - a * a) + eps
+        else:
+            avg = _sqrt(v) + eps
+        if mu > 0.0:
+            b.append(buf_old[j] * mu + gj / avg)
+            upd.append(b[-1] * -lr_)
+        else:
+            upd.append(gj * -lr_ / avg)
+    return upd, sq, avg_g, (b if mu > 0.0 else None)
 
 
 def rmsprop_one(grads, state, params, lr, hyper):
     """rmsprop_update (square average, centered, momentum) for one run."""
     lr_, alpha, eps, mu, wd = (a.item() for a in (lr, hyper.alpha, hyper.eps, hyper.momentum, hyper.weight_decay))
     g, _ = _gradient(grads, params, wd)
-    sq = [v * alpha + (gj * (1.0 - alpha)) * gj for v, gj in zip(state.square_avg[0].tolist(), g)]
-    ga = state.grad_avg
-    if hyper.centered.item():
-        avg_g = [(gj - a) * (1.0 - alpha) + a for gj, a in zip(g, ga[0].tolist())]  # ops.lerp
-        avg = [sqrt(v - a * a) + eps for v, a in zip(sq, avg_g)]
-        ga = _row(avg_g)
-    else:
-        avg = [sqrt(v) + eps for v in sq]
-    buf = state.momentum_buffer
-    if mu > 0.0:
-        b = [old * mu + gj / a for old, gj, a in zip(buf[0].tolist(), g, avg)]
-        upd, buf = [x * -lr_ for x in b], _row(b)
-    else:
-        upd = [gj * -lr_ / a for gj, a in zip(g, avg)]
+    centered = hyper.centered.item()
+    upd, sq, avg_g, b = _rmsprop_core(g, state.square_avg[0].tolist(), state.grad_avg[0].tolist() if centered else None,
+                                      state.momentum_buffer[0].tolist(), lr_, alpha, eps, mu)
+    ga = _row(avg_g) if centered else state.grad_avg
+    buf = _row(b) if b is not None else state.momentum_buffer
     return _row(upd), type(state)(state.step + 1.0, _row(sq), ga, buf)
+
+
+def _adam_core(g: list[float], p: list[float], m_old: list[float], v_old: list[float], lr_: float, b1: float,
+               b2: float, b1t: float, b2t: float, eps: float, dwd: float):
+    """(update, m, v) of Adam without AMSGrad; b1t, b2t are the betas to the power t (NumPy's)."""
+    w1, w2, c2, size, keep = 1.0 - b1, 1.0 - b2, _sqrt(1.0 - b2t), -lr_ / (1.0 - b1t), 1.0 - lr_ * dwd
+    m, v, upd = [], [], []
+    for gj, mj, vj, pj in zip(g, m_old, v_old, p):  # one loop (a comprehension per line costs more)
+        mj = (gj - mj) * w1 + mj  # ops.lerp
+        vj = vj * b2 + (gj * w2) * gj  # ops.square_avg
+        u = mj * size / (_sqrt(vj) / c2 + eps)
+        m.append(mj)
+        v.append(vj)
+        upd.append((pj * keep + u) - pj if dwd else u)  # ops.decoupled
+    return upd, m, v
 
 
 def adam_one(grads, state, params, lr, hyper):
@@ -93,10 +154,180 @@ def adam_one(grads, state, params, lr, hyper):
     lr_, b1, b2, eps, wd = (a.item() for a in (lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.weight_decay))
     dwd = wd if hyper.decoupled_weight_decay.item() else 0.0
     g, p = _gradient(grads, params, 0.0 if dwd else wd)
-    w1, w2, c2, size, keep = 1.0 - b1, 1.0 - b2, sqrt(1.0 - b2t), -lr_ / (1.0 - b1t), 1.0 - lr_ * dwd
-    m = [(gj - mj) * w1 + mj for gj, mj in zip(g, state.exp_avg[0].tolist())]  # ops.lerp
-    v = [vj * b2 + (gj * w2) * gj for gj, vj in zip(g, state.exp_avg_sq[0].tolist())]  # ops.square_avg
-    upd = [mj * size / (sqrt(vj) / c2 + eps) for mj, vj in zip(m, v)]
-    if dwd:
-        upd = [(pj * keep + u) - pj for pj, u in zip(p, upd)]  # ops.decoupled
+    upd, m, v = _adam_core(g, p, state.exp_avg[0].tolist(), state.exp_avg_sq[0].tolist(), lr_, b1, b2, b1t, b2t,
+                           eps, dwd)
     return _row(upd), type(state)(step, _row(m), _row(v), state.max_exp_avg_sq)
+
+
+# ----- steppers that keep one run's state as floats --------------------------------------------
+class _Powers:
+    """beta ** t for t = 1, 2, ... taken by NumPy a block at a time: the bits of ``beta ** step``
+    on (1, 1) arrays (both contiguous, the same SIMD loop; a test checks), one call per block."""
+
+    BLOCK = 512
+
+    def __init__(self, beta: float) -> None:
+        self.beta, self.start, self.values = beta, -self.BLOCK, []
+
+    def fill(self, t: float) -> int:
+        """Take the block starting at step t; returns t's place in it (0)."""
+        self.start = int(t)
+        self.values = np.power(np.full(self.BLOCK, self.beta), np.arange(self.start, self.start + self.BLOCK,
+                                                                         dtype=np.float64)).tolist()
+        return 0
+
+    def __call__(self, t: float) -> float:
+        k = int(t) - self.start
+        if not 0 <= k < self.BLOCK:
+            k = self.fill(t)
+        return self.values[k]
+
+
+def _items(*arrays: np.ndarray) -> list[float]:
+    return [a.item() for a in arrays]
+
+
+class SGDFloats:
+    """sgd_update's state for one run as floats."""
+
+    def __init__(self, state: Any, hyper: Any) -> None:
+        self.kind = type(state)
+        self.mu, self.damp, self.l2 = _items(hyper.momentum, hyper.dampening, hyper.weight_decay)
+        self.nesterov = bool(hyper.nesterov.item())
+        self.buf = state.momentum_buffer[0].tolist() if state.has_buffer.item() else None
+        self._zeros = state.momentum_buffer  # the (1, p) buffer while there is none (momentum 0)
+
+    def update(self, g: list[float], p: list[float], lr: float) -> list[float]:
+        upd, self._next = _sgd_core(_coupled(g, p, self.l2) if self.l2 else g, self.buf, self.mu, self.damp,
+                                    self.nesterov, lr)
+        return upd
+
+    def commit(self) -> None:
+        self.buf = self._next
+
+    def state(self) -> Any:
+        if self.buf is None:
+            return self.kind(self._zeros, np.zeros((1, 1), dtype=np.bool_))
+        return self.kind(_row(self.buf), _ON)
+
+    def sigma(self) -> list[float] | None:
+        return None
+
+
+class AdagradFloats:
+    """adagrad_update's state for one run as floats."""
+
+    def __init__(self, state: Any, hyper: Any) -> None:
+        self.kind = type(state)
+        self.t, self.decay, self.eps, self.l2, self.initial = _items(
+            state.step, hyper.lr_decay, hyper.eps, hyper.weight_decay, hyper.initial_accumulator_value)
+        self.acc = state.sum[0].tolist()
+
+    def update(self, g: list[float], p: list[float], lr: float) -> list[float]:
+        t = self.t + 1.0
+        first = self.initial if self.t == 0.0 else 0.0
+        upd, acc = _adagrad_core(_coupled(g, p, self.l2) if self.l2 else g, self.acc, t, first, lr, self.decay,
+                                 self.eps, self.initial)
+        self._next = (t, acc)
+        return upd
+
+    def commit(self) -> None:
+        self.t, self.acc = self._next
+
+    def state(self) -> Any:
+        return self.kind(np.array([[self.t]]), _row(self.acc))
+
+    def sigma(self) -> list[float] | None:
+        """inspect's sigma: sqrt of the sum (NaN before the first update)."""
+        return [_nan_sqrt(a) for a in self.acc] if self.t > 0.0 else [math.nan] * len(self.acc)
+
+
+class RMSpropFloats:
+    """rmsprop_update's state for one run as floats."""
+
+    def __init__(self, state: Any, hyper: Any) -> None:
+        self.kind = type(state)
+        self.t, self.alpha, self.eps, self.mu, self.l2 = _items(state.step, hyper.alpha, hyper.eps, hyper.momentum,
+                                                                hyper.weight_decay)
+        self.centered = bool(hyper.centered.item())
+        self.sq = state.square_avg[0].tolist()
+        self.ga = state.grad_avg[0].tolist()
+        self.buf = state.momentum_buffer[0].tolist()
+
+    def update(self, g: list[float], p: list[float], lr: float) -> list[float]:
+        upd, sq, ga, buf = _rmsprop_core(_coupled(g, p, self.l2) if self.l2 else g, self.sq,
+                                         self.ga if self.centered else None,
+                                         self.buf, lr, self.alpha, self.eps, self.mu)
+        self._next = (sq, self.ga if ga is None else ga, self.buf if buf is None else buf)
+        return upd
+
+    def commit(self) -> None:
+        self.sq, self.ga, self.buf = self._next
+        self.t += 1.0
+
+    def state(self) -> Any:
+        return self.kind(np.array([[self.t]]), _row(self.sq), _row(self.ga), _row(self.buf))
+
+    def sigma(self) -> list[float] | None:
+        """inspect's sigma: sqrt(v), or sqrt(v - gbar^2) when centered (NaN before the first update)."""
+        if self.t <= 0.0:
+            return [math.nan] * len(self.sq)
+        if self.centered:
+            return [_nan_sqrt(v - a * a) for v, a in zip(self.sq, self.ga)]
+        return [_nan_sqrt(v) for v in self.sq]
+
+
+class AdamFloats:
+    """adam_update's state (Adam and AdamW, without AMSGrad) for one run as floats."""
+
+    def __init__(self, state: Any, hyper: Any) -> None:
+        self.kind = type(state)
+        self.t, self.b1, self.b2, self.eps, wd = _items(state.step, hyper.beta1, hyper.beta2, hyper.eps,
+                                                        hyper.weight_decay)
+        self.dwd = wd if hyper.decoupled_weight_decay.item() else 0.0
+        self.l2 = 0.0 if self.dwd else wd
+        self.m, self.v = state.exp_avg[0].tolist(), state.exp_avg_sq[0].tolist()
+        self.vmax = state.max_exp_avg_sq
+        self.p1, self.p2 = _Powers(self.b1), _Powers(self.b2)
+
+    def update(self, g: list[float], p: list[float], lr: float) -> list[float]:
+        t = self.t + 1.0
+        k = int(t) - self.p1.start
+        if not 0 <= k < _Powers.BLOCK:
+            self.p1.fill(t)
+            k = self.p2.fill(t)
+        upd, m, v = _adam_core(_coupled(g, p, self.l2) if self.l2 else g, p, self.m, self.v, lr, self.b1, self.b2,
+                               self.p1.values[k], self.p2.values[k], self.eps, self.dwd)
+        self._next = (t, m, v)
+        return upd
+
+    def commit(self) -> None:
+        self.t, self.m, self.v = self._next
+
+    def state(self) -> Any:
+        return self.kind(np.array([[self.t]]), _row(self.m), _row(self.v), self.vmax)
+
+    def sigma(self) -> list[float] | None:
+        """inspect's sigma: sqrt(v / (1 - beta2^t)) (NaN before the first update)."""
+        if self.t <= 0.0:
+            return [math.nan] * len(self.v)
+        bias = 1.0 - self.p2(self.t)
+        return [_nan_sqrt(v / bias) for v in self.v]
+
+
+def _nan_sqrt(x: float) -> float:
+    """np.sqrt on a float: NaN for a negative number instead of Python's ValueError."""
+    return math.sqrt(x) if x >= 0.0 or x != x else math.nan
+
+
+FLOAT_STEPPERS = {"sgd": SGDFloats, "adagrad": AdagradFloats, "rmsprop": RMSpropFloats, "adam": AdamFloats,
+                  "adamw": AdamFloats}
+
+
+def float_stepper(name: str, state: Any, hyper: Any) -> Any | None:
+    """A stepper keeping this one run's state as floats, or None where the array path must step it
+    (another optimizer, AMSGrad)."""
+    cls = FLOAT_STEPPERS.get(name)
+    if cls is None or (cls is AdamFloats and bool(hyper.amsgrad.item())):
+        return None
+    return cls(state, hyper)

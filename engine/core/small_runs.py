@@ -1,0 +1,105 @@
+"""A few runs, each of a different optimizer, stepped together on Python floats.
+
+A scenario of five optimizers makes five groups of one run each; stepping them with NumPy
+costs a dozen calls on (1, 2) arrays per group, the formula's fifteen on a (5, 2) array and
+the bookkeeping's, far more than the arithmetic. Here each run's optimizer state stays in
+floats between steps (engine.optim.one_run's steppers), the formula runs as its scalar twin
+(engine.formula.scalar) and the divergence test is made on the floats; the simulation only
+turns the new points, losses and gradients into its arrays. Every operation is the array
+path's, in the same order, correctly rounded in both: the same bits (tests compare).
+
+Used only while every run is active, has a fixed rate, no noise and no data, and every
+optimizer has a float stepper; a step that raises (x/0, sqrt(-1)) or might diverge is left
+uncommitted and redone by the array path, which decides.
+"""
+from __future__ import annotations
+
+import math
+from itertools import chain
+from typing import Any, Sequence
+
+import numpy as np
+
+from .norms import row_norms
+from ..formula.scalar import SCALAR_ERRORS, ScalarProgram
+from ..optim.one_run import float_stepper
+
+
+class FloatRuns:
+    """The runs' optimizer states, points and gradients as floats (one stepper per run, in run order)."""
+
+    def __init__(self, steppers: list[Any], evaluate: ScalarProgram, lrs: list[float], params: np.ndarray,
+                 grad: np.ndarray, bound: float) -> None:
+        self.steppers = steppers
+        self.updates = [st.update for st in steppers]
+        self.commits = [st.commit for st in steppers]
+        self.evaluate = evaluate
+        self.lrs = lrs
+        self.points: list[list[float]] = params.tolist()
+        self.grads: list[list[float]] = grad.tolist()
+        self.bound = bound
+        self.n_params = params.shape[1]
+
+    @classmethod
+    def build(cls, groups: Sequence[Any], evaluate: ScalarProgram | None, lrs: np.ndarray, params: np.ndarray,
+              grad: np.ndarray, bound: float) -> FloatRuns | None:
+        """From groups of one run each in run order (spec, state, hyper); None where one has no stepper."""
+        if evaluate is None:
+            return None
+        steppers = []
+        for g in groups:
+            st = float_stepper(g.spec.name, g.state, g.hyper)
+            if st is None:
+                return None
+            steppers.append(st)
+        return cls(steppers, evaluate, lrs.tolist(), params, grad, bound)
+
+    def step(self) -> tuple[list[list[float]], list[float], list[list[float]]] | None:
+        """(points, losses, gradients) after one update of every run, kept by ``commit``; None when
+        Python raised or a value may have diverged (nothing is kept: the array path redoes it)."""
+        points, losses, grads, evaluate = [], [], [], self.evaluate.run
+        try:
+            for update, p, g, lr in zip(self.updates, self.points, self.grads, self.lrs):
+                q = [pj + uj for pj, uj in zip(p, update(g, p, lr))]  # old + updates
+                out = evaluate(*q)
+                points.append(q)
+                losses.append(out[0])
+                grads.append(out[1:])
+        except SCALAR_ERRORS:
+            return None
+        # Simulation's _healthy, cheaper: a sum of magnitudes within the bound (NaN fails the
+        # comparison) bounds each one; a larger sum only sends the step to the array path.
+        if not (sum(map(abs, losses)) + sum(map(abs, chain.from_iterable(points))) <= self.bound
+                and math.isfinite(sum(chain.from_iterable(grads)))):
+            return None
+        self._next = (points, grads)
+        return points, losses, grads
+
+    def commit(self) -> None:
+        """Keep the step ``step`` computed."""
+        self.points, self.grads = self._next
+        for commit in self.commits:
+            commit()
+
+    def states(self) -> list[Any]:
+        """Each run's optimizer state as the NamedTuple of arrays its group keeps."""
+        return [st.state() for st in self.steppers]
+
+    def sigma_and_norms(self) -> tuple[np.ndarray, np.ndarray]:
+        """What a stored history sample needs: (n_runs, n_params) inspect.sigma of every run (NaN
+        for an optimizer without one) and each run's |gradient|, from one array. The norms are
+        norms.row_norms's operations in its order (squares summed column by column, then the
+        root; a product too large is inf in both), or row_norms itself past the 8 columns where
+        it switches to einsum."""
+        p, nan = self.n_params, [math.nan] * self.n_params
+        rows = []
+        for st, g in zip(self.steppers, self.grads):
+            acc = g[0] * g[0]
+            for v in g[1:]:
+                acc += v * v
+            rows.append([*(st.sigma() or nan), math.sqrt(acc)])
+        table = np.array(rows)
+        if p > 8:
+            with np.errstate(all="ignore"):
+                return table[:, :p], row_norms(np.array(self.grads))
+        return table[:, :p], table[:, p]
