@@ -42,8 +42,8 @@ def by_name(sim, d):
 
 def test_statuses_vocabulary():
     assert STATUSES == ("not started", "descending", "converged", "wd equilibrium", "stuck at saddle",
-                        "at a maximum", "plateau", "idle (lr 0)", "oscillating", "diverging", "diverged", "too slow",
-                        "burst")
+                        "at a maximum", "plateau", "idle (lr 0)", "oscillating", "noisy", "diverging", "diverged",
+                        "too slow", "burst")
     assert max(len(s) for s in STATUSES) <= len("stuck at saddle")  # the run table's narrowest status column
 
 
@@ -461,3 +461,26 @@ def test_a_run_released_from_lr_0_says_so_beside_the_tables_lr_now():
     assert "above 0" not in rep.remedy
     session.advance_to(72)
     assert session.diagnosis(i).status not in ("idle (lr 0)", "not started")
+
+
+def test_a_noisy_run_off_its_minimum_is_noisy_not_too_slow():
+    """batch-size-cost at update 400: batch 1's gradient noise (3 per coordinate) threw it onto the
+    rim of the well, where lambda_max is 0.54 and its loss rose over the window. Its lr x lambda_max
+    there is 0.019, but "too slow, try a larger rate" would be false: its steps are mostly noise.
+    Batch 100 (noise 0.3 < |g|) keeps its own status."""
+    from optsim.engine.scenario.catalog import resolve
+    from optsim.engine.scenario.load import load_scenario
+    from optsim.engine.watch.session import Session
+
+    session = Session(load_scenario(resolve("batch-size-cost")))
+    session.advance_to(400)
+    one, hundred = session.diagnosis(0), session.diagnosis(1)
+    assert session.sim.names[:2] == ["batch-1", "batch-100"]
+    assert one.status == "noisy" and one.headline.startswith("noisy: |g| 0.413 < noise 4.24")
+    assert session.sim.grad_norm[0] < one.evidence["gradient_noise"] and one.evidence["loss_change"] > 0
+    assert one.evidence["lambda_min"] < 0  # off the minimum: not "converged (noise floor)"
+    assert hundred.status == "oscillating"
+    exact = Session(load_scenario(resolve("batch-size-cost")))
+    exact.sim.set_hyperparameters(0, noise=0.0)  # the same run without noise is never "noisy"
+    exact.advance_to(400)
+    assert exact.diagnosis(0).status != "noisy"

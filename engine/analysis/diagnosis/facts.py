@@ -15,7 +15,7 @@ from ..critical import NEAR_RTOL
 from .events import Event
 
 STATUSES = ("not started", "descending", "converged", "wd equilibrium", "stuck at saddle", "at a maximum",
-            "plateau", "idle (lr 0)", "oscillating", "diverging", "diverged", "too slow", "burst")
+            "plateau", "idle (lr 0)", "oscillating", "noisy", "diverging", "diverged", "too slow", "burst")
 ADAPTIVE = frozenset({"adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "adagrad_lecture",
                       "rmsprop_lecture", "adam_lecture"})
 

@@ -51,6 +51,9 @@ not what will happen. w = the observations in the window, up to 64.
 4b. plateau: the loss is level over the window and the ground is flat at the
    problem's scale, |g| * max(1, |theta|) <= ``PLATEAU_RTOL`` * |loss|: a
    small rate cannot move on flat ground.
+4c. noisy, for runs with gradient noise or mini-batches away from a minimum: the
+   exact gradient is smaller than one update's gradient noise and the loss is
+   not falling over the window (it rose, or is level): the steps are mostly noise.
 5. too slow: the top eigenvalue is positive and the effective rate along the
    gradient, eta = -sum(dtheta . g) / sum(|g|^2) per step, is so small that
    eta * lambda_max < ``SLOW`` = 0.2: the rate is at least ten times below
@@ -297,6 +300,22 @@ def plateau(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     return RunDiagnosis("plateau", cut(head), e, remedy)
 
 
+def noisy(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
+    """4c. a stochastic run whose loss is not falling while its exact gradient is below the noise
+    of one update's gradient, away from a minimum: the steps are mostly noise (the small batch of
+    the lecture), so neither "too slow" nor "converged" would be true."""
+    noise = f.noise_level()
+    if not (noise > 0 and f.grad_norm < noise and (f.flat or f.loss_change > 0)):
+        return None
+    e["gradient_noise"] = noise
+    trend = "rising" if f.loss_change > 0 and not f.flat else "level"
+    head = f"noisy: |g| {short(f.grad_norm)} < noise {short(noise)}, loss {trend}"
+    remedy = ("Each update's gradient is mostly noise: the run wanders instead of descending. A larger batch "
+              "(the noise falls as 1/sqrt(batch)) or a smaller, decaying rate averages it out; the same noise "
+              "helps a run leave saddles and sharp minima, so keep some of it early on.")
+    return RunDiagnosis("noisy", cut(head), e, remedy)
+
+
 def too_slow(f: RunFacts, e: Evidence) -> RunDiagnosis | None:
     """5. each step makes a tiny part of the progress it could."""
     hi, rate = f.hi, f.rate
@@ -323,4 +342,4 @@ def descending(f: RunFacts, e: Evidence) -> RunDiagnosis:
 
 
 RULES: tuple[Rule, ...] = (engine_stopped, not_started, running_away, bursting, at_critical_point, idle,
-                           noise_floor, too_few_observations, oscillating, plateau, too_slow)
+                           noise_floor, too_few_observations, oscillating, plateau, noisy, too_slow)
