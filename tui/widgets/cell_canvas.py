@@ -4,8 +4,9 @@ The Line-API widgets (contour plot, curve plots, run table) draw into two arrays
 frame; the canvas compares them with the previous frame and asks Textual to repaint only
 the changed span of each changed row; unchanged rows keep their cached Strip. Only the
 Textual side lives here (Strips, refresh regions, the app's colour system); the grids,
-styles and diffing are Textual-free in tui/render. Textual itself would send each changed
-span from the widget's left edge: span_updates makes it start at the span.
+styles and diffing are Textual-free in tui/render. Textual 8 sends each changed span from
+the widget's left edge (its issue 5625); changing that would need its private compositor,
+which production code does not touch, so a moving run costs its row up to that column.
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ from textual.widget import Widget
 
 from ..render.cell_grid import StyleTable, blank_grid, changed_spans, choose_color_system, row_segments
 from ..render.palette import ColorSystemName
-from . import span_updates
-
-span_updates.install()  # the changed spans this canvas asks for are sent from their first column
 
 
 def widget_color_system(widget: Widget, override: str | None = None) -> ColorSystemName:
