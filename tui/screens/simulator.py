@@ -14,8 +14,6 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-import numpy as np
-
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -208,7 +206,7 @@ class SimulatorScreen(Screen):
         self.playing = False
         if self._timer is not None:
             self._timer.pause()
-        self._update_slice(force=False)
+        self._update_slice(force=False, exact=True)
         self.refresh_views(force=True)
 
     def _frame(self) -> None:
@@ -476,17 +474,22 @@ class SimulatorScreen(Screen):
         if s.objective.n_params == 2:
             return None
         kind = v.plane.slice_kind
-        origin = tuple(np.round(s.sim.params[v.selected], 4).tolist())
         growth = s.tick // 50 if kind == "pca" else 0  # a PCA plane follows the growing path
-        return (kind, v.selected, origin, growth)
+        return (kind, v.selected, growth)
 
-    def _update_slice(self, force: bool) -> None:
+    def _update_slice(self, force: bool, exact: bool = False) -> None:
         """With more than two parameters, cut the surface again through the selected run's
-        point (engine.slicing). A params slice keeps the zoom; random and PCA planes move
-        with their origin, so their window is computed afresh."""
+        point (engine.slicing) once it has moved off the slice drawn by more than a plot cell
+        (a new contour costs more than a frame; the panel names the values the slice holds),
+        or by anything at all if `exact` (on pausing). A params slice keeps the zoom; random
+        and PCA planes move with their origin, so their window is computed afresh."""
         key = self._current_slice_key()
-        if key is None or (key == self._slice_key and not force):
+        if key is None:
             return
+        if key == self._slice_key and not force:
+            cell = self.plot.drawn_cell_size
+            if cell is not None and not self.view.moved_off_slice(0.0 if exact else min(cell)):
+                return
         self._slice_key = key
         v = self.view
         v.update_plane()

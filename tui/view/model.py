@@ -359,8 +359,19 @@ class ViewModel:
         return self.plane.labels
 
     def held_values(self) -> dict[str, float]:
-        """For a params slice: the parameters not plotted and their values at the selected run."""
-        return self.plane.held_values(self.session.sim.params[self.selected])
+        """For a params slice: the parameters not plotted and the values the slice drawn holds
+        them at (the selected run's when it was cut: the app cuts it again only once the run
+        has moved by more than a plot cell, so these are the numbers of the picture)."""
+        if self.plane.slice is None:
+            return {}
+        return self.plane.held_values(self.plane.slice.origin)
+
+    def moved_off_slice(self, cell: float) -> bool:
+        """True when the selected run has moved off the slice drawn by more than `cell`
+        (PlotPlane.moved_off); always False with two parameters (no slice)."""
+        if self.session.objective.n_params == 2:
+            return False
+        return self.plane.moved_off(self.session.sim.params[self.selected], cell)
 
     def plane_title(self) -> str:
         """The plot's title: which slice, through which run, and what the axes measure."""

@@ -140,6 +140,22 @@ class PlotPlane:
 
         return SurfaceFunction(swapped, loss)
 
+    def moved_off(self, point: np.ndarray, cell: float) -> bool:
+        """True when `point` has left the slice drawn by more than `cell` (a plot cell, in the
+        plane's units): a params slice changes only with the held parameters (the largest
+        change of one is measured), a random or PCA plane with the point itself (its distance
+        from the origin). Less than a cell of movement is not worth the contour's cost at
+        every paused step; NaN or no slice: True."""
+        if self.slice is None:
+            return True
+        d = np.asarray(point, dtype=float) - self.slice.origin
+        if self.slice.kind == "params":
+            d = np.delete(d, list(self.axes))
+            moved = float(np.max(np.abs(d))) if d.size else 0.0
+        else:
+            moved = float(np.linalg.norm(d))
+        return not moved <= cell
+
     def held_values(self, point: np.ndarray) -> dict[str, float]:
         """For a params slice: the parameters not plotted and their values at `point`."""
         if self.slice is None or self.slice.kind != "params":

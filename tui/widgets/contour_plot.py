@@ -141,6 +141,13 @@ class ContourPlot(CanvasWidget, can_focus=True):
         return bg.layout if bg else None
 
     @property
+    def drawn_cell_size(self) -> tuple[float, float] | None:
+        """Width and height in data units of a plot cell of the background drawn now (None if
+        none is drawn: nothing is computed here, unlike plot_layout)."""
+        bg = self._bg
+        return None if bg is None or bg.layout is None else bg.layout.geometry.cell_size
+
+    @property
     def contour_field(self) -> ContourField | None:
         """The sampled field of the current view (levels, bands, iso-lines)."""
         bg = self._background()

@@ -1,0 +1,75 @@
+"""What the screen keeps from frame to frame never outlives its inputs: a paused step in a
+scenario of more than two parameters cuts the slice again only once the selected run has left
+it by more than a plot cell, the panel names the values the drawn slice holds, and pausing or
+a new selection cuts it exactly through the run's point."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optsim.tui.screens.simulator import SimulatorScreen
+from optsim.tui.widgets.contour_plot import ContourPlot
+from tui_helpers import THREE, make_app, run_async, screen_lines
+
+
+async def _sim(pilot) -> SimulatorScreen:
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, SimulatorScreen)
+    return screen
+
+
+def _held_text(screen: SimulatorScreen) -> str:
+    values = screen.view.held_values()
+    return ", ".join(f"{k} = {x:.3g}" for k, x in values.items())
+
+
+@run_async
+async def test_a_paused_step_cuts_the_slice_again_only_past_a_plot_cell():
+    app = make_app(THREE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _sim(pilot)
+        plot = screen.query_one(ContourPlot)
+        v = screen.view
+        cell = min(plot.drawn_cell_size)
+        cuts = kept = 0
+        for _ in range(60):
+            before = v.plane.slice
+            screen.advance(1)
+            await pilot.pause()
+            now = screen.session.sim.params[v.selected]
+            after = v.plane.slice
+            moved = float(np.max(np.abs(np.delete(now - before.origin, list(v.plane.axes)))))
+            if after is before:
+                kept += 1
+                assert moved <= cell  # kept: the run is within a cell of the slice drawn
+            else:
+                cuts += 1
+                assert moved > cell and np.array_equal(after.origin[2:], now[2:])  # cut through it
+            # The panel names the values of the slice drawn, not the run's newest ones.
+            assert _held_text(screen) in "\n".join(screen_lines(app))
+            assert v.held_values() == {"w3": after.origin[2]}
+        assert cuts >= 1 and kept >= 1  # both happen in these 60 steps
+
+
+@run_async
+async def test_pausing_and_selecting_cut_the_slice_through_the_run_exactly():
+    app = make_app(THREE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _sim(pilot)
+        v = screen.view
+        screen.advance(1)
+        screen.pause()
+        await pilot.pause()
+        sim = screen.session.sim
+        assert np.array_equal(v.plane.slice.origin[2:], sim.params[v.selected][2:])
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert np.array_equal(v.plane.slice.origin[2:], sim.params[v.selected][2:])
+        # The contour drawn is the one a freshly cut slice gives.
+        plot = screen.query_one(ContourPlot)
+        f = v.surface_function()
+        pts = np.array([[0.25, 0.5], [-1.0, 0.75]])
+        full = np.column_stack([pts, np.full(2, sim.params[v.selected][2])])
+        assert np.allclose(f(pts), screen.session.objective.loss(full))
+        assert plot.contour_field is not None
