@@ -296,8 +296,7 @@ class Simulation:
             return False
         floats.commit()
         points, losses, grads = made
-        both = np.array((points, grads))  # one conversion for the two (n, p) arrays
-        self.params, self.loss, self.grad = _published(both[0]), _published(np.array(losses)), _published(both[1])
+        self.params, self.loss, self.grad = floats.arrays(points, losses, grads)  # read-only, as _published's
         self._grad_norm = None
         self.last_lr = self._constant_lrs
         self.step_count += 1

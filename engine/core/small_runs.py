@@ -15,7 +15,9 @@ uncommitted and redone by the array path, which decides.
 from __future__ import annotations
 
 import math
+import struct
 from itertools import chain
+from operator import add
 from typing import Any, Sequence
 
 import numpy as np
@@ -39,6 +41,13 @@ class FloatRuns:
         self.grads: list[list[float]] = grad.tolist()
         self.bound = bound
         self.n_params = params.shape[1]
+        n, k = params.shape[0], params.size
+        # A step's numbers become arrays through one bytes object: np.frombuffer of bytes is
+        # read-only already (the simulation publishes its arrays read-only), and one packing
+        # costs less than three np.array calls on nested lists and their flag changes.
+        self._pack = struct.Struct(f"{2 * k + n}d").pack
+        self._cuts = (n, k)
+        self._pack_sigma = struct.Struct(f"{k + n}d").pack
 
     @classmethod
     def build(cls, groups: Sequence[Any], evaluate: ScalarProgram | None, lrs: np.ndarray, params: np.ndarray,
@@ -60,7 +69,7 @@ class FloatRuns:
         points, losses, grads, evaluate = [], [], [], self.evaluate.run
         try:
             for update, p, g, lr in zip(self.updates, self.points, self.grads, self.lrs):
-                q = [pj + uj for pj, uj in zip(p, update(g, p, lr))]  # old + updates
+                q = list(map(add, p, update(g, p, lr)))  # old + updates
                 out = evaluate(*q)
                 points.append(q)
                 losses.append(out[0])
@@ -68,12 +77,20 @@ class FloatRuns:
         except SCALAR_ERRORS:
             return None
         # Simulation's _healthy, cheaper: a sum of magnitudes within the bound (NaN fails the
-        # comparison) bounds each one; a larger sum only sends the step to the array path.
-        if not (sum(map(abs, losses)) + sum(map(abs, chain.from_iterable(points))) <= self.bound
-                and math.isfinite(sum(chain.from_iterable(grads)))):
+        # comparison) bounds each one; a larger sum only sends the step to the array path. Any
+        # inf or nan among the gradients makes their sum times 0 NaN (so does a sum that
+        # overflows, which only sends the step to the array path too).
+        if not (sum(map(abs, chain(losses, *points))) + 0.0 * sum(chain(*grads)) <= self.bound):
             return None
         self._next = (points, grads)
         return points, losses, grads
+
+    def arrays(self, points: list[list[float]], losses: list[float],
+               grads: list[list[float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(params, loss, grad) as read-only float64 arrays, (n, p), (n,) and (n, p)."""
+        n, k = self._cuts
+        flat = np.frombuffer(self._pack(*chain(*points, *grads, losses)))
+        return flat[:k].reshape(n, -1), flat[2 * k:], flat[k:2 * k].reshape(n, -1)
 
     def commit(self) -> None:
         """Keep the step ``step`` computed."""
@@ -92,14 +109,16 @@ class FloatRuns:
         root; a product too large is inf in both), or row_norms itself past the 8 columns where
         it switches to einsum."""
         p, nan = self.n_params, [math.nan] * self.n_params
-        rows = []
+        sigma, norms = [], []
         for st, g in zip(self.steppers, self.grads):
             acc = g[0] * g[0]
             for v in g[1:]:
                 acc += v * v
-            rows.append([*(st.sigma() or nan), math.sqrt(acc)])
-        table = np.array(rows)
+            sigma += st.sigma() or nan
+            norms.append(math.sqrt(acc))
+        n, k = self._cuts
+        flat = np.frombuffer(self._pack_sigma(*sigma, *norms))  # one array for both, as in ``arrays``
         if p > 8:
             with np.errstate(all="ignore"):
-                return table[:, :p], row_norms(np.array(self.grads))
-        return table[:, :p], table[:, p]
+                return flat[:k].reshape(n, p), row_norms(np.array(self.grads))
+        return flat[:k].reshape(n, p), flat[k:]

@@ -239,7 +239,7 @@ class AdagradFloats:
 
     def sigma(self) -> list[float] | None:
         """inspect's sigma: sqrt of the sum (NaN before the first update)."""
-        return [_nan_sqrt(a) for a in self.acc] if self.t > 0.0 else [math.nan] * len(self.acc)
+        return _nan_sqrts(self.acc) if self.t > 0.0 else [math.nan] * len(self.acc)
 
 
 class RMSpropFloats:
@@ -273,8 +273,8 @@ class RMSpropFloats:
         if self.t <= 0.0:
             return [math.nan] * len(self.sq)
         if self.centered:
-            return [_nan_sqrt(v - a * a) for v, a in zip(self.sq, self.ga)]
-        return [_nan_sqrt(v) for v in self.sq]
+            return _nan_sqrts([v - a * a for v, a in zip(self.sq, self.ga)])
+        return _nan_sqrts(self.sq)
 
 
 class AdamFloats:
@@ -312,7 +312,15 @@ class AdamFloats:
         if self.t <= 0.0:
             return [math.nan] * len(self.v)
         bias = 1.0 - self.p2(self.t)
-        return [_nan_sqrt(v / bias) for v in self.v]
+        return _nan_sqrts([v / bias for v in self.v])
+
+
+def _nan_sqrts(values: list[float]) -> list[float]:
+    """np.sqrt of each float: math.sqrt's bits, NaN for a negative number (math.sqrt raises)."""
+    try:
+        return list(map(_sqrt, values))
+    except ValueError:
+        return [_nan_sqrt(x) for x in values]
 
 
 def _nan_sqrt(x: float) -> float:

@@ -121,3 +121,14 @@ def test_powers_taken_a_block_at_a_time_equal_numpy_one_at_a_time():
         got = [p(float(t)) for t in range(1, 1500)]
         want = [(np.array([[beta]]) ** np.array([[float(t)]])).item() for t in range(1, 1500)]
         assert got == want
+
+
+def test_a_float_step_publishes_read_only_arrays_of_the_array_paths_shapes():
+    """The trajectory recorder keeps a step's arrays uncopied because nothing may write them."""
+    sim = _sim(ROSENBROCK, FIVE)
+    sim.step(3)
+    assert sim._floats is not None  # the steps were made on floats
+    for a, shape in ((sim.params, (5, 2)), (sim.loss, (5,)), (sim.grad, (5, 2))):
+        assert a.shape == shape and a.dtype == np.float64 and not a.flags.writeable
+        with pytest.raises(ValueError):
+            a[0] = 1.0
