@@ -92,3 +92,35 @@ def test_recorded_file_holds_the_engines_floats(tmp_path):
     for i, name in enumerate(sim.names):
         got = np.array([[float(r[k]) for k in ("x", "y", "loss", "lr", "grad_norm")] for r in rows if r["run"] == name])
         assert got.shape == (len(want[i]), 5) and (_bits(got) == _bits(np.array(want[i]))).all()
+
+
+def test_text_past_the_memory_limit_goes_to_a_file_and_comes_back_the_same():
+    """Each run's text stays in memory up to a limit, then in a temporary file: the same CSV either
+    way, with run names that hold '%' (the lines are made by one % format) and non-ASCII letters."""
+    from optsim.engine.core.objective import Objective
+    from optsim.engine.core.run_settings import RunSettings
+    from optsim.engine.core.simulation import Simulation
+    from optsim.engine.formula.compile import compile_formula
+
+    def record(limit: int | None) -> str:
+        sim = Simulation(Objective(compile_formula("(1 - x)**2 + 100*(y - x**2)**2", ("x", "y"))),
+                         [RunSettings(name, opt, {"lr": 1e-3}, (-1.5, 2.0), 500)
+                          for name, opt in (("adam 100%d", "adam"), ("sgd-ß", "sgd"))])
+        rec = TrajectoryRecorder(sim, "csv")
+        rec.BLOCK = 64
+        if limit is not None:
+            for spool in rec._spools:
+                spool.limit = limit
+        while sim.step():
+            rec.observe()
+        out = io.StringIO()
+        rec.write(out)
+        on_disk = [spool.file is not None for spool in rec._spools]
+        rec.close()
+        assert on_disk == [limit is not None] * 2
+        return out.getvalue()
+
+    text = record(None)
+    assert record(1000) == text
+    lines = text.splitlines()
+    assert len(lines) == 1 + 2 * 501 and lines[1].startswith("adam 100%d,0,") and lines[-1].startswith("sgd-ß,500,")
