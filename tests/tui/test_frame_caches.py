@@ -73,3 +73,54 @@ async def test_pausing_and_selecting_cut_the_slice_through_the_run_exactly():
         full = np.column_stack([pts, np.full(2, sim.params[v.selected][2])])
         assert np.allclose(f(pts), screen.session.objective.loss(full))
         assert plot.contour_field is not None
+
+
+def _assert_plot_fresh(plot: ContourPlot) -> None:
+    """The plot's frame (its paths rastered from what changed) equals the frame drawn whole."""
+    bg = plot._background()
+    codes, styles = bg.cells.frame(plot._runs, plot._arrows, plot._minima)  # no kept rasters
+    assert np.array_equal(plot._canvas.codes, codes) and np.array_equal(plot._canvas.styles, styles)
+
+
+@run_async
+async def test_the_plot_with_kept_path_rasters_equals_one_drawn_whole_after_every_change():
+    from dataclasses import replace
+
+    from tui_helpers import ROSENBROCK
+
+    app = make_app(ROSENBROCK)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _sim(pilot)
+        plot = screen.query_one(ContourPlot)
+        s = screen.session
+
+        async def check(*keys: str) -> None:
+            if keys:
+                await pilot.press(*keys)
+            await pilot.pause()
+            plot.frame_strips()
+            _assert_plot_fresh(plot)
+
+        screen.advance(700)  # past the full-resolution window: it slides over the decimated part
+        await check()
+        for _ in range(3):
+            await check("n")
+        await check("right_square_bracket")  # another selected run: drawn last
+        await check("v")  # hidden
+        await check("V")
+        plot.zoom(1.3)
+        await check("n")
+        await check("b")  # low bandwidth: another background
+        await check("n")
+        s.set_start(0, (0.5, 0.5))
+        await check("n")
+        s.edit_run(1, {"lr": 1e-4})
+        await check("n", "n")
+        s.add_run(replace(s.sim.configs[0], name="copy"))
+        await check("n")
+        s.remove_run(0)
+        await check("n")
+        await pilot.resize_terminal(100, 32)
+        await check("n")
+        await check("r")  # reset: every path back to its start
+        await check("n")

@@ -36,6 +36,7 @@ from .cell_grid import BLANK, StyleTable, blank_grid, color_hex, draw_axes, fill
 from .contour_grid import (ContourField, Geometry, Layout, braille_chars, level_labels, rasterize_arrow,
                            rasterize_polyline)
 from .shared_cells import shared_cells
+from .trail_raster import TrailRasters
 
 MINIMUM_GLYPH = "★"
 CURRENT_GLYPH = "●"
@@ -192,13 +193,19 @@ class ContourCells:
     overlay: OverlayStyles
 
     def frame(self, runs: Sequence[RunTrace], arrows: Sequence[PlotArrow],
-              minima: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
-        """The background with trajectories, arrows, minima and current points laid over it."""
+              minima: Sequence[tuple[float, float]],
+              trails: TrailRasters | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The background with trajectories, arrows, minima and current points laid over it.
+        `trails`: the paths' rasters kept from the last frame (the same bits, drawn from what
+        changed); without it every path is rasterized whole."""
         geometry = self.layout.geometry
         ov = _Overlay(self.cell_bg, self.overlay, geometry)
         colors = [self.overlay.color(run.color) for run in runs]
         if runs:
-            rasters = np.stack([rasterize_polyline(run.xs, run.ys, geometry) for run in runs])
+            if trails is None:
+                rasters = np.stack([rasterize_polyline(run.xs, run.ys, geometry) for run in runs])
+            else:
+                rasters = np.stack(trails.bits(geometry, [(run.name, run.xs, run.ys) for run in runs]))
             chars = braille_chars(np.bitwise_or.reduce(rasters, axis=0))
             for owner, color in zip(shared_cells(rasters > 0), colors):
                 ov.put(owner, chars, color)

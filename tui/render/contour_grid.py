@@ -454,9 +454,18 @@ def _clip_all(ax, ay, bx, by, w: float, h: float):
     return ax + t0 * dx, ay + t0 * dy, ax + t1 * dx, ay + t1 * dy, keep
 
 
+FEW_DOTS = 1024
+"""Below this many dots, dots_to_bits works dot by dot (faster than a whole grid's passes)."""
+
+
 def dots_to_bits(ix: np.ndarray, iy: np.ndarray, cols: int, rows: int) -> np.ndarray:
     """Pack integer dot coordinates (already inside the grid) into a (rows, cols) array of
-    braille bit masks."""
+    braille bit masks. A few dots (an arrow's shaft) are or-ed into their cells one by one;
+    many (a long path) are set on a dot grid first, which costs the grid's size instead."""
+    if ix.size < FEW_DOTS:
+        out = np.zeros(rows * cols, dtype=np.uint8)
+        np.bitwise_or.at(out, (iy // DOTS_Y) * cols + ix // DOTS_X, BRAILLE_BITS[iy % DOTS_Y, ix % DOTS_X])
+        return out.reshape(rows, cols)
     grid = np.zeros((rows * DOTS_Y, cols * DOTS_X), dtype=np.uint8)
     grid[iy, ix] = 1
     bits = np.zeros((rows, cols), dtype=np.uint8)

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.reactive import reactive
 
 from ..render.cell_grid import put_text
+from ..render.trail_raster import TrailRasters
 from ..render.contour_cells import CURRENT_GLYPH, MINIMUM_GLYPH, ContourCells, PlotArrow, RunTrace, paint_contour
 from ..render.contour_grid import (
     BOTTOM_MARGIN,
@@ -122,6 +123,7 @@ class ContourPlot(CanvasWidget, can_focus=True):
         self._surface_version = 0
         self._runs: list[RunTrace] = []
         self._arrows: list[PlotArrow] = []
+        self._trails = TrailRasters()  # the paths' rasters, drawn from what changed since the last frame
         self._bg: _Background | None = None
         self._style_check = True
         self._drag: tuple[int, int, Window] | None = None  # pointer cell and window when the button went down
@@ -303,7 +305,7 @@ class ContourPlot(CanvasWidget, can_focus=True):
         if bg.cells is None:
             self._commit(bg.codes, bg.styles, refresh)
             return
-        codes, styles = bg.cells.frame(self._runs, self._arrows, self._minima)
+        codes, styles = bg.cells.frame(self._runs, self._arrows, self._minima, self._trails)
         self._commit(codes, styles, refresh)
 
     def _ensure(self) -> None:
