@@ -21,6 +21,12 @@ circling an elongated bowl, so every frame moves every run across cells: the wor
 for bytes, and the test of the frame rate). Frames/s counts frames actually sent; the app
 sends none when nothing changed.
 
+The app sends each frame through its shadow terminal (tui/terminal: only the cells that
+changed, styles as changes); each row is also measured with Textual's own bytes
+(OPTSIM_RAW_OUTPUT=1), alternating with it, so the two figures come from the same load. The
+app's CPU time per frame (from /proc) is printed beside each, and the shadow terminal's own
+cost per frame is timed on the frames of the last raw run (median and 90th percentile).
+
 Run: .venv/bin/python benchmarks/bandwidth.py [SCENARIO ...] [--seconds 5] [--reps 3]
 """
 
@@ -46,16 +52,20 @@ SYNC_REPLY = b"\x1b[?2026;2$y"  # DECRPM: mode known, currently reset (Textual o
 SYNC_START = b"\x1b[?2026h"
 SYNC_END = b"\x1b[?2026l"
 COLS, ROWS = 160, 48
+RAW_VARIABLE = "OPTSIM_RAW_OUTPUT"  # Textual's own bytes, without the shadow terminal (tui/terminal)
 
 
 class Terminal:
     """A child process on a pseudo-terminal, and everything it writes, with timestamps."""
 
-    def __init__(self, argv: list[str], cols: int = COLS, rows: int = ROWS) -> None:
+    def __init__(self, argv: list[str], cols: int = COLS, rows: int = ROWS, raw: bool = False) -> None:
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor", LANG="C.UTF-8")
         env.pop("TEXTUAL_COLOR_SYSTEM", None)
+        env.pop(RAW_VARIABLE, None)
+        if raw:
+            env[RAW_VARIABLE] = "1"
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
                                      cwd=str(ROOT), start_new_session=True, close_fds=True)
@@ -85,6 +95,11 @@ class Terminal:
             if SYNC_QUERY in self._tail + data:
                 os.write(self.fd, SYNC_REPLY)
             self._tail = data[-16:]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the app has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def send(self, keys: bytes) -> None:
         os.write(self.fd, keys)
@@ -157,10 +172,11 @@ def optsim(*args: str) -> list[str]:
 
 
 def measure_play(scenario: str, low_bandwidth: bool, seconds: float, warmup: float,
-                 keys: str = "") -> dict[str, float]:
-    """Frames and bytes per second of `optsim play`; `keys` are typed once it is up (the
-    issue-11 views: G S M C D T), so the window measures the screen with them shown."""
-    term = Terminal(optsim("play", scenario, *(["--low-bandwidth"] if low_bandwidth else [])))
+                 keys: str = "", raw: bool = False) -> dict:
+    """Frames and bytes per second of `optsim play`, and the app's CPU time per frame; `keys`
+    are typed once it is up (the issue-11 views: G S M C D T), so the window measures the
+    screen with them shown. `raw`: Textual's own bytes (OPTSIM_RAW_OUTPUT=1)."""
+    term = Terminal(optsim("play", scenario, *(["--low-bandwidth"] if low_bandwidth else [])), raw=raw)
     try:
         term.pump(3.0)  # start-up (imports, formula compiling, first frame)
         first = term.first_frame_time(b"step ")
@@ -168,15 +184,16 @@ def measure_play(scenario: str, low_bandwidth: bool, seconds: float, warmup: flo
             term.send(key.encode())
             term.pump(0.1)
         term.pump(warmup)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), term.cpu_seconds()
         term.pump(seconds)
-        t1 = time.perf_counter()
+        t1, cpu1 = time.perf_counter(), term.cpu_seconds()
         frames, nbytes = term.window(t0, t1)
-        sync = SYNC_START in term.stream()
+        stream = term.stream()
     finally:
         term.close()
     return {"fps": frames / (t1 - t0), "kbps": nbytes / (t1 - t0) / 1000, "first": first or float("nan"),
-            "sync": float(sync)}
+            "sync": float(SYNC_START in stream), "cpu_ms": (cpu1 - cpu0) * 1000 / max(frames, 1),
+            "stream": stream}
 
 
 def measure_first_frame(target: str) -> float:
@@ -202,6 +219,41 @@ def default_name() -> str | None:
     return entries[0].name if entries else None
 
 
+def shadow_cost(stream: bytes, reps: int = 5) -> tuple[float, float, int]:
+    """Median and 90th percentile (ms) of the shadow terminal's rewrite of one frame, over the
+    frames of a raw run's stream (Textual's own bytes; the pty turned each "\\n" into "\\r\\n"),
+    median over `reps` replays; and the number of frames."""
+    sys.path.insert(0, str(ROOT))
+    from optsim.tui.terminal.shadow import ShadowTerminal
+
+    text = stream.decode("utf-8", "replace").replace("\r\n", "\n")
+    head, *rest = text.split(SYNC_START.decode())
+    frames = [part.split(SYNC_END.decode())[0] for part in rest]
+    medians, p90s = [], []
+    for _ in range(reps):
+        shadow = ShadowTerminal()
+        shadow.rewrite(head, (COLS, ROWS))
+        times = []
+        for frame in frames:
+            t0 = time.perf_counter()
+            shadow.rewrite(frame, (COLS, ROWS))
+            times.append(time.perf_counter() - t0)
+        times = sorted(times[len(times) // 4:])  # playing frames, not the first full ones
+        medians.append(statistics.median(times) * 1000)
+        p90s.append(times[int(0.9 * len(times))] * 1000)
+    return statistics.median(medians), statistics.median(p90s), len(frames)
+
+
+def report(label: str, runs: list[dict], target: str) -> None:
+    fps = statistics.median(r["fps"] for r in runs)
+    kbps = statistics.median(r["kbps"] for r in runs)
+    cpu = statistics.median(r["cpu_ms"] for r in runs)
+    print(f"  {label:>18}: {fps:5.1f} frames/s  {kbps:7.1f} KB/s  {kbps / max(fps, 1e-9):6.2f} KB/frame  "
+          f"app CPU {cpu:5.1f} ms/frame  {target}")
+    if not all(r["sync"] for r in runs):
+        print("                  (no synchronized-output frames seen: frame counts are not meaningful)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenarios", nargs="*", help="scenario files or names (default: typical and busy)")
@@ -211,6 +263,8 @@ def main() -> None:
     parser.add_argument("--name", help="built-in scenario for the first-frame time (default: the first)")
     parser.add_argument("--views", default="GSMC", help="keys typed for the 'views on' rows (default: GSMC; "
                         "'' skips them)")
+    parser.add_argument("--no-raw", action="store_true", help="skip the runs with Textual's own bytes "
+                        "(OPTSIM_RAW_OUTPUT=1) measured beside each row")
     args = parser.parse_args()
 
     import tempfile
@@ -218,25 +272,28 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="optsim-bench-"))
     scenarios = args.scenarios or [str(DEFAULT_SCENARIO), str(busy_scenario(tmp))]
     print(f"terminal {COLS}x{ROWS}, {args.seconds:g} s window after {args.warmup:g} s of play, "
-          f"median of {args.reps}")
+          f"median of {args.reps}; 'raw' rows: Textual's own bytes (OPTSIM_RAW_OUTPUT=1), same run")
+    modes = [("normal", False, "", "(target 30 fps, < 300 KB/s)"),
+             ("low bandwidth", True, "", "(target < 60 KB/s at 8 fps)")]
+    if args.views:
+        modes.append(("views " + args.views, False, args.views, "(target: typical < 60 KB/s, busy < 300 KB/s)"))
+    last_raw: list[dict] = []
     for scenario in scenarios:
         print(f"{Path(scenario).stem}:")
-        for low in (False, True):
-            runs = [measure_play(scenario, low, args.seconds, args.warmup) for _ in range(args.reps)]
-            fps = statistics.median(r["fps"] for r in runs)
-            kbps = statistics.median(r["kbps"] for r in runs)
-            label = "low bandwidth" if low else "normal"
-            target = "(target < 60 KB/s at 8 fps)" if low else "(target 30 fps, < 300 KB/s)"
-            print(f"  {label:>14}: {fps:5.1f} frames/s  {kbps:7.1f} KB/s  {kbps / max(fps, 1e-9):6.2f} KB/frame  "
-                  f"{target}")
-            if not all(r["sync"] for r in runs):
-                print("                  (no synchronized-output frames seen: frame counts are not meaningful)")
-        if args.views:
-            runs = [measure_play(scenario, False, args.seconds, args.warmup, args.views) for _ in range(args.reps)]
-            fps = statistics.median(r["fps"] for r in runs)
-            kbps = statistics.median(r["kbps"] for r in runs)
-            print(f"  {'views ' + args.views:>14}: {fps:5.1f} frames/s  {kbps:7.1f} KB/s  "
-                  f"{kbps / max(fps, 1e-9):6.2f} KB/frame  (target: typical < 60 KB/s, busy < 300 KB/s)")
+        for label, low, keys, target in modes:
+            ours, raw = [], []
+            for _ in range(args.reps):  # alternated, so that the machine's load falls on both alike
+                ours.append(measure_play(scenario, low, args.seconds, args.warmup, keys))
+                if not args.no_raw:
+                    raw.append(measure_play(scenario, low, args.seconds, args.warmup, keys, raw=True))
+            report(label, ours, target)
+            if raw:
+                report(label + " raw", raw, "")
+                last_raw = raw
+    if last_raw:
+        median, p90, frames = shadow_cost(last_raw[-1]["stream"])
+        print(f"shadow terminal's rewrite of one frame of the last raw run ({frames} frames): "
+              f"median {median:.3f} ms, 90th percentile {p90:.3f} ms")
     name = args.name or default_name()
     target = name or str(DEFAULT_SCENARIO)
     firsts = [measure_first_frame(target) for _ in range(args.reps)]

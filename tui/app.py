@@ -9,6 +9,7 @@ palette (ctrl+p). Files the app writes (screenshots, edited scenarios, trajector
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 from typing import Iterable
 
@@ -38,6 +39,16 @@ class OptsimApp(App):
         self.play = play
         self.save_dir = Path.cwd() if save_dir is None else Path(save_dir)
         self._builtins = builtins
+
+    def get_driver_class(self):
+        """Textual's driver, but on a real Linux terminal the one that sends only the cells that
+        changed (tui/terminal; OPTSIM_RAW_OUTPUT=1 turns it off)."""
+        textual_choice = super().get_driver_class()
+        if sys.platform == "win32":
+            return textual_choice
+        from .terminal.driver import choose_driver
+
+        return choose_driver(textual_choice)
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
