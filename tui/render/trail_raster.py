@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .contour_grid import BRAILLE_BITS, DOTS_X, DOTS_Y, Geometry, clip_segments
+from .contour_grid import BRAILLE_BITS, DOTS_X, DOTS_Y, Geometry, clip_segments, dots_to_bits
 
 MAX_DROPPED = 64
 """How many points may go from the middle of a path in one frame before it is drawn afresh."""
@@ -78,7 +78,8 @@ class TrailRaster:
     def __init__(self) -> None:
         self._geometry: Geometry | None = None
         self._px = self._py = np.empty(0)
-        self._counts = np.zeros(0, dtype=np.int64)
+        self._counts: np.ndarray | None = np.zeros(0, dtype=np.int64)
+        self._fresh = np.empty(0, dtype=np.int64)
         self._bits = np.zeros((0, 0), dtype=np.uint8)
 
     def bits(self, geometry: Geometry, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -94,15 +95,16 @@ class TrailRaster:
             every = np.arange(px.size)
             points, segments = _pieces(px, py, every, every[:-1], 1)
             dots, _ = dot_samples(points, segments, w, h)
-            self._counts = np.bincount(dots, minlength=w * h)
-            self._bits[:] = 0
-            self._recount(dots, w)
+            self._counts, self._fresh = None, dots  # counted when a next frame changes it
+            self._bits = dots_to_bits(dots % w, dots // w, geometry.cols, geometry.rows)
             return self._bits.copy()
         gone, come = changes
         joined = tuple(np.concatenate([x, y]) for x, y in zip(gone[0], come[0]))
         joined_segments = tuple(np.concatenate([x, y]) for x, y in zip(gone[1], come[1]))
         dots, signs = dot_samples(joined, joined_segments, w, h)
         if dots.size:
+            if self._counts is None:
+                self._counts = np.bincount(self._fresh, minlength=w * h)
             np.add.at(self._counts, dots, signs)
             self._recount(dots, w)
         return self._bits.copy()
@@ -111,7 +113,8 @@ class TrailRaster:
         w, h = geometry.dots
         self._geometry = geometry
         self._px = self._py = np.empty(0)
-        self._counts = np.zeros(w * h, dtype=np.int64)
+        self._counts: np.ndarray | None = np.zeros(w * h, dtype=np.int64)  # samples on each dot
+        self._fresh = np.empty(0, dtype=np.int64)  # the dots of a path drawn afresh, not counted yet
         self._bits = np.zeros((geometry.rows, geometry.cols), dtype=np.uint8)
 
     def _changes(self, px: np.ndarray, py: np.ndarray) -> tuple[tuple, tuple] | None:
