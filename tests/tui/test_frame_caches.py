@@ -124,3 +124,43 @@ async def test_the_plot_with_kept_path_rasters_equals_one_drawn_whole_after_ever
         await check("n")
         await check("r")  # reset: every path back to its start
         await check("n")
+
+
+def _assert_canvas_fresh(widget) -> None:
+    """A canvas widget's frame, drawn with its kept styles, equals one drawn after forgetting them."""
+    codes, styles = widget._canvas.codes.copy(), widget._canvas.styles.copy()
+    table = widget._canvas.table
+    widget._styles_kept = {}
+    widget._draw(refresh=False)
+    assert widget._canvas.table is table or table.base == widget._canvas.table.base
+    assert np.array_equal(widget._canvas.codes, codes) and np.array_equal(widget._canvas.styles, styles)
+
+
+@run_async
+async def test_kept_styles_follow_focus_and_theme_changes():
+    from optsim.tui.widgets.curve_plot import CurvePlot
+    from optsim.tui.widgets.run_table import RunTable
+    from tui_helpers import ROSENBROCK
+
+    app = make_app(ROSENBROCK)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _sim(pilot)
+        table, loss = screen.query_one(RunTable), screen.query_one("#loss", CurvePlot)
+        screen.advance(20)
+        await pilot.pause()
+        before = (loss.kept_style(), table.kept_style("run-table--cursor"))
+        for change in ("focus", "theme", "theme back"):
+            if change == "focus":
+                table.focus()
+            else:
+                app.theme = "textual-light" if change == "theme" else "textual-dark"
+            await pilot.pause()
+            screen.advance(1)
+            await pilot.pause()
+            assert loss.kept_style() == loss.rich_style
+            assert table.kept_style("run-table--cursor") == table.get_component_rich_style("run-table--cursor")
+            assert table.kept_style() == table.rich_style
+            _assert_canvas_fresh(table)
+            _assert_canvas_fresh(loss)
+            if change == "theme":
+                assert loss.kept_style() != before[0]  # the light theme's style was taken, not the kept one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from rich.style import Style
 from textual import events
 from textual.strip import Strip
 from textual.widget import Widget
@@ -23,6 +24,7 @@ class CanvasWidget(Widget):
                  disabled: bool = False) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._canvas = CellCanvas()
+        self._styles_kept: dict[tuple[str, bool], Style] = {}  # see kept_style
 
     # ------------------------------------------------------------------ public API
 
@@ -50,6 +52,19 @@ class CanvasWidget(Widget):
     def _style_changed(self) -> None:
         """Hook for subclasses that cache something derived from the style."""
 
+    def kept_style(self, component: str = "", partial: bool = False) -> Style:
+        """The widget's rich_style (or a component's, e.g. "run-table--header"), kept until
+        Textual tells of a style change: each walks every ancestor's styles, and Textual's own
+        cache of them is cleared by every refresh, i.e. every frame. notify_style_update comes
+        for any CSS, class, pseudo-class or theme change of the widget or of an ancestor
+        (Textual restyles the subtree), as the contour plot's background already relies on."""
+        key = (component, partial)
+        style = self._styles_kept.get(key)
+        if style is None:
+            style = self.get_component_rich_style(component, partial=partial) if component else self.rich_style
+            self._styles_kept[key] = style
+        return style
+
     # ------------------------------------------------------------------ Textual
 
     def on_resize(self, event: events.Resize) -> None:
@@ -59,6 +74,7 @@ class CanvasWidget(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles_kept = {}
         self._style_changed()
         if self.is_attached:
             self._canvas.invalidate()
@@ -66,7 +82,7 @@ class CanvasWidget(Widget):
     def render_line(self, y: int) -> Strip:
         self._ensure()
         line = self._canvas.line(y)  # rich_style walks the ancestors: only for a blank line
-        return Strip.blank(self.size.width, self.rich_style) if line is None else line
+        return Strip.blank(self.size.width, self.kept_style()) if line is None else line
 
     def _ensure(self) -> None:
         if self._canvas.codes is None:

@@ -107,10 +107,11 @@ class CurvePlot(CanvasWidget):
 
     def _background(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray, CurveAxes | None]:
         scale = self._range.scale()
-        key = (width, height, self._x_range, self._x_log, scale, self.title, self.note, self.rich_style)
+        base = self.kept_style()
+        key = (width, height, self._x_range, self._x_log, scale, self.title, self.note, base)
         if key == self._bg_key and self._bg is not None:
             return self._bg
-        codes, styles, table = self._canvas.blank(width, height, self.rich_style)
+        codes, styles, table = self._canvas.blank(width, height, base)
         title = table.get(bold=True)
         dim = table.get(dim=True)
         x = put_text(codes, styles, 0, 0, self.title, title)

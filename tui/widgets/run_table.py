@@ -197,12 +197,12 @@ class RunTable(CanvasWidget, can_focus=True):
         width, height = self.size.width, self.size.height
         if width <= 0 or height <= 0:
             return
-        base = self.rich_style
+        base = self.kept_style()
         codes, styles, table = self._canvas.blank(width, height, base)
         cells = [self._cells(r) for r in self._rows]
         layout = self._layout(width, cells)
-        header = self.get_component_rich_style("run-table--header", partial=True)
-        cursor = self.get_component_rich_style("run-table--cursor")
+        header = self.kept_style("run-table--header", partial=True)
+        cursor = self.kept_style("run-table--cursor")
         head_id = table.get(fg=color_hex(header.color), bold=bool(header.bold))
         cursor_bg = color_hex(cursor.bgcolor)
         # The header: its gaps keep the base style, so cell by cell.
