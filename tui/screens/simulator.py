@@ -104,6 +104,9 @@ class SimulatorScreen(Screen):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        # The size classes before the children exist: set after mounting, each class that
+        # changed restyled every widget again (a third of the time to the first frame).
+        self._size_classes(self.app.size.width, self.app.size.height)
         yield StatusLine(id="status")
         with Horizontal(id="main"):
             yield SimPlot(id="plot")
@@ -162,15 +165,20 @@ class SimulatorScreen(Screen):
         self._layout_classes(event.size.width, event.size.height)
 
     def _layout_classes(self, width: int, height: int) -> None:
+        small = self._size_classes(width, height)
+        if self.is_mounted:
+            self.query_one(Footer).compact = width < 120
+        if small:
+            self.query_one(TooSmall).show_size(width, height, MIN_SIZE)
+
+    def _size_classes(self, width: int, height: int) -> bool:
+        """Set the classes the .tcss lays the screen out by; True when it is too small."""
         small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         self.set_class(small, "-too-small")
         self.set_class(height < 30, "-short")
         self._view_classes()
         self.set_class(width >= 140, "-wide")
-        if self.is_mounted:
-            self.query_one(Footer).compact = width < 120
-        if small:
-            self.query_one(TooSmall).show_size(width, height, MIN_SIZE)
+        return small
 
     def on_unmount(self) -> None:
         self._unwatch()

@@ -1,0 +1,36 @@
+"""What `optsim NAME` loads before its first frame, with the formula cache filled: only what
+that frame needs (start-up time is issue 12's goal; these are the modules found loaded
+that it did not need)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+FIRST_FRAME = """
+import asyncio, sys
+from optsim.tui.launch import build_app
+
+async def main():
+    app = build_app("model-bias")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert "step 0/" in str(app.screen.query_one("#status").render())
+asyncio.run(main())
+print(sorted(m for m in ("sympy", "numba", "scipy", "pandas", "plotext", "zipfile", "importlib.readers")
+             if m in sys.modules))
+"""
+
+
+def test_the_first_frame_of_a_scenario_loads_neither_sympy_nor_numba_nor_zipfile(tmp_path):
+    """sympy only compiles formulas (the cache holds them), numba only large batches, and
+    zipfile came with importlib.resources, which found the built-in scenarios' folder."""
+    env = dict(os.environ, OPTSIM_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("OPTSIM_NO_CACHE", None)
+    run = lambda: subprocess.run([sys.executable, "-c", FIRST_FRAME], capture_output=True, text=True,  # noqa: E731
+                                 env=env, timeout=120)
+    first = run()  # fills the formula cache
+    assert first.returncode == 0, first.stderr[-2000:]
+    warm = run()
+    assert warm.returncode == 0, warm.stderr[-2000:]
+    assert warm.stdout.strip().splitlines()[-1] == "[]", warm.stdout
