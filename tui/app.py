@@ -52,10 +52,12 @@ class OptsimApp(App):
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
+        # The first screen is pushed once the start-up batch is over: pushed inside it, it was
+        # rendered once for nothing (Textual shows no frame until the batch ends) before its first frame.
         if self.initial_session is not None:
-            self.show_session(self.initial_session, autoplay=self.play)
+            self.call_later(self.show_session, self.initial_session, self.play)
         elif self.initial_scenario is not None:
-            self.open_scenario(self.initial_scenario, autoplay=self.play)
+            self.call_later(self.open_scenario, self.initial_scenario, self.play)
         else:
             self.push_screen(self.make_picker())
 

@@ -33,12 +33,14 @@ def run_config(run: RunSettings, steps: int | None = None) -> RunSettings:
 
 
 def build_simulation(scenario: Scenario, seed: int | None = None, steps: int | None = None,
-                     objective: Objective | None = None) -> Simulation:
-    """A ready-to-step simulation of every run; ``seed`` and ``steps`` override the file."""
+                     objective: Objective | None = None, record_history: bool = True) -> Simulation:
+    """A ready-to-step simulation of every run; ``seed`` and ``steps`` override the file.
+    ``record_history=False`` for a caller that never reads the history (a headless run
+    without its plot): the same numbers, without the bookkeeping of the plots' samples."""
     obj = objective if objective is not None else build_objective(scenario)
     runs = [run_config(r, steps) for r in scenario.runs]
     check_work(scenario, runs, obj, steps_key="--steps" if steps is not None else "")
-    sim = Simulation(obj, runs, seed=scenario.seed if seed is None else seed)
+    sim = Simulation(obj, runs, seed=scenario.seed if seed is None else seed, record_history=record_history)
     check_starts(scenario, sim)
     return sim
 

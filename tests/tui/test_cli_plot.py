@@ -134,3 +134,21 @@ def test_bad_plot_size_is_one_line(args, option, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and option in err[0] and "must be between" in err[0]
+
+
+def test_run_writes_the_same_file_with_and_without_the_plot_that_needs_the_history(tmp_path, capsys):
+    """Without --plot `optsim run` keeps no history (nothing else reads it): the numbers are the
+    same bits either way, on the float path of five optimizers and with a run that diverges."""
+    scenario = tmp_path / "five.toml"
+    runs = "".join(f'[[runs]]\noptimizer = "{opt}"\nlr = {lr}\nstart = [-1.5, 2]\n'
+                   for opt, lr in (("sgd", 0.0005), ("adagrad", 0.5), ("rmsprop", 0.001), ("adam", 0.01),
+                                   ("adamw", 0.01), ("sgd", 0.01)))
+    scenario.write_text('title = "five"\n[surface]\nbuiltin = "rosenbrock"\n' + runs)
+    texts = []
+    for extra in ([], ["--plot", "--width", "60", "--height", "12"]):
+        out = tmp_path / f"t{len(extra)}.csv"
+        assert main(["run", str(scenario), "--steps", "3000", "--out", str(out), *extra]) == 0
+        texts.append(out.read_bytes())
+    summary = capsys.readouterr().out
+    assert "diverged at step" in summary  # the sgd run at lr 0.01
+    assert texts[0] == texts[1] and texts[0].count(b"\n") > 3000

@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
             raise ScenarioError(args.out, "--out", "must end in .csv or .json")
     path = resolve(args.file)
     scenario = load_scenario(path)
-    sim = build_simulation(scenario, seed=args.seed, steps=args.steps)
+    # only --plot reads the history (the summary and the file take the simulation's own arrays)
+    sim = build_simulation(scenario, seed=args.seed, steps=args.steps, record_history=bool(args.plot))
     recorder = TrajectoryRecorder(sim, fmt or "csv") if fmt else None
     script = Script(scenario.events)
     engine_time = 0.0
