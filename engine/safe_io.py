@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import secrets
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -96,7 +95,7 @@ def _temporary_name(target: Path) -> Path:
     signal that arrived just before is handled at the next bytecode), which leaves a file
     nobody knows of. Choosing the name first lets the cleanup always remove it.
     """
-    return target.parent / f".{target.name[:100]}.{secrets.token_hex(8)}.tmp"
+    return target.parent / f".{target.name[:100]}.{os.urandom(8).hex()}.tmp"
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:

@@ -34,3 +34,13 @@ def test_the_first_frame_of_a_scenario_loads_neither_sympy_nor_numba_nor_zipfile
     warm = run()
     assert warm.returncode == 0, warm.stderr[-2000:]
     assert warm.stdout.strip().splitlines()[-1] == "[]", warm.stdout
+
+
+def test_the_simulator_screen_imports_no_markdown_parser_before_its_first_frame():
+    """The scenario's description (Textual's Markdown, markdown-it) is mounted after the first
+    frame (InfoPanel._show_description): importing the screen must not load the parser."""
+    code = ("import sys; import optsim.tui.screens.simulator, optsim.tui.app; "
+            "print('markdown_it' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"

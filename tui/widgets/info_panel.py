@@ -15,7 +15,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 
 class InfoPanel(Vertical):
@@ -96,7 +96,18 @@ class InfoPanel(Vertical):
             if self._title:
                 about.append(f": {self._title}", style="not bold")
             yield Static(about, id="about")
-            yield Markdown(self._description or "*No description.*", id="description")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._show_description)
+
+    def _show_description(self) -> None:
+        """The description is mounted after the first frame: Textual's Markdown (markdown-it,
+        its parse and a widget per block) is a tenth of the time to the first frame, and the
+        description sits at the bottom of the panel, read after the plot and the caption."""
+        from textual.widgets import Markdown
+
+        self.query_one("#panel-text", VerticalScroll).mount(
+            Markdown(self._description or "*No description.*", id="description"))
 
     def set_caption(self, caption: str | None) -> None:
         if caption == self._caption:
