@@ -497,9 +497,14 @@ class CurveRasterizer:
                     continue
                 # The base grows to all but the last point: [0, n_base) OR [n_base - 1, nb).
                 nb = max(e.n_base, n - 1)
+                k = e.n_base
                 d = _Drawn(nb, x[:nb].tobytes(), y[:nb].tobytes(), x[nb:].tobytes(), y[nb:].tobytes(), e.base)
-                if nb > e.n_base:
-                    pieces.append((d, True, x[e.n_base - 1:nb], y[e.n_base - 1:nb]))
+                if nb > k and e.full is not None and x[k:nb].tobytes() == e.rest_x and y[k:nb].tobytes() == e.rest_y:
+                    # The usual frame: the base grows by exactly the last frame's rest, joined
+                    # to the same point, so its bits are the last frame's whole curve.
+                    d.base = e.full
+                elif nb > k:
+                    pieces.append((d, True, x[k - 1:nb], y[k - 1:nb]))
             else:
                 nb = max(n - 1, 1)
                 d = _Drawn(nb, x[:nb].tobytes(), y[:nb].tobytes(), x[nb:].tobytes(), y[nb:].tobytes(),
