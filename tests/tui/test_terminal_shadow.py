@@ -218,7 +218,8 @@ STYLES = st.sampled_from(["", "31", "1;31", "2", "3;4", "7", "38;5;17", "48;5;20
 
 @st.composite
 def textual_write(draw) -> str:
-    """A write in Textual's form on a 12x3 screen: moves, then runs of styled text, no run past
+    """A write in Textual's form on a 12x3 screen: moves, then runs of styled text (some after a
+    style set ahead of them, which Textual does not write but the shadow models), no run past
     the last column."""
     runs = []
     for _ in range(draw(st.integers(1, 5))):
@@ -230,8 +231,9 @@ def textual_write(draw) -> str:
             if width + cells > 12:
                 break
             width += cells
-            codes = draw(STYLES)
-            pieces.append(f"\x1b[{codes}m{text}\x1b[0m" if codes else text)
+            codes, before = draw(STYLES), draw(st.one_of(st.just(""), STYLES))
+            before = f"\x1b[{before}m" if before else ""  # a style set ahead: the run's codes add to it
+            pieces.append(f"{before}\x1b[{codes}m{text}\x1b[0m" if codes else f"{before}{text}\x1b[0m")
         runs.append(f"\x1b[{row + 1};{col + 1}H" + "".join(pieces))
     return "\n".join(runs) + f"\x1b[{draw(st.integers(1, 3))};{draw(st.integers(1, 12))}H"
 

@@ -37,6 +37,7 @@ STYLE_BASE = 0x100
 GAP = 3
 """Unchanged cells between two changed ones in a run are written again when there are at most
 this many (shorter than moving the cursor over them, for ASCII)."""
+RESET = "\x1b[0m"
 RUNS_KEPT = 1 << 14
 """How many distinct runs (style and text) are remembered with their cells."""
 
@@ -92,26 +93,54 @@ class ShadowTerminal:
 
     def _rewrite(self, data: str) -> str:
         out: list[str] = []
-        covered = 0  # characters matched: the tokens cover the write when it reaches len(data)
         moved = False
         runs, columns = self._runs, self.size[0]
         chars, cell_styles = self.chars, self.cell_styles
-        for match in TOKEN.finditer(data):
+        # Every run rich writes ends with a reset, so the pieces between resets are mostly
+        # whole runs "ESC[codes m text", the same ones again and again: those are looked up
+        # whole; the rest (moves, newlines, other codes) go through the tokenizer. Each piece
+        # starts in the default style (after a reset, or at the start of a write).
+        *pieces, tail = data.split(RESET)
+        for piece in pieces:
+            run = runs.get(piece)
+            if run is None:
+                moved = self._tokens(piece + RESET, out) or moved
+                continue
+            cells, styles, style = run
+            row, col = self.t_row, self.t_col
+            end = col + len(cells) if col is not None else columns + 1
+            if end > columns:
+                raise Unmodelled("text after a newline or past the last column")
+            self.t_col = end if end < columns else None
+            if chars[row][col:end] != cells or cell_styles[row][col:end] != styles:
+                self._send_changes(row, col, cells, styles, style, out)
+            moved = True
+        moved = self._tokens(tail, out) or moved
+        if self.t_style != 0:
+            raise Unmodelled("a write that does not end in the default style")
+        if moved:
+            if self.t_col is None:
+                raise Unmodelled("a write that leaves the cursor past the last column")
+            out.append(self._move(self.t_row, self.t_col))
+        if self.sgr > 0:
+            out.append(RESET)
+            self.sgr = 0
+        return "".join(out)
+
+    def _tokens(self, text: str, out: list[str]) -> bool:
+        """Read `text` token by token (see TOKEN); True if it moved Textual's cursor or wrote."""
+        covered = 0  # characters matched: the tokens cover the text when it reaches len(text)
+        moved = False
+        for match in TOKEN.finditer(text):
             token = match[0]
             covered += len(token)
             kind = match.lastindex
-            if kind == 2 and self.t_style == 0:  # a run as rich writes it: the same ones come again and again
-                cells, styles, style = runs.get(token) or self._new_run(token, match[1], match[2])
-                row, col = self.t_row, self.t_col
-                end = col + len(cells) if col is not None else columns + 1
-                if end > columns:
-                    raise Unmodelled("text after a newline or past the last column")
-                self.t_col = end if end < columns else None
-                if chars[row][col:end] != cells or cell_styles[row][col:end] != styles:
-                    self._send_changes(row, col, cells, styles, style, out)
-                moved = True
-            elif kind == 2:
-                self._text(match[2], self.table.apply(self.t_style, match[1]), out)
+            if kind == 2:
+                if self.t_style == 0:
+                    key = token[:-len(RESET)]
+                    self._put(*(self._runs.get(key) or self._new_run(key, match[1], match[2])), out)
+                else:
+                    self._text(match[2], self.table.apply(self.t_style, match[1]), out)
                 self.t_style, moved = 0, True
             elif kind == 4:
                 self._textual_moves_to(int(match[3]) - 1, int(match[4]) - 1)
@@ -126,18 +155,9 @@ class ShadowTerminal:
                 moved = True
             else:
                 out.append(token)
-        if covered != len(data):
+        if covered != len(text):
             raise Unmodelled("an escape code not modelled")
-        if self.t_style != 0:
-            raise Unmodelled("a write that does not end in the default style")
-        if moved:
-            if self.t_col is None:
-                raise Unmodelled("a write that leaves the cursor past the last column")
-            out.append(self._move(self.t_row, self.t_col))
-        if self.sgr > 0:
-            out.append("\x1b[0m")
-            self.sgr = 0
-        return "".join(out)
+        return moved
 
     def _textual_moves_to(self, row: int, col: int | None) -> None:
         columns, rows = self.size
@@ -163,15 +183,15 @@ class ShadowTerminal:
             self._cells[text] = cells
         return cells
 
-    def _new_run(self, token: str, codes: str, text: str) -> tuple[str, str, int]:
+    def _new_run(self, key: str, codes: str, text: str) -> tuple[str, str, int]:
         """A run as rich writes it ("ESC[codes m text ESC[0m" from the default style): its cells,
-        their style characters and its style, remembered by the token's text."""
+        their style characters and its style, remembered by its text up to the reset (`key`)."""
         style = self.table.apply(0, codes)
         cells = self._cell_text(text)
         run = (cells, chr(STYLE_BASE + style) * len(cells), style)
         if len(self._runs) > RUNS_KEPT:
             self._runs.clear()
-        self._runs[token] = run
+        self._runs[key] = run
         return run
 
     def _text(self, text: str, style: int, out: list[str]) -> None:
