@@ -74,6 +74,10 @@ def apply_codes(style: Style, params: str) -> Style:
     return Style(frozenset(attributes), fg, bg)
 
 
+CHANGES_KEPT = 1 << 16
+"""How many (from, to) changes are remembered: pairs of styles could otherwise grow without end."""
+
+
 class StyleTable:
     """Styles interned as integers (0 is the default), with cached parsing and changes."""
 
@@ -107,6 +111,8 @@ class StyleTable:
         key = (old, new)
         found = self._changes.get(key)
         if found is None:
+            if len(self._changes) > CHANGES_KEPT:
+                self._changes.clear()
             found = self._changes[key] = _change(self.styles[old] if old >= 0 else None, self.styles[new])
         return found
 
