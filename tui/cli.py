@@ -122,10 +122,16 @@ def _dispatch(args_list: list[str]) -> int:
         with _sigterm_as_interrupt(headless):
             return int(_command(args.command).run(args) or 0)
     args = _app_parser().parse_args(args_list)
-    _apply_no_cache(args)
-    from .launch import launch_app
+    from . import startup_gc
 
-    return launch_app(args.target, low_bandwidth=args.low_bandwidth)
+    startup_gc.pause()  # until the first frame (tui/startup_gc.py); back on if the app never starts
+    try:
+        _apply_no_cache(args)
+        from .launch import launch_app
+
+        return launch_app(args.target, low_bandwidth=args.low_bandwidth)
+    finally:
+        startup_gc.resume(freeze=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

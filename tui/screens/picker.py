@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 from ...engine.scenario.catalog import CatalogEntry
 from ...engine.errors import ScenarioError
 from ...engine.scenario.load import Scenario, load_scenario
+from .. import startup_gc
 from .keys import PICKER_COMMANDS, Command, ScreenCommands, bindings
 from ..widgets.too_small import TooSmall
 
@@ -101,6 +102,7 @@ class PickerScreen(Screen):
                 listing.highlighted = index
                 break
         self._layout_classes(self.app.size.width, self.app.size.height)
+        self.call_after_refresh(startup_gc.resume)  # the collector, paused by the command line
 
     def on_resize(self, event) -> None:
         self._layout_classes(event.size.width, event.size.height)

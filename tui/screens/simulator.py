@@ -26,6 +26,7 @@ from ...engine.analysis.diagnosis.events import steps_line
 from ...engine.errors import ScenarioError
 from ...engine.core.run_settings import RunSettings
 from ...engine.watch.session import Session
+from .. import startup_gc
 from ..render import palette
 from .keys import SIMULATOR_COMMANDS, Command, ScreenCommands, bindings
 from ..widgets.cell_canvas import widget_color_system
@@ -155,6 +156,7 @@ class SimulatorScreen(Screen):
         self.refresh_views(force=True)
         if self._autoplay:
             self.play()
+        self.call_after_refresh(startup_gc.resume)  # the collector, paused by the command line
 
     def _start_timer(self) -> None:
         if self._timer is not None:
