@@ -18,7 +18,6 @@ from typing import IO
 import numpy as np
 
 from ..core.simulation import Simulation
-from ..scenario.trajectory_io import csv_header, csv_line
 
 MAX_ROWS = 100_000
 
@@ -108,6 +107,9 @@ class LiveRecorder:
 
     def write_csv(self, out: IO[str]) -> int:
         """Write the CSV; returns the number of data rows."""
+        # Imported when saving: the CSV writer (orjson, tempfile, shutil) is not needed to play.
+        from ..scenario.trajectory_io import csv_header, csv_line
+
         sim = self.sim
         out.write(csv_header(sim.objective.params))
         count = 0

@@ -13,7 +13,7 @@ object. No Textual here.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -28,12 +28,13 @@ from .curvature import (CurvatureNow, RateCurvatureCurves, curvature_now, eigen_
 from ...engine.analysis.prediction import DataPicture, picture
 from .curves import LrCurves, loss_curves
 from .data import data_curves
-from ...engine.analysis.clock import Clocks, run_clocks
-from .clock import clock_curves, clock_range
 from .mechanism import (MECHANISM_VIEWS, VIEW_OF_SHOW, gradient_norm_curves, sigma_coordinates, sigma_curves, sigma_now,
                         step_arrows)
 from .memo import PerState
 from .plane import SLICE_KINDS, PlotPlane
+
+if TYPE_CHECKING:
+    from ...engine.analysis.clock import Clocks
 
 
 class Arrow(NamedTuple):
@@ -273,6 +274,8 @@ class ViewModel:
     def clocks(self) -> Clocks | None:
         """Every run's batch and cost (engine.analysis.clock), or None off a batch-size scenario;
         read afresh for each state (an edit may change a batch size)."""
+        from ...engine.analysis.clock import run_clocks  # with the batch lab: not needed to play
+
         return self._memo.get("clocks", lambda: run_clocks(self.session.scenario, self.session.sim.configs))
 
     def clock_curves(self, axis: str) -> tuple[list[CurveSeries], tuple[float, float], bool]:
@@ -282,6 +285,8 @@ class ViewModel:
             return [], (0.0, 1.0), False
 
         def compute() -> tuple[list[CurveSeries], tuple[float, float], bool]:
+            from .clock import clock_curves, clock_range
+
             x_range, x_log = clock_range(self.session, clocks, axis)
             return clock_curves(self.session, clocks, axis, self.visible), x_range, x_log
 

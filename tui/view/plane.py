@@ -11,14 +11,16 @@ holds it notices every change.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from ...engine.analysis import slicing
 from ...engine.core.budget import SampledLoss
 from ...engine.core.objective import Objective
 from ...engine.scenario.load import SurfaceSpec
+
+if TYPE_CHECKING:
+    from ...engine.analysis import slicing
 
 SLICE_KINDS = ("params", "random", "pca")
 
@@ -85,6 +87,8 @@ class PlotPlane:
         PCA slice, which needs three of them: until then it is the params slice)."""
         if self.objective.n_params == 2:
             return replace(self, slice=None)
+        from ...engine.analysis import slicing  # here: two parameters, the usual case, need none
+
         loss = self.sampled  # a slice's loss is only drawn: within the contour's budget
         plane = None
         if self.slice_kind == "random":
