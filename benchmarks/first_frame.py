@@ -3,16 +3,17 @@
 Issue 12's goal: the first frame of `optsim NAME` with a warm formula cache within 0.4 s.
 On a shared machine one figure says little, so this runs this tree and a BASE tree (another
 checkout or `git worktree` of optsim, e.g. main before a change) one after the other, REPS
-times each, on a pseudo-terminal of 160x48 like benchmarks/bandwidth.py, and prints the
-medians and the ratio of new to base: the wall time from starting the process to the end of
-its first complete frame (the first synchronized update showing the status line), and the
-process's CPU time at that moment (user + system, from /proc; on a loaded machine the wall
-time also waits for a core). Both trees run with this interpreter and its packages; the
-BASE tree's engine/, tui/ and scenarios/ are put first on the import path as `optsim`.
-The formula cache is private and filled before the timed runs; .pyc files may be written
-(as an installed package has them). Nothing here asserts a time.
+times each, on a pseudo-terminal (160x48 unless --size says otherwise) as
+benchmarks/bandwidth.py does, and prints the medians and the ratio of new to base: the wall
+time from starting the process to the end of its first complete frame (the first
+synchronized update showing the status line), and the process's CPU time at that moment
+(user + system, from /proc; on a loaded machine the wall time also waits for a core). Both
+trees run with this interpreter and its packages; the BASE tree's engine/, tui/ and
+scenarios/ are put first on the import path as `optsim`. The formula cache is private and
+filled before the timed runs; .pyc files may be written (as an installed package has them).
+Nothing here asserts a time.
 
-Run: .venv/bin/python benchmarks/first_frame.py [--base DIR] [--reps 9] [NAME]
+Run: .venv/bin/python benchmarks/first_frame.py [--base DIR] [--reps 9] [--size 160x48] [NAME]
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from bandwidth import Terminal, optsim  # noqa: E402
 MARKER = b"step "
 
 
-def first_frame(argv: list[str], timeout: float = 10.0) -> tuple[float, float]:
+def first_frame(argv: list[str], size: tuple[int, int] = (160, 48), timeout: float = 10.0) -> tuple[float, float]:
     """(wall seconds, CPU seconds) from starting `argv` to its first frame (nan if none came)."""
-    term = Terminal(argv)
+    term = Terminal(argv, cols=size[0], rows=size[1])
     try:
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
@@ -61,7 +62,9 @@ def main() -> None:
     parser.add_argument("name", nargs="?", default="model-bias", help="built-in scenario (default: model-bias)")
     parser.add_argument("--base", type=Path, help="another optsim checkout to compare with (default: none)")
     parser.add_argument("--reps", type=int, default=9)
+    parser.add_argument("--size", default="160x48", help="terminal columns x rows (default: 160x48)")
     args = parser.parse_args()
+    size = tuple(int(n) for n in args.size.split("x"))
 
     tmp = Path(tempfile.mkdtemp(prefix="optsim-first-frame-"))
     saved = dict(os.environ)
@@ -74,16 +77,16 @@ def main() -> None:
     try:
         for path in trees.values():  # fills the formula cache, writes .pyc files
             set_path(path)
-            first_frame(optsim(args.name))
+            first_frame(optsim(args.name), size)
         times: dict[str, list[tuple[float, float]]] = {label: [] for label in trees}
         for _ in range(args.reps):
             for label, path in trees.items():
                 set_path(path)
-                times[label].append(first_frame(optsim(args.name)))
+                times[label].append(first_frame(optsim(args.name), size))
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    print(f"first frame of `optsim {args.name}` (160x48, warm formula cache), medians of {args.reps} "
+    print(f"first frame of `optsim {args.name}` ({args.size}, warm formula cache), medians of {args.reps} "
           f"alternated runs:")
     medians = {label: [statistics.median(x) for x in zip(*rows)] for label, rows in times.items()}
     for label, (wall, cpu) in medians.items():

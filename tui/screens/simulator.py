@@ -127,7 +127,7 @@ class SimulatorScreen(Screen):
                 yield InfoPanel(self.session.scenario.description, title=self.session.scenario.title, id="info")
         yield RunTable(id="runs")
         yield TooSmall(id="too-small")
-        yield Footer()
+        yield Footer(compact=self.app.size.width < 120)  # as _layout_classes keeps it (set after, it restyled)
 
     @property
     def plot(self) -> ContourPlot:
@@ -151,7 +151,6 @@ class SimulatorScreen(Screen):
         self._slice_key = self._current_slice_key()
         self._start_timer()
         self._layout_classes(self.app.size.width, self.app.size.height)
-        self.query_one(Footer).compact = self.app.size.width < 120
         plot.focus()
         self.refresh_views(force=True)
         if self._autoplay:
