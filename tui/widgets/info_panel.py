@@ -12,10 +12,32 @@ Each part is updated only when its text changes.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
+
+
+def text_key(text: Text | str) -> tuple:
+    """What a Static draws of this text, to tell a changed one (a Text's markup string takes
+    longer to build than the comparison it serves)."""
+    if not isinstance(text, Text):
+        return (str(text),)
+    return (text.plain, tuple(text.spans), text.style, text.justify, text.overflow, text.no_wrap, text.end)
+
+
+def unwrapped_height(text: Text | str, width: int) -> int | None:
+    """The height of a Text in a Static `width` cells wide when no line of it is longer than
+    that (no line wraps: one row a line); None when one may wrap (tabs, a longer line, a
+    markup string) and Textual's wrapping must say."""
+    if not isinstance(text, Text):
+        return None
+    plain = text.plain
+    if "\t" in plain:
+        return None
+    lines = plain.split("\n")
+    return len(lines) if all(cell_len(line) <= width for line in lines) else None
 
 
 class InfoPanel(Vertical):
@@ -122,18 +144,24 @@ class InfoPanel(Vertical):
         """The selected run's status and the views' legends (their numbers change every time
         the panels are redrawn while playing). A layout pass rearranges the whole screen: it is
         asked for only when the new text, wrapped as Textual wraps it, changes the height."""
-        key = status.markup if isinstance(status, Text) else str(status)
+        key = text_key(status)
         if key == self._status:
             return
         self._status = key
         widget = self.query_one("#run-status", Static)
         widget.update(status, layout=False)
         region = widget.content_region
-        if region.width <= 0 or widget.get_content_height(region.size, region.size, region.width) != region.height:
+        if region.width <= 0:
+            widget.refresh(layout=True)
+            return
+        height = unwrapped_height(status, region.width)
+        if height is None:  # some line wraps: ask Textual how
+            height = widget.get_content_height(region.size, region.size, region.width)
+        if height != region.height:
             widget.refresh(layout=True)
 
     def set_report(self, report: Text | None) -> None:
-        key = None if report is None else report.markup
+        key = None if report is None else text_key(report)
         if key == self._report:
             return
         self._report = key
