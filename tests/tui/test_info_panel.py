@@ -74,3 +74,42 @@ async def test_the_height_of_a_status_that_does_not_wrap_is_textuals():
             else:
                 assert any(len(line) > width // 2 for line in plain.split("\n")) or "\t" in plain, repr(plain)
         assert checked >= 8
+
+
+@run_async
+async def test_texts_of_one_wrap_shape_wrap_to_the_same_height():
+    """The panel measures a wrapped status once per wrap_shape: every pair of texts of one
+    shape (same words' lengths, other letters and digits) has one height in Textual."""
+    import random
+
+    from optsim.tui.widgets.info_panel import wrap_shape
+
+    rng = random.Random(5)
+    app = PanelApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        status = app.query_one("#run-status", Static)
+        await pilot.pause()
+        width = status.content_region.width
+        heights: dict[tuple, int] = {}
+        shapes = measured = 0
+        for trial in range(300):
+            words = [rng.choice(["λ", "κ", "lr", "adam", "0.0123", "σ", "lr/σ", "x" * rng.randint(1, width)])
+                     for _ in range(rng.randint(1, 14))]
+            if rng.random() < 0.3:  # the same shape again, with other digits
+                words = [w.replace("1", "7").replace("x", "y") for w in words]
+            gaps = [" " * rng.choice([1, 1, 2]) for _ in words]
+            plain = "".join(w + g for w, g in zip(words, gaps)).strip()
+            if rng.random() < 0.3:
+                plain = plain + "\n" + plain[: rng.randint(0, len(plain))]
+            text = Text(plain)
+            status.update(text)
+            height = status.get_content_height(status.content_region.size, status.content_region.size, width)
+            shape = wrap_shape(text, width)
+            if shape is None:
+                continue
+            measured += 1
+            if shape in heights:
+                shapes += 1
+                assert heights[shape] == height, repr(plain)
+            heights[shape] = height
+        assert measured > 100 and shapes > 30

@@ -105,8 +105,13 @@ class TrailRaster:
         if dots.size:
             if self._counts is None:
                 self._counts = np.bincount(self._fresh, minlength=w * h)
+            had = self._counts[dots] > 0
             np.add.at(self._counts, dots, signs)
-            self._recount(dots, w)
+            # A cell's bits change only where a dot gained its first sample or lost its last:
+            # usually none (a step moves samples between dots other samples also hold).
+            flipped = dots[had != (self._counts[dots] > 0)]
+            if flipped.size:
+                self._recount(flipped, w)
         return self._bits.copy()
 
     def _start(self, geometry: Geometry) -> None:

@@ -12,6 +12,8 @@ Each part is updated only when its text changes.
 
 from __future__ import annotations
 
+import re
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
@@ -38,6 +40,38 @@ def unwrapped_height(text: Text | str, width: int) -> int | None:
         return None
     lines = plain.split("\n")
     return len(lines) if all(cell_len(line) <= width for line in lines) else None
+
+
+_WORD = re.compile(r"\s*\S+\s*")
+
+
+def wrap_shape(text: Text | str, width: int) -> tuple | None:
+    """What word wrapping at `width` sees of a text: per line, one row if it fits, else the
+    cell lengths of its words (with and without their spaces). Two texts of one shape wrap to
+    the same rows (the status's numbers change, their lengths seldom do), so the panel asks
+    Textual once per shape. None where wrapping may look further: a word longer than the
+    width (cut inside), tabs, a line not made of words alone, a markup string."""
+    if not isinstance(text, Text):
+        return None
+    plain = text.plain
+    if "\t" in plain:
+        return None
+    shape: list = [width]
+    for line in plain.split("\n"):
+        if cell_len(line) <= width:
+            shape.append(1)
+            continue
+        words = _WORD.findall(line)
+        if "".join(words) != line:
+            return None
+        sizes = []
+        for word in words:
+            n = cell_len(word)
+            if n > width:
+                return None
+            sizes.append((n, cell_len(word.lstrip()), cell_len(word.rstrip())))
+        shape.append(tuple(sizes))
+    return tuple(shape)
 
 
 class InfoPanel(Vertical):
@@ -106,6 +140,7 @@ class InfoPanel(Vertical):
         self._title = title
         self._caption: str | None = None
         self._status: object = None
+        self._wrapped: dict[tuple, int] = {}  # the height Textual wrapped each shape of status to (wrap_shape)
         self._report: object = None
 
     def compose(self) -> ComposeResult:
@@ -155,8 +190,15 @@ class InfoPanel(Vertical):
             widget.refresh(layout=True)
             return
         height = unwrapped_height(status, region.width)
-        if height is None:  # some line wraps: ask Textual how
-            height = widget.get_content_height(region.size, region.size, region.width)
+        if height is None:  # some line wraps: as a text of the same words' lengths did, or ask Textual
+            shape = wrap_shape(status, region.width)
+            height = self._wrapped.get(shape) if shape is not None else None
+            if height is None:
+                height = widget.get_content_height(region.size, region.size, region.width)
+                if shape is not None:
+                    if len(self._wrapped) >= 64:
+                        self._wrapped.clear()
+                    self._wrapped[shape] = height
         if height != region.height:
             widget.refresh(layout=True)
 
