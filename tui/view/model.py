@@ -406,6 +406,12 @@ class ViewModel:
         recent_ticks, recent_params, _, _ = h.recent.window()
         first_recent = recent_ticks[0] if recent_ticks.size else np.iinfo(np.int64).max
         older = ticks < first_recent
+        if not self.plane.projected:  # two of the parameters: every run's in one pass, the same values
+            i, j = self.plane.axes
+            points = np.concatenate([h.params[: h.size][older][..., [i, j]], recent_params[..., [i, j]],
+                                     sim.params[None][..., [i, j]]])
+            xy = np.ascontiguousarray(points.transpose(1, 2, 0))  # (runs, 2, points)
+            return [(xy[r, 0], xy[r, 1]) for r in range(sim.n_runs)]
         out = []
         for r in range(sim.n_runs):
             old = h.params[: h.size][older, r]
