@@ -158,8 +158,9 @@ class _Overlay:
                 row = r
                 break
         self.labelled[row, lo:hi] = True
-        for i, ch in enumerate(text):
-            self.cell(row, start + i, ch, color)
+        if 0 <= row < rows and hi > lo:  # the characters inside the area, in one write (as cell() each)
+            self.codes[row, lo:hi] = [ord(ch) for ch in text[lo - start:hi - start]]
+            self.styles[row, lo:hi] = self.style.ids(color, True)[self.cell_bg[row, lo:hi]]
 
     def current_points(self, points: Sequence[tuple[tuple[float, float], str, str]], count_color: str) -> None:
         """Each run's current point as its glyph; where several share a cell, their number
