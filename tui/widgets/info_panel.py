@@ -184,6 +184,8 @@ class InfoPanel(Vertical):
             return
         self._status = key
         widget = self.query_one("#run-status", Static)
+        if widget.auto_links:  # no links in a status: Textual need not look for them on every line
+            widget.set_reactive(Static.auto_links, False)
         widget.update(status, layout=False)
         region = widget.content_region
         if region.width <= 0:
