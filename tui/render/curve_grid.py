@@ -516,21 +516,30 @@ class CurveRasterizer:
             new[key] = d
             entries.append(d)
         self._drawn = new
-        if pieces and not any(p[1] for p in pieces):
-            pieces = _tails_off_base(axes, pieces)
-        if pieces:
-            bits = self._rasterize_pieces(axes, [(p[2], p[3]) for p in pieces])
-            for (d, into_base, _, _), b in zip(pieces, bits):
-                if into_base:
-                    d.base = d.base | b
-            for (d, into_base, _, _), b in zip(pieces, bits):
-                if not into_base:
-                    d.full = d.base if not (b & ~d.base).any() else d.base | b
+        self._rasterize(axes, pieces)
         for d in entries:
             if d is not None and d.full is None:
                 d.full = d.base
-        # The same rasters (the same arrays, not only equal ones) in the same order: the
-        # last composition stands, and the caller can tell by its identity.
+        return self._composed_raster(g, series, entries)
+
+    def _rasterize(self, axes: CurveAxes, pieces: list[tuple[_Drawn, bool, np.ndarray, np.ndarray]]) -> None:
+        """Rasterize the pieces into their curves' bases (into_base) or, joined to the base,
+        into the whole curve's bits; a whole curve with no new dot keeps its base's array."""
+        if pieces and not any(p[1] for p in pieces):
+            pieces = _tails_off_base(axes, pieces)
+        if not pieces:
+            return
+        bits = self._rasterize_pieces(axes, [(p[2], p[3]) for p in pieces])
+        for (d, into_base, _, _), b in zip(pieces, bits):
+            if into_base:
+                d.base = d.base | b
+        for (d, into_base, _, _), b in zip(pieces, bits):
+            if not into_base:
+                d.full = d.base if not (b & ~d.base).any() else d.base | b
+
+    def _composed_raster(self, g: Geometry, series: Sequence[CurveSeries], entries: list[_Drawn | None]) -> CurveRaster:
+        """The curves composed; the same rasters (the same arrays, not only equal ones) in the
+        same order as last time give the last composition itself (the caller can tell)."""
         fulls = [None if d is None else d.full for d in entries]
         dashed = [s.dashed for s in series]
         last = self._composed

@@ -56,7 +56,7 @@ def wrap_shape(text: Text | str, width: int) -> tuple | None:
     plain = text.plain
     if "\t" in plain:
         return None
-    shape: list = [width]
+    shape: list = [width, text.no_wrap, text.overflow]
     for line in plain.split("\n"):
         if cell_len(line) <= width:
             shape.append(1)
