@@ -22,7 +22,7 @@ ours, whole screen : the simulator screen of the app (plot, loss and lr curves, 
 Both sides stop at "a frame ready to write": for the plot alone Textual's compositing and the
 terminal write are not included for ours, plotext's print is not included for plotext; the
 whole screen includes Textual's compositing and rendering, not the write.
-Run: .venv/bin/python benchmarks/render.py [--reps N]
+Run: .venv/bin/python benchmarks/render.py [--reps N] [--screens (the whole screen only)]
 """
 
 from __future__ import annotations
@@ -227,9 +227,11 @@ async def bench_screen(reps: int, views: tuple[str, ...] = (), scenario: str = "
         await pilot.pause()
         widgets = list(screen.walk_children(with_self=True))
         samples, cpu, every_line, sent, layouts = [], [], [], [], 0
+        parts: dict[str, list[float]] = {"step and widgets": [], "compositor": [], "to bytes": []}
         for _ in range(reps):
             t, c = time.perf_counter(), time.process_time()
             screen.advance(1)  # paused, so advance pushes to every widget, panels included
+            c1 = time.process_time()
             if any(w._layout_required for w in widgets):
                 layouts += 1
                 screen._compositor.reflow(screen, screen.outer_size)
@@ -238,9 +240,13 @@ async def bench_screen(reps: int, views: tuple[str, ...] = (), scenario: str = "
             # compositor's map of the hidden ones at every frame, which the app never does.
             screen._compositor.update_widgets({w for w in widgets if w._repaint_required and w.display})
             update = screen._compositor.render_update(screen_stack=app._background_screens)
+            c2 = time.process_time()
             data = update.render_segments(app.console) if update is not None else ""
             samples.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
+            parts["step and widgets"].append(c1 - c)  # the engine's step, the view model, our widgets' drawing
+            parts["compositor"].append(c2 - c1)  # Textual: the widgets' lines (ours and its own) and the cut
+            parts["to bytes"].append(cpu[-1] - (c2 - c))
             sent.append(len(data.encode()))
             await pilot.pause()  # Textual's own messages of the frame, untimed
         for _ in range(reps):
@@ -253,6 +259,7 @@ async def bench_screen(reps: int, views: tuple[str, ...] = (), scenario: str = "
         out["cpu"] = median_ms(cpu)  # this process's CPU time: what a quiet machine's wall time would be, near enough
         out["every line"] = median_ms(every_line)
         out["bytes"] = statistics.median(sent)
+        out.update({f"cpu {k}": median_ms(v) for k, v in parts.items()})
         out["layouts"] = layouts / reps
     return out
 
@@ -278,6 +285,7 @@ def report_screens(n: int) -> None:
           f"one step, every widget "
           f"redrawn, composed as the app does: {first['bytes'] / 1000:.1f} KB; every line composed "
           f"{first['every line']:.2f} ms)")
+    print(f"        {_split(first)}")
     for label, views, scenario, ticks in VIEW_SCENES:
         if (scenario, ticks) not in plain:
             plain[(scenario, ticks)] = asyncio.run(bench_screen(n, (), scenario, ticks))
@@ -287,15 +295,26 @@ def report_screens(n: int) -> None:
               f"{scenario} at step {ticks}: plain {base['screen']:.2f} ms, CPU {base['cpu']:.2f} ms, "
               f"x{shown['screen'] / base['screen']:.2f}; every line "
               f"{shown['every line']:.2f} ms; target < 8 ms)")
+        print(f"        {_split(shown)}")
         if shown["layouts"]:
             print(f"        ({shown['layouts']:.0%} of its frames needed a layout pass)")
+
+
+def _split(result: dict[str, float]) -> str:
+    """Where a frame's CPU time goes (medians of each part, so they need not add up)."""
+    return "CPU split: " + ", ".join(f"{k[4:]} {v:.2f} ms" for k, v in result.items() if k.startswith("cpu "))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=300, help="repetitions for ours")
     parser.add_argument("--plotext-reps", type=int, default=30, help="repetitions for plotext")
+    parser.add_argument("--screens", action="store_true",
+                        help="only the whole simulator screen, with each view (--reps / 5 frames each, at least 20)")
     args = parser.parse_args()
+    if args.screens:
+        report_screens(max(20, args.reps // 5))
+        return
 
     ours = asyncio.run(bench_ours(args.reps))
     print(f"scene: Rosenbrock, {WIDTH}x{HEIGHT} cells, {N_RUNS} trajectories x {N_POINTS} points")

@@ -77,8 +77,11 @@ async def test_pausing_and_selecting_cut_the_slice_through_the_run_exactly():
 
 def _assert_plot_fresh(plot: ContourPlot) -> None:
     """The plot's frame (its paths rastered from what changed) equals the frame drawn whole."""
+    from dataclasses import replace
+
     bg = plot._background()
-    codes, styles = bg.cells.frame(plot._runs, plot._arrows, plot._minima)  # no kept rasters
+    # no kept rasters, and a copy of the cells that has no last frame to hand back
+    codes, styles = replace(bg.cells).frame(plot._runs, plot._arrows, plot._minima)
     assert np.array_equal(plot._canvas.codes, codes) and np.array_equal(plot._canvas.styles, styles)
 
 
@@ -164,3 +167,32 @@ async def test_kept_styles_follow_focus_and_theme_changes():
             _assert_canvas_fresh(loss)
             if change == "theme":
                 assert loss.kept_style() != before[0]  # the light theme's style was taken, not the kept one
+
+
+@run_async
+async def test_a_frame_from_the_same_inputs_is_the_last_one_and_a_moved_point_is_drawn():
+    """The contour plot keeps its frame when no path gains or loses a dot and no current point
+    changes cell (nothing is painted or compared then); a step that moves a point is drawn,
+    and every frame equals one drawn whole."""
+    from tui_helpers import ROSENBROCK
+
+    app = make_app(ROSENBROCK)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _sim(pilot)
+        plot = screen.query_one(ContourPlot)
+        screen.advance(400)
+        await pilot.pause()
+        kept = drawn = 0
+        for _ in range(40):
+            before = plot._canvas.codes
+            screen.advance(1)
+            await pilot.pause()
+            _assert_plot_fresh(plot)
+            if plot._canvas.codes is before:
+                kept += 1
+            else:
+                drawn += 1
+        assert kept >= 1 and drawn >= 1
+        bg = plot._background()
+        again = bg.cells.frame(plot._runs, plot._arrows, plot._minima, plot._trails)
+        assert again[0] is plot._canvas.codes  # the same inputs: the same arrays

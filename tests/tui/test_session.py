@@ -254,3 +254,22 @@ def test_to_toml_reads_back_with_the_live_runs(tmp_path):
     assert back.runs[1].hyper == {"lr": 0.07} and back.runs[1].schedule == {"kind": "step", "step_size": 50}
     assert back.runs[3].hyper == {"lr": 0.01, "alpha": 0.9} and back.runs[3].start == (0.1, 0.2)
     assert back.events == s.scenario.events
+
+
+def test_paths_in_the_plane_are_each_runs_history_then_recent_points_then_its_point():
+    """trajectories() reads every run at once on a plane of two parameters: the same values,
+    bit for bit, as one run at a time (the decimated history, the recent window, the point)."""
+    v = view(THREE)
+    s = v.session
+    for n in (1, 30, 400):
+        s.advance(n)
+        h, sim = s.sim.history, s.sim
+        recent_ticks, recent_params, _, _ = h.recent.window()
+        older = h.tick[: h.size] < (recent_ticks[0] if recent_ticks.size else np.iinfo(np.int64).max)
+        got = v.trajectories()
+        assert len(got) == sim.n_runs
+        for r, (xs, ys) in enumerate(got):
+            points = np.concatenate([h.params[: h.size][older, r], recent_params[:, r], sim.params[r][None]])
+            i, j = v.plane.axes
+            assert xs.tobytes() == np.ascontiguousarray(points[:, i]).tobytes()
+            assert ys.tobytes() == np.ascontiguousarray(points[:, j]).tobytes()

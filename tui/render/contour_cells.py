@@ -158,17 +158,20 @@ class _Overlay:
                 row = r
                 break
         self.labelled[row, lo:hi] = True
-        for i, ch in enumerate(text):
-            self.cell(row, start + i, ch, color)
+        if 0 <= row < rows and hi > lo:  # the characters inside the area, in one write (as cell() each)
+            self.codes[row, lo:hi] = [ord(ch) for ch in text[lo - start:hi - start]]
+            self.styles[row, lo:hi] = self.style.ids(color, True)[self.cell_bg[row, lo:hi]]
 
     def current_points(self, points: Sequence[tuple[tuple[float, float], str, str]], count_color: str) -> None:
         """Each run's current point as its glyph; where several share a cell, their number
         (2 ... 9, + for more) in `count_color`, so that no run's glyph hides another's."""
+        self.current_cells(current_cells(self.geometry, points), count_color)
+
+    def current_cells(self, cells: list[tuple[int, int, str, str]], count_color: str) -> None:
+        """current_points with the cells already found (current_cells)."""
         here: dict[tuple[int, int], list[tuple[str, str]]] = {}
-        for (x, y), glyph, color in points:
-            cols, rows, inside = self.geometry.data_to_cell(np.array([x]), np.array([y]))
-            if inside[0]:
-                here.setdefault((int(rows[0]), int(cols[0])), []).append((glyph, color))
+        for row, col, glyph, color in cells:
+            here.setdefault((row, col), []).append((glyph, color))
         for (row, col), marks in here.items():
             if len(marks) == 1:
                 self.cell(row, col, *marks[0])
@@ -182,6 +185,18 @@ class _Overlay:
             self.cell(int(r), int(c), glyph, color)
 
 
+def current_cells(geometry: Geometry, points: Sequence[tuple[tuple[float, float], str, str]]
+                  ) -> list[tuple[int, int, str, str]]:
+    """(row, col, glyph, colour) of each current point inside the plot, in order (one mapping
+    of all the points: data_to_cell works point by point)."""
+    if not points:
+        return []
+    xy = np.array([p[0] for p in points], dtype=float).reshape(len(points), 2)
+    cols, rows, inside = geometry.data_to_cell(xy[:, 0], xy[:, 1])
+    return [(int(r), int(c), glyph, color)
+            for r, c, ok, (_, glyph, color) in zip(rows.tolist(), cols.tolist(), inside.tolist(), points) if ok]
+
+
 @dataclass
 class ContourCells:
     """A contour view painted as cell grids, ready to take a frame's overlay."""
@@ -191,21 +206,34 @@ class ContourCells:
     styles: np.ndarray  # (height, width) style ids of the background
     cell_bg: np.ndarray  # (plot_rows, plot_cols) overlay background column of each plot cell
     overlay: OverlayStyles
+    _last: tuple | None = dc_field(default=None, init=False, repr=False, compare=False)  # (inputs, codes, styles)
 
     def frame(self, runs: Sequence[RunTrace], arrows: Sequence[PlotArrow],
               minima: Sequence[tuple[float, float]],
               trails: TrailRasters | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The background with trajectories, arrows, minima and current points laid over it.
         `trails`: the paths' rasters kept from the last frame (the same bits, drawn from what
-        changed); without it every path is rasterized whole."""
+        changed); without it every path is rasterized whole. A frame drawn from the same
+        inputs as the last one (the same dots of every path, cells of the current points,
+        arrows and minima) is the last one's arrays themselves: callers do not write into
+        them (late in a run most steps move no path by a dot)."""
         geometry = self.layout.geometry
-        ov = _Overlay(self.cell_bg, self.overlay, geometry)
         colors = [self.overlay.color(run.color) for run in runs]
+        rasters = None
         if runs:
             if trails is None:
                 rasters = np.stack([rasterize_polyline(run.xs, run.ys, geometry) for run in runs])
             else:
                 rasters = np.stack(trails.bits(geometry, [(run.name, run.xs, run.ys) for run in runs]))
+        cells = current_cells(geometry, [(run.current, run.glyph, color) for run, color in zip(runs, colors)
+                                         if run.current is not None])
+        inputs = (None if rasters is None else rasters.tobytes(), colors, list(arrows),
+                  [(float(x), float(y)) for x, y in minima], cells)
+        last = self._last
+        if last is not None and last[0] == inputs:
+            return last[1], last[2]
+        ov = _Overlay(self.cell_bg, self.overlay, geometry)
+        if rasters is not None:
             chars = braille_chars(np.bitwise_or.reduce(rasters, axis=0))
             for owner, color in zip(shared_cells(rasters > 0), colors):
                 ov.put(owner, chars, color)
@@ -214,13 +242,13 @@ class ContourCells:
         if minima:
             mx, my = np.array(minima, dtype=float).T
             ov.markers(mx, my, MINIMUM_GLYPH, self.overlay.color(palette.MINIMUM_COLOR))
-        ov.current_points([(run.current, run.glyph, color) for run, color in zip(runs, colors)
-                           if run.current is not None], self.overlay.color(palette.MINIMUM_COLOR))
+        ov.current_cells(cells, self.overlay.color(palette.MINIMUM_COLOR))
         codes, styles = self.codes.copy(), self.styles.copy()
         area = self.layout.plot_slice()
         mask = ov.styles >= 0
         codes[area] = np.where(mask, ov.codes, codes[area])
         styles[area] = np.where(mask, ov.styles, styles[area])
+        self._last = (inputs, codes, styles)
         return codes, styles
 
 

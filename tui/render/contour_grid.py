@@ -531,6 +531,33 @@ class ArrowRaster:
     head: tuple[int, int, str] | None  # (row, col, glyph)
 
 
+def _dots_of(x: float, y: float, geometry: Geometry) -> tuple[float, float]:
+    """Geometry.data_to_dots of one point, in floats (the same operations in the same order)."""
+    x0, x1, y0, y1 = geometry.window
+    w, h = geometry.dots
+    return (x - x0) * (w / (x1 - x0)), (y1 - y) * (h / (y1 - y0))
+
+
+def _segment_bits(ax: float, ay: float, bx: float, by: float, cols: int, rows: int) -> np.ndarray:
+    """rasterize_dot_polyline of the two points a, b (finite, inside its clip box), sample by
+    sample as it takes them: the points, then t = k / (n - 1) of the way for k < n."""
+    w, h = cols * DOTS_X, rows * DOTS_Y
+    dx, dy = bx - ax, by - ay
+    n = math.ceil(max(abs(dx), abs(dy))) + 1
+    m = max(n - 1, 1)
+    xs, ys = [ax, bx], [ay, by]
+    for k in range(n):
+        t = k / m
+        xs.append(ax + t * dx)
+        ys.append(ay + t * dy)
+    out = np.zeros((rows, cols), dtype=np.uint8)
+    for x, y in zip(xs, ys):
+        if 0 <= x < w and 0 <= y < h:
+            ix, iy = math.floor(x), math.floor(y)
+            out[iy // DOTS_Y, ix // DOTS_X] |= BRAILLE_BITS[iy % DOTS_Y, ix % DOTS_X]
+    return out
+
+
 def rasterize_arrow(origin: tuple[float, float], direction: tuple[float, float],
                     geometry: Geometry, length_dots: float | None = None, scale: float = 1.0) -> ArrowRaster:
     """An arrow from `origin` along `direction` (data units), drawn with a fixed on-screen
@@ -539,13 +566,13 @@ def rasterize_arrow(origin: tuple[float, float], direction: tuple[float, float],
     (0 to 1) shortens the default length, to draw two vectors of one kind in proportion."""
     w, h = geometry.dots
     empty = ArrowRaster(np.zeros((geometry.rows, geometry.cols), dtype=np.uint8), None)
-    ox, oy = geometry.data_to_dots(np.array([origin[0]]), np.array([origin[1]]))
     x0, x1, y0, y1 = geometry.window
     with np.errstate(all="ignore"):
+        # data_to_dots of the origin, in floats: the same operations on the same values
+        ox, oy = _dots_of(float(origin[0]), float(origin[1]), geometry)
         vx = float(direction[0]) * (w / (x1 - x0))
         vy = -float(direction[1]) * (h / (y1 - y0))
     norm = math.hypot(vx, vy)
-    ox, oy = float(ox[0]), float(oy[0])
     if not (math.isfinite(norm) and norm > 0 and math.isfinite(ox) and math.isfinite(oy)):
         return empty
     if not (0 <= ox < w and 0 <= oy < h):
@@ -554,10 +581,16 @@ def rasterize_arrow(origin: tuple[float, float], direction: tuple[float, float],
         length_dots = max(2.0, max(6.0, 0.2 * min(w, h)) * min(1.0, max(0.0, scale)))
     ux, uy = vx / norm, vy / norm
     ex, ey = ox + ux * length_dots, oy + uy * length_dots
-    cax, cay, cbx, cby, keep = clip_segments(np.array([ox]), np.array([oy]), np.array([ex]),
-                                              np.array([ey]), w - 1e-9, h - 1e-9)
-    ex, ey = float(cbx[0]), float(cby[0])
-    shaft = rasterize_dot_polyline(np.array([ox, ex]), np.array([oy, ey]), geometry.cols, geometry.rows)
+    wc, hc = w - 1e-9, h - 1e-9
+    if 0 <= ox <= wc and 0 <= oy <= hc and 0 <= ex <= wc and 0 <= ey <= hc:
+        # Inside the clip box (the usual arrow): clipping leaves it as it is, and its few
+        # samples are taken one by one (a dozen small array passes cost more than the arrow).
+        shaft = _segment_bits(ox, oy, ex, ey, geometry.cols, geometry.rows)
+    else:
+        cax, cay, cbx, cby, keep = clip_segments(np.array([ox]), np.array([oy]), np.array([ex]),
+                                                  np.array([ey]), wc, hc)
+        ex, ey = float(cbx[0]), float(cby[0])
+        shaft = rasterize_dot_polyline(np.array([ox, ex]), np.array([oy, ey]), geometry.cols, geometry.rows)
     angle = math.atan2(-uy, ux)  # screen y grows down; angles counter-clockwise from east
     octant = int(round(angle / (math.pi / 4))) % 8
     head = (int(ey // DOTS_Y), int(ex // DOTS_X), ARROW_GLYPHS[octant])

@@ -467,6 +467,7 @@ class CurveRasterizer:
     def __init__(self) -> None:
         self._key: tuple | None = None
         self._drawn: dict[tuple, _Drawn] = {}
+        self._composed: tuple[list, list[bool], CurveRaster] | None = None  # the last raster, by what it was made of
 
     def draw(self, axes: CurveAxes, series: Sequence[CurveSeries]) -> CurveRaster:
         """The composed raster of these series (in drawing order) on these axes."""
@@ -515,18 +516,39 @@ class CurveRasterizer:
             new[key] = d
             entries.append(d)
         self._drawn = new
-        if pieces:
-            bits = self._rasterize_pieces(axes, [(p[2], p[3]) for p in pieces])
-            for (d, into_base, _, _), b in zip(pieces, bits):
-                if into_base:
-                    d.base = d.base | b
-            for (d, into_base, _, _), b in zip(pieces, bits):
-                if not into_base:
-                    d.full = d.base | b
+        self._rasterize(axes, pieces)
         for d in entries:
             if d is not None and d.full is None:
                 d.full = d.base
-        return _compose(g, series, entries)
+        return self._composed_raster(g, series, entries)
+
+    def _rasterize(self, axes: CurveAxes, pieces: list[tuple[_Drawn, bool, np.ndarray, np.ndarray]]) -> None:
+        """Rasterize the pieces into their curves' bases (into_base) or, joined to the base,
+        into the whole curve's bits; a whole curve with no new dot keeps its base's array."""
+        if pieces and not any(p[1] for p in pieces):
+            pieces = _tails_off_base(axes, pieces)
+        if not pieces:
+            return
+        bits = self._rasterize_pieces(axes, [(p[2], p[3]) for p in pieces])
+        for (d, into_base, _, _), b in zip(pieces, bits):
+            if into_base:
+                d.base = d.base | b
+        for (d, into_base, _, _), b in zip(pieces, bits):
+            if not into_base:
+                d.full = d.base if not (b & ~d.base).any() else d.base | b
+
+    def _composed_raster(self, g: Geometry, series: Sequence[CurveSeries], entries: list[_Drawn | None]) -> CurveRaster:
+        """The curves composed; the same rasters (the same arrays, not only equal ones) in the
+        same order as last time give the last composition itself (the caller can tell)."""
+        fulls = [None if d is None else d.full for d in entries]
+        dashed = [s.dashed for s in series]
+        last = self._composed
+        if (last is not None and last[1] == dashed and len(last[0]) == len(fulls)
+                and all(a is b for a, b in zip(last[0], fulls))):
+            return last[2]
+        raster = _compose(g, series, entries)
+        self._composed = (fulls, dashed, raster)
+        return raster
 
     @staticmethod
     def _rasterize_pieces(axes: CurveAxes, pieces: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -548,6 +570,38 @@ class CurveRasterizer:
         out = np.zeros(len(pieces) * g.rows * g.cols, dtype=np.uint8)
         np.bitwise_or.at(out, cell, BRAILLE_BITS[iy % DOTS_Y, ix % DOTS_X])
         return out.reshape(len(pieces), g.rows, g.cols)
+
+
+def _tails_off_base(axes: CurveAxes, pieces: list[tuple[_Drawn, bool, np.ndarray, np.ndarray]]
+                    ) -> list[tuple[_Drawn, bool, np.ndarray, np.ndarray]]:
+    """The pieces (all tails: the rest of a curve joined to its base's last point) that may
+    add a dot to their base; for the others the whole curve's bits are the base's.
+
+    A tail whose points are all finite and in one dot away from the grid's border sets
+    exactly that dot (dot_polyline_samples: the first point's dot, and its segments lie
+    inside one dot, so they are skipped), and that dot is its first point's, the base's
+    last: already set in the base. Late in a run most frames move every curve by less
+    than a dot, so most frames rasterize nothing (one batched mapping of the tails instead
+    of a dozen vectorized passes)."""
+    g = axes.geometry
+    sizes = [p[2].size for p in pieces]
+    px, py = _curve_dots(axes, np.concatenate([p[2] for p in pieces]), np.concatenate([p[3] for p in pieces]))
+    with np.errstate(invalid="ignore"):
+        fx, fy = np.floor(px), np.floor(py)
+    w, h = g.dots
+    inner = (fx >= 1) & (fx <= w - 2) & (fy >= 1) & (fy <= h - 2)  # False for NaN
+    ends = np.cumsum(sizes)
+    starts = ends - np.asarray(sizes)
+    first_x, first_y = fx[starts], fy[starts]
+    same = inner & (fx == np.repeat(first_x, sizes)) & (fy == np.repeat(first_y, sizes))
+    one_dot = np.logical_and.reduceat(same, starts) if len(same) else np.zeros(0, dtype=bool)
+    keep = []
+    for p, in_base in zip(pieces, one_dot.tolist()):
+        if in_base:
+            p[0].full = p[0].base
+        else:
+            keep.append(p)
+    return keep
 
 
 def _compose(g: Geometry, series: Sequence[CurveSeries], entries: list[_Drawn | None]) -> CurveRaster:

@@ -84,6 +84,17 @@ class TrailRaster:
 
     def bits(self, geometry: Geometry, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         """The braille bits (rows, cols) of the path through (xs, ys) in data coordinates."""
+        changes = self.changes(geometry, xs, ys)
+        if changes is not None:
+            w, h = geometry.dots
+            dots, signs = dot_samples(*changes, w, h)
+            self.take(dots, signs, w, h)
+        return self._bits.copy()
+
+    def changes(self, geometry: Geometry, xs: np.ndarray, ys: np.ndarray) -> tuple[tuple, tuple] | None:
+        """Move to the path through (xs, ys): None when it is drawn afresh (its bits are ready),
+        else the points and segments it lost and gained (signs -1 and +1) for dot_samples,
+        whose samples `take` then counts."""
         px, py = geometry.data_to_dots(np.asarray(xs, dtype=float).ravel(), np.asarray(ys, dtype=float).ravel())
         px, py = np.ascontiguousarray(px, dtype=float), np.ascontiguousarray(py, dtype=float)
         if geometry != self._geometry:
@@ -97,17 +108,29 @@ class TrailRaster:
             dots, _ = dot_samples(points, segments, w, h)
             self._counts, self._fresh = None, dots  # counted when a next frame changes it
             self._bits = dots_to_bits(dots % w, dots // w, geometry.cols, geometry.rows)
-            return self._bits.copy()
+            return None
         gone, come = changes
         joined = tuple(np.concatenate([x, y]) for x, y in zip(gone[0], come[0]))
         joined_segments = tuple(np.concatenate([x, y]) for x, y in zip(gone[1], come[1]))
-        dots, signs = dot_samples(joined, joined_segments, w, h)
+        return joined, joined_segments
+
+    def take(self, dots: np.ndarray, signs: np.ndarray, w: int, h: int) -> None:
+        """Count the samples of what the path gained (+1) and lost (-1), and redraw the cells
+        where that changed a dot."""
         if dots.size:
             if self._counts is None:
                 self._counts = np.bincount(self._fresh, minlength=w * h)
+            had = self._counts[dots] > 0
             np.add.at(self._counts, dots, signs)
-            self._recount(dots, w)
-        return self._bits.copy()
+            # A cell's bits change only where a dot gained its first sample or lost its last:
+            # usually none (a step moves samples between dots other samples also hold).
+            flipped = dots[had != (self._counts[dots] > 0)]
+            if flipped.size:
+                self._recount(flipped, w)
+
+    @property
+    def current_bits(self) -> np.ndarray:
+        return self._bits
 
     def _start(self, geometry: Geometry) -> None:
         w, h = geometry.dots
@@ -172,15 +195,34 @@ class TrailRasters:
         self._trails: dict[tuple[str, int], TrailRaster] = {}
 
     def bits(self, geometry: Geometry, runs: list[tuple[str, np.ndarray, np.ndarray]]) -> list[np.ndarray]:
-        """The bits of each (name, xs, ys), in order."""
-        out, seen = [], {}
+        """The bits of each (name, xs, ys), in order. The changes of every path are sampled in
+        one pass (each sample's sign carries its path: k + 1 for the k-th), then counted path
+        by path: the same samples as path by path, a few array passes instead of a few dozen."""
+        trails, pending, seen = [], [], {}
         for name, xs, ys in runs:
             key = (name, seen.get(name, 0))
             seen[name] = key[1] + 1
             trail = self._trails.get(key)
             if trail is None:
                 trail = self._trails[key] = TrailRaster()
-            out.append(trail.bits(geometry, xs, ys))
+            changes = trail.changes(geometry, xs, ys)
+            if changes is not None:
+                pending.append((trail, changes))
+            trails.append(trail)
         for key in [k for k in self._trails if seen.get(k[0], 0) <= k[1]]:
             del self._trails[key]
-        return out
+        if pending:
+            w, h = geometry.dots
+            points = tuple(np.concatenate(parts) for parts in zip(*(
+                (c[0][0], c[0][1], c[0][2] * (k + 1)) for k, (_, c) in enumerate(pending))))
+            segments = tuple(np.concatenate(parts) for parts in zip(*(
+                (*c[1][:4], c[1][4] * (k + 1)) for k, (_, c) in enumerate(pending))))
+            dots, tagged = dot_samples(points, segments, w, h)
+            path = np.abs(tagged) - 1
+            order = np.argsort(path, kind="stable")
+            bounds = np.searchsorted(path[order], np.arange(len(pending) + 1))
+            signs = np.sign(tagged)
+            for k, (trail, _) in enumerate(pending):
+                mine = order[bounds[k]:bounds[k + 1]]
+                trail.take(dots[mine], signs[mine], w, h)
+        return [trail.current_bits.copy() for trail in trails]

@@ -52,21 +52,25 @@ def hessians_now(session: Session) -> np.ndarray:
 
 
 def curvature_now(session: Session, run: int, model: cv.Quadratic | None,
-                  hessians: np.ndarray | None = None) -> CurvatureNow:
-    """The readings at every run's current point (one Hessian per run)."""
+                  hessians: np.ndarray | None = None, found: cv.Spectrum | None = None) -> CurvatureNow:
+    """The readings at every run's current point (one Hessian per run); `found`: the spectrum
+    of the run's Hessian, if already known (the eigenvector arrows read it too)."""
     sim = session.sim
     hessians = hessians_now(session) if hessians is None else hessians
     products = cv.rate_times_curvature(hessians, _rates_now(session))
-    found = cv.spectrum(hessians[run:run + 1])
+    found = cv.spectrum(hessians[run:run + 1]) if found is None else found
     runs = [RunCurvature(cfg.name, float(products[i]), cv.stability_limit(cfg.optimizer, cfg.hyper))
             for i, cfg in enumerate(sim.configs)]
     return CurvatureNow(found.eigenvalues[0], float(found.condition[0]), runs, model is not None)
 
 
-def eigen_vectors(session: Session, run: int, hessians: np.ndarray | None = None) -> list[tuple[np.ndarray, str]]:
-    """The Hessian's eigenvectors at the run's point with their labels ("λ 50"), steepest first."""
-    hessian = session.objective.hessian(session.sim.params[run:run + 1]) if hessians is None else hessians[run:run + 1]
-    found = cv.spectrum(hessian)
+def eigen_vectors(session: Session, run: int, hessians: np.ndarray | None = None,
+                  found: cv.Spectrum | None = None) -> list[tuple[np.ndarray, str]]:
+    """The Hessian's eigenvectors at the run's point with their labels ("λ 50"), steepest first
+    (`found`: the spectrum of that Hessian, if already known)."""
+    if found is None:
+        hessian = session.objective.hessian(session.sim.params[run:run + 1]) if hessians is None else hessians[run:run + 1]
+        found = cv.spectrum(hessian)
     values, vectors = found.eigenvalues[0], found.eigenvectors[0]
     if not np.isfinite(values).all():
         return []

@@ -236,12 +236,17 @@ class ViewModel:
                for a in step_arrows(self.session, run, self.views)]
         if "curvature" in self.views:
             out += [Arrow(origin, self.plane.direction(v), "eigen", label)
-                    for v, label in eigen_vectors(self.session, run, self._hessians())]
+                    for v, label in eigen_vectors(self.session, run, found=self._spectrum())]
         return out
 
     def _hessians(self) -> np.ndarray:
         """The Hessian at every run's point, once per state (the legend and the arrows read it)."""
         return self._memo.get("hessians", lambda: hessians_now(self.session))
+
+    def _spectrum(self) -> cv.Spectrum:
+        """The eigenpairs of the selected run's Hessian, once per state (the legend and the
+        eigenvector arrows read them)."""
+        return self._memo.get("spectrum", lambda: cv.spectrum(self._hessians()[self.selected:self.selected + 1]))
 
     def quadratic(self) -> cv.Quadratic | None:
         """The surface as a quadratic (one Hessian everywhere), or None; found once."""
@@ -295,7 +300,7 @@ class ViewModel:
 
     def curvature_now(self) -> CurvatureNow:
         return self._memo.get("curvature now", lambda: curvature_now(self.session, self.selected, self.quadratic(),
-                                                                     self._hessians()))
+                                                                     self._hessians(), self._spectrum()))
 
     def gradient_norm_curves(self) -> list[CurveSeries]:
         return list(self._memo.get("gradient norm", lambda: gradient_norm_curves(self.session, self.visible)))
@@ -406,6 +411,12 @@ class ViewModel:
         recent_ticks, recent_params, _, _ = h.recent.window()
         first_recent = recent_ticks[0] if recent_ticks.size else np.iinfo(np.int64).max
         older = ticks < first_recent
+        if not self.plane.projected:  # two of the parameters: every run's in one pass, the same values
+            i, j = self.plane.axes
+            points = np.concatenate([h.params[: h.size][older][..., [i, j]], recent_params[..., [i, j]],
+                                     sim.params[None][..., [i, j]]])
+            xy = np.ascontiguousarray(points.transpose(1, 2, 0))  # (runs, 2, points)
+            return [(xy[r, 0], xy[r, 1]) for r in range(sim.n_runs)]
         out = []
         for r in range(sim.n_runs):
             old = h.params[: h.size][older, r]

@@ -306,6 +306,8 @@ class ContourPlot(CanvasWidget, can_focus=True):
             self._commit(bg.codes, bg.styles, refresh)
             return
         codes, styles = bg.cells.frame(self._runs, self._arrows, self._minima, self._trails)
+        if codes is self._canvas.codes and styles is self._canvas.styles:
+            return  # the frame shown, drawn from the same inputs
         self._commit(codes, styles, refresh)
 
     def _ensure(self) -> None:

@@ -46,6 +46,7 @@ class CurvePlot(CanvasWidget):
         self._fit: CurveFit | None = None
         self._title_end = 0  # first column after the title and its scale marker
         self._rasterizer = CurveRasterizer()  # keeps each curve's raster: a frame adds its new tail
+        self._made_of: tuple | None = None  # what the frame shown was drawn from (see _draw)
 
     # ------------------------------------------------------------------ public API
 
@@ -137,38 +138,51 @@ class CurvePlot(CanvasWidget):
         width, height = self.size.width, self.size.height
         if width <= 0 or height <= 0:
             return
-        bg_codes, bg_styles, axes = self._background(width, height)
+        bg = self._background(width, height)
+        bg_codes, bg_styles, axes = bg
+        if axes is None:
+            self._made_of = None
+            self._commit(bg_codes.copy(), bg_styles.copy(), refresh)
+            return
+        self._fit = fit = fit_curves(self._series, axes.scale)
+        raster = self._rasterizer.draw(axes, fit.series)
+        # What the cells are made of: when it is what the shown frame was made of (the
+        # same background and raster objects, the same colours, markers and note), the
+        # frame stands as it is (late in a run most steps add no dot to any curve).
+        made_of = (bg, raster, [s.run for s in fit.series], list(self._colors),
+                   off_scale_cells(axes, fit.off_scale), self._clip_note(fit))
+        last = self._made_of
+        self._made_of = made_of
+        if (last is not None and self._canvas.codes is not None and last[0] is bg and last[1] is raster
+                and last[2:] == made_of[2:]):
+            return
         codes, styles = bg_codes.copy(), bg_styles.copy()
-        if axes is not None:
-            self._fit = fit = fit_curves(self._series, axes.scale)
-            top, left = axes.top, axes.left
-            area_codes = codes[top:top + axes.plot_rows, left:left + axes.plot_cols]
-            area_styles = styles[top:top + axes.plot_rows, left:left + axes.plot_cols]
-            raster = self._rasterizer.draw(axes, fit.series)
-            hit = raster.owner >= 0
-            if hit.any():
-                owners = raster.owner[hit]
-                style_of = np.zeros(len(fit.series), dtype=styles.dtype)
-                for i in np.unique(owners).tolist():
-                    style_of[i] = self._run_style(fit.series[i].run)
-                area_codes[hit] = BRAILLE_BASE + raster.bits[hit].astype(np.uint32)
-                area_styles[hit] = style_of[owners]
-            for row, col, run in off_scale_cells(axes, fit.off_scale):
-                area_codes[row, col] = ord(OFF_SCALE_GLYPH)
-                area_styles[row, col] = self._run_style(run, bold=True)
-            fill_blanks(area_codes, area_styles)
-            self._put_clip_note(codes, styles, fit)
+        top, left = axes.top, axes.left
+        area_codes = codes[top:top + axes.plot_rows, left:left + axes.plot_cols]
+        area_styles = styles[top:top + axes.plot_rows, left:left + axes.plot_cols]
+        hit = raster.owner >= 0
+        if hit.any():
+            owners = raster.owner[hit]
+            style_of = np.zeros(len(fit.series), dtype=styles.dtype)
+            for i in np.unique(owners).tolist():
+                style_of[i] = self._run_style(fit.series[i].run)
+            area_codes[hit] = BRAILLE_BASE + raster.bits[hit].astype(np.uint32)
+            area_styles[hit] = style_of[owners]
+        for row, col, run in made_of[4]:
+            area_codes[row, col] = ord(OFF_SCALE_GLYPH)
+            area_styles[row, col] = self._run_style(run, bold=True)
+        fill_blanks(area_codes, area_styles)
+        if made_of[5]:
+            put_text(codes, styles, 0, self._title_end + 1, made_of[5], self._canvas.table.get(bold=True))
         self._commit(codes, styles, refresh)
 
     def _run_style(self, run: int, bold: bool = False) -> int:
         color = self._colors[run] if run < len(self._colors) else None
         return self._canvas.table.get(fg=color, bold=bold)
 
-    def _put_clip_note(self, codes: np.ndarray, styles: np.ndarray, fit: CurveFit) -> None:
-        """What is off the chart, in the title row between the title and the legend note."""
+    def _clip_note(self, fit: CurveFit) -> str:
+        """What is off the chart, for the title row between the title and the legend note."""
         start = self._title_end + 1
         room = self.size.width - start - (len(self.note) + 1 if self.note else 0)
-        text = fit.note(room)
-        if text:
-            put_text(codes, styles, 0, start, text, self._canvas.table.get(bold=True))
+        return fit.note(room)
 

@@ -12,10 +12,66 @@ Each part is updated only when its text changes.
 
 from __future__ import annotations
 
+import re
+
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
+
+
+def text_key(text: Text | str) -> tuple:
+    """What a Static draws of this text, to tell a changed one (a Text's markup string takes
+    longer to build than the comparison it serves)."""
+    if not isinstance(text, Text):
+        return (str(text),)
+    return (text.plain, tuple(text.spans), text.style, text.justify, text.overflow, text.no_wrap, text.end)
+
+
+def unwrapped_height(text: Text | str, width: int) -> int | None:
+    """The height of a Text in a Static `width` cells wide when no line of it is longer than
+    that (no line wraps: one row a line); None when one may wrap (tabs, a longer line, a
+    markup string) and Textual's wrapping must say."""
+    if not isinstance(text, Text):
+        return None
+    plain = text.plain
+    if "\t" in plain:
+        return None
+    lines = plain.split("\n")
+    return len(lines) if all(cell_len(line) <= width for line in lines) else None
+
+
+_WORD = re.compile(r"\s*\S+\s*")
+
+
+def wrap_shape(text: Text | str, width: int) -> tuple | None:
+    """What word wrapping at `width` sees of a text: per line, one row if it fits, else the
+    cell lengths of its words (with and without their spaces). Two texts of one shape wrap to
+    the same rows (the status's numbers change, their lengths seldom do), so the panel asks
+    Textual once per shape. None where wrapping may look further: a word longer than the
+    width (cut inside), tabs, a line not made of words alone, a markup string."""
+    if not isinstance(text, Text):
+        return None
+    plain = text.plain
+    if "\t" in plain:
+        return None
+    shape: list = [width, text.no_wrap, text.overflow]
+    for line in plain.split("\n"):
+        if cell_len(line) <= width:
+            shape.append(1)
+            continue
+        words = _WORD.findall(line)
+        if "".join(words) != line:
+            return None
+        sizes = []
+        for word in words:
+            n = cell_len(word)
+            if n > width:
+                return None
+            sizes.append((n, cell_len(word.lstrip()), cell_len(word.rstrip())))
+        shape.append(tuple(sizes))
+    return tuple(shape)
 
 
 class InfoPanel(Vertical):
@@ -84,6 +140,7 @@ class InfoPanel(Vertical):
         self._title = title
         self._caption: str | None = None
         self._status: object = None
+        self._wrapped: dict[tuple, int] = {}  # the height Textual wrapped each shape of status to (wrap_shape)
         self._report: object = None
 
     def compose(self) -> ComposeResult:
@@ -122,18 +179,33 @@ class InfoPanel(Vertical):
         """The selected run's status and the views' legends (their numbers change every time
         the panels are redrawn while playing). A layout pass rearranges the whole screen: it is
         asked for only when the new text, wrapped as Textual wraps it, changes the height."""
-        key = status.markup if isinstance(status, Text) else str(status)
+        key = text_key(status)
         if key == self._status:
             return
         self._status = key
         widget = self.query_one("#run-status", Static)
+        if widget.auto_links:  # no links in a status: Textual need not look for them on every line
+            widget.set_reactive(Static.auto_links, False)
         widget.update(status, layout=False)
         region = widget.content_region
-        if region.width <= 0 or widget.get_content_height(region.size, region.size, region.width) != region.height:
+        if region.width <= 0:
+            widget.refresh(layout=True)
+            return
+        height = unwrapped_height(status, region.width)
+        if height is None:  # some line wraps: as a text of the same words' lengths did, or ask Textual
+            shape = wrap_shape(status, region.width)
+            height = self._wrapped.get(shape) if shape is not None else None
+            if height is None:
+                height = widget.get_content_height(region.size, region.size, region.width)
+                if shape is not None:
+                    if len(self._wrapped) >= 64:
+                        self._wrapped.clear()
+                    self._wrapped[shape] = height
+        if height != region.height:
             widget.refresh(layout=True)
 
     def set_report(self, report: Text | None) -> None:
-        key = None if report is None else report.markup
+        key = None if report is None else text_key(report)
         if key == self._report:
             return
         self._report = key

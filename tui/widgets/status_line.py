@@ -35,6 +35,8 @@ class StatusLine(Static):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
+        # No links on the status line: Textual need not look for them on every new frame's line.
+        self.set_reactive(StatusLine.auto_links, False)
         self._key: tuple | None = None
         self._state: tuple | None = None
         self.message: tuple[str, str] | None = None

@@ -375,3 +375,51 @@ def test_clipping_passes_segments_inside_unchanged_and_clips_the_rest_as_liang_b
             np.testing.assert_allclose(a[want[4]], b[want[4]], rtol=1e-15, atol=1e-14)
     inside = np.array([1.0, 2.0]), np.array([1.0, 2.0]), np.array([3.0, 9.0]), np.array([4.0, 9.5])
     assert all(a is b for a, b in zip(clip_segments(*inside, 10.0, 10.0)[:4], inside))
+
+
+def _arrow_as_polyline(origin, direction, g, scale=1.0):
+    """The arrow drawn the general way: the origin mapped by data_to_dots, the end clipped by
+    clip_segments, the shaft by rasterize_dot_polyline (what rasterize_arrow draws)."""
+    import math
+
+    from optsim.tui.render.contour_grid import clip_segments, rasterize_dot_polyline
+
+    w, h = g.dots
+    x0, x1, y0, y1 = g.window
+    ox, oy = (float(v[0]) for v in g.data_to_dots(np.array([origin[0]]), np.array([origin[1]])))
+    with np.errstate(all="ignore"):
+        vx, vy = float(direction[0]) * (w / (x1 - x0)), -float(direction[1]) * (h / (y1 - y0))
+    norm = math.hypot(vx, vy)
+    if not (math.isfinite(norm) and norm > 0 and math.isfinite(ox) and math.isfinite(oy)) or not (0 <= ox < w and 0 <= oy < h):
+        return None
+    length = max(2.0, max(6.0, 0.2 * min(w, h)) * min(1.0, max(0.0, scale)))
+    ex, ey = ox + vx / norm * length, oy + vy / norm * length
+    *_, cbx, cby, _ = clip_segments(np.array([ox]), np.array([oy]), np.array([ex]), np.array([ey]), w - 1e-9, h - 1e-9)
+    return rasterize_dot_polyline(np.array([ox, float(cbx[0])]), np.array([oy, float(cby[0])]), g.cols, g.rows)
+
+
+def test_an_arrow_inside_the_plot_sets_the_dots_of_the_general_rasterizer():
+    """rasterize_arrow takes an arrow inside the clip box sample by sample in floats: the same
+    dots as the vectorized path, for arrows anywhere, of any direction, length and scale."""
+    rng = np.random.default_rng(3)
+    fast = 0
+    for trial in range(3000):
+        g = Geometry((-2.0, 2.0 + rng.random(), -1.0, 3.0 * rng.random() + 0.01), int(rng.integers(8, 90)),
+                     int(rng.integers(3, 30)))
+        x0, x1, y0, y1 = g.window
+        origin = (rng.uniform(x0 - 0.2, x1 + 0.2), rng.uniform(y0 - 0.2, y1 + 0.2))
+        if trial % 7 == 0:  # on a dot's edge
+            ox, oy = g.dots_to_data(np.array([float(rng.integers(0, 40))]), np.array([float(rng.integers(0, 40))]))
+            origin = (float(ox[0]), float(oy[0]))
+        direction = tuple(rng.normal(0, 1, 2) * 10.0 ** rng.uniform(-8, 4))
+        if trial % 11 == 0:
+            direction = (float(rng.choice([0.0, 1.0, -1.0])), float(rng.choice([0.0, 1.0, -1.0])))
+        scale = float(rng.choice([1.0, rng.random(), 0.0]))
+        got = rasterize_arrow(origin, direction, g, scale=scale)
+        expected = _arrow_as_polyline(origin, direction, g, scale)
+        if expected is None:
+            assert got.head is None
+            continue
+        fast += 1
+        assert np.array_equal(got.shaft, expected), (g, origin, direction, scale)
+    assert fast > 1500

@@ -67,6 +67,26 @@ def test_runs_are_kept_by_name_and_forgotten_when_gone():
     assert set(rasters._trails) == {("a", 0)}
 
 
+def test_several_paths_sampled_in_one_pass_are_each_rastered_exactly():
+    """TrailRasters samples the changes of all its paths at once: every path's bits are still
+    its own, frame after frame, while some grow, one is redrawn afresh, one stays as it was."""
+    walks = [_walk(2000, seed) for seed in range(6, 11)]
+    rasters = TrailRasters()
+    rng = np.random.default_rng(8)
+    for k in list(range(1, 300)) + list(range(300, 1900, 7)):
+        paths = []
+        for i, walk in enumerate(walks):
+            if i == 1 and k % 50 == 0:
+                p = walk[: int(rng.integers(1, 40))] + 0.5  # redrawn afresh (a reset)
+            elif i == 2:
+                p = _path(walk, 150)  # a path that does not move
+            else:
+                p = _path(walk, k + 3 * i)
+            paths.append((f"run{i}", p[:, 0], p[:, 1]))
+        for got, (name, xs, ys) in zip(rasters.bits(GEOMETRY, paths), paths):
+            assert np.array_equal(got, rasterize_polyline(xs, ys, GEOMETRY)), (k, name)
+
+
 def test_dots_to_bits_gives_the_same_bits_dot_by_dot_and_on_a_grid():
     from optsim.tui.render.contour_grid import BRAILLE_BITS, FEW_DOTS, dots_to_bits
 
