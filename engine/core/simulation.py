@@ -6,8 +6,8 @@ thousands of runs cost a handful of NumPy calls per step. Each run owns a random
 stream ``default_rng([seed, run_index])``: adding a run never changes another's
 noise or batches, and the same seed gives the same numbers, byte for byte.
 
-The arrays a step leaves in ``params``, ``loss``, ``grad`` (and ``last_lr``) are read-only and
-never written afterwards: the next step or a change replaces them.
+The arrays a step leaves in ``params``, ``loss``, ``grad``, ``step_count`` (and ``last_lr``) are
+read-only and never written afterwards: the next step or a change replaces them.
 
 Divergence: after each update a run whose parameters, loss or gradient are not
 finite, or whose parameters or loss exceed ``DIVERGENCE_BOUND`` in size, is marked
@@ -91,7 +91,7 @@ class Simulation:
         self._scalar = scalar_value_and_gradient(self.objective.formula) if self.objective.data is None else None
         self.params = np.array([c.start for c in self.configs], dtype=np.float64).reshape(n, p)
         _prime_allocator(self.params.size)
-        self.step_count = np.zeros(n, dtype=np.int64)
+        self.step_count = _published(np.zeros(n, dtype=np.int64))
         self.diverged_at = np.full(n, -1, dtype=np.int64)
         self._streams = list(range(n))  # run -> its random stream's id (kept when runs come and go)
         self.rngs = [np.random.default_rng([self.seed, i]) for i in self._streams]
@@ -286,7 +286,7 @@ class Simulation:
         floats = self._floats
         if floats is None:
             floats = self._floats = FloatRuns.build(self._groups, self._scalar, self._constant_lrs, self.params,
-                                                    self.grad, DIVERGENCE_BOUND)
+                                                    self.grad, DIVERGENCE_BOUND, self.step_count)
             if floats is None:
                 self._floatable = False
                 return False
@@ -294,14 +294,12 @@ class Simulation:
         if made is None:
             self._unfloat()
             return False
-        floats.commit()
-        points, losses, grads = made
-        self.params, self.loss, self.grad = floats.arrays(points, losses, grads)  # read-only, as _published's
+        self.params, self.loss, self.grad, self.step_count = made  # read-only, as _published's
         self._grad_norm = None
         self.last_lr = self._constant_lrs
-        self.step_count += 1
         self.tick += 1
-        self._record(None)
+        if self.record_history:
+            self._record(None)
         return True
 
     def _unfloat(self) -> None:
@@ -353,10 +351,7 @@ class Simulation:
             all_active = bool(stepped.all())
         if not all_active:
             lr_used = np.where(stepped, lr_used, self.last_lr)  # a stopped run keeps its last update's rate
-        if all_active:
-            self.step_count += 1
-        else:
-            self.step_count[stepped] += 1
+        self.step_count = _published(self.step_count + (1 if all_active else stepped))
         self.params, self.loss, self.grad = _published(new), _published(loss), _published(grad)
         self._grad_norm = None
         self.last_lr = _published(lr_used)
@@ -479,6 +474,7 @@ class Simulation:
         """Put one run back on its start with fresh state, keeping the others where they are."""
         i = self.index_of(run)
         self.params, self.loss, self.grad = self.params.copy(), self.loss.copy(), self.grad.copy()  # published: read-only
+        self.step_count = self.step_count.copy()
         self.params[i] = self.configs[i].start
         self.step_count[i] = 0
         self.diverged_at[i] = -1
