@@ -223,11 +223,19 @@ class Simulation:
     def step(self, n: int = 1) -> int:
         """Make up to ``n`` updates of every active run; returns how many ticks were stepped."""
         if n == 1 and self._floats is not None and self._lockstep_ticks > 0:
-            # on floats nothing warns (Python raises instead, and the array path redoes the step)
-            self._lockstep_ticks -= 1
-            if self._float_step():
+            # on floats nothing warns (Python raises instead, and the array path redoes the step);
+            # _float_step's work, inline: this is most of a small scenario's step
+            made = self._floats.step()
+            if made is not None:
+                self._lockstep_ticks -= 1
+                self.params, self.loss, self.grad, self.step_count = made  # read-only, as _published's
+                self._grad_norm = None
+                self.last_lr = self._constant_lrs
+                self.tick += 1
+                if self.record_history:
+                    self._record(None)
                 return 1
-            self._lockstep_ticks += 1
+            self._unfloat()
         with np.errstate(all="ignore"):  # once for the whole loop: entering it costs about a microsecond
             return self._step_loop(n)
 

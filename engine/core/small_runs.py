@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import struct
 from itertools import chain
+from operator import itemgetter
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,6 +25,9 @@ import numpy as np
 from .norms import row_norms
 from ..formula.scalar import SCALAR_ERRORS, ScalarProgram
 from ..optim.one_run import float_stepper
+
+
+_LOSS, _GRADIENT = itemgetter(0), itemgetter(slice(1, None))  # of the formula's (value, gradient...)
 
 
 class FloatRuns:
@@ -79,8 +83,8 @@ class FloatRuns:
         except SCALAR_ERRORS:
             self._undo(len(points))
             return None
-        losses = [o[0] for o in outs]
-        grads = [o[1:] for o in outs]
+        losses = list(map(_LOSS, outs))
+        grads = list(map(_GRADIENT, outs))
         # Simulation's _healthy, cheaper: a sum of magnitudes within the bound (NaN fails the
         # comparison) bounds each one; a larger sum only sends the step to the array path. Any
         # inf or nan among the losses and gradients makes their sum times 0 NaN (so does a sum

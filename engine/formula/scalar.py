@@ -10,13 +10,13 @@ sqrt(-1)) and the caller then takes the array path.
 
 The loop is the cost (a tick of five runs evaluates it five times), so it does as little
 as it can per instruction: every instruction takes two registers (no branch), the loop
-body makes two instructions (half the loop's own steps; an odd program gets a harmless
-last one), and the registers start as the point's list joined to the rest (one list
+body makes two instructions (half the loop's own steps; an odd program makes its first
+one before the loop), and the registers start as the point's list joined to the rest (one list
 concatenation). Nothing is generated or exec'd.
 """
 from __future__ import annotations
 
-from operator import is_, itemgetter
+from operator import itemgetter
 from typing import Callable, Sequence
 
 from .compile import CompiledFormula
@@ -35,25 +35,34 @@ class ScalarProgram:
         n_params, columns, instructions, n_temps, constants, outputs, _ = spec
         first_const = n_params + len(columns) + n_temps
         self._p = n_params
-        # Registers: the point, then the temporaries (each written before it is read), the
-        # constants and one scratch register for the padding instruction.
-        self._tail: list = [0.0] * (first_const - n_params) + [float(c) for c in constants] + [None]
-        scratch = first_const + len(constants)
+        # Registers: the point, then the temporaries (each written before it is read) and the constants.
+        self._tail: list = [0.0] * (first_const - n_params) + [float(c) for c in constants]
         steps: list = []
         for op, args, out in instructions:
             fn = _EXTRA_TWINS[op] if op in _EXTRA_TWINS else OPS[op].scalar
             if len(args) == 1:  # every step takes two registers: the loop has no branch
                 fn, args = _unary(fn), (args[0], args[0])
             steps.append((fn, args[0], args[1], out))
-        if len(steps) % 2:
-            steps.append((is_, 0, 0, scratch))  # never raises, writes only the scratch register
+        self._first = steps.pop(0) if len(steps) % 2 else None  # an odd program's first instruction
         self._pairs = tuple(steps[i] + steps[i + 1] for i in range(0, len(steps), 2))
         self._get = itemgetter(*outputs) if len(outputs) > 1 else (lambda r, k=outputs[0]: (r[k],))
+        if self._first is not None:
+            self.values = self._values_odd  # type: ignore[method-assign]
 
     def values(self, point: list[float]) -> tuple[float, ...]:
         """The outputs (value first, then the gradient) at ``point`` (a list of the parameters);
         raises SCALAR_ERRORS where NumPy would not."""
         r = point + self._tail
+        for f, a, b, o, f2, a2, b2, o2 in self._pairs:
+            r[o] = f(r[a], r[b])
+            r[o2] = f2(r[a2], r[b2])
+        return self._get(r)
+
+    def _values_odd(self, point: list[float]) -> tuple[float, ...]:
+        """``values`` of a program of an odd number of instructions: the first, then the pairs."""
+        r = point + self._tail
+        f, a, b, o = self._first
+        r[o] = f(r[a], r[b])
         for f, a, b, o, f2, a2, b2, o2 in self._pairs:
             r[o] = f(r[a], r[b])
             r[o2] = f2(r[a2], r[b2])

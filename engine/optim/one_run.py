@@ -340,24 +340,39 @@ class AdamFloats:
         self.l2 = 0.0 if self.dwd else wd
         self.m, self.v = state.exp_avg[0].tolist(), state.exp_avg_sq[0].tolist()
         self.vmax = state.max_exp_avg_sq
-        self.p1, self.p2 = _Powers(self.b1), _Powers(self.b2)
+        self.p2 = _Powers(self.b2)
+        self._w1, self._w2 = 1.0 - self.b1, 1.0 - self.b2
+        self._lr: float | None = None  # the rate the factors below were made for
+        self._start, self._c2, self._size, self._keep = -_Powers.BLOCK, [], [], 1.0
         self._old = (self.t, self.m, self.v)
+
+    def _factors(self, t: float, lr: float) -> int:
+        """The per-step factors of _adam_core for the block of steps from t: sqrt(1 - beta2^t) and
+        -lr / (1 - beta1^t), with the powers as _Powers takes them; NumPy's subtraction, division
+        and square root are correctly rounded, as Python's, so the bits are the same. Returns t's
+        place in the block (0)."""
+        self._lr, self._start = lr, int(t)
+        steps = np.arange(self._start, self._start + _Powers.BLOCK, dtype=np.float64)
+        b1t = np.power(np.full(_Powers.BLOCK, self.b1), steps)
+        b2t = np.power(np.full(_Powers.BLOCK, self.b2), steps)
+        with np.errstate(all="ignore"):  # beta1 = 1 or beta2 > 1: inf or NaN, which sends the step to the array path
+            self._c2 = np.sqrt(1.0 - b2t).tolist()
+            self._size = (-lr / (1.0 - b1t)).tolist()
+        self._keep = 1.0 - lr * self.dwd
+        return 0
 
     def move(self, g: Sequence[float], p: list[float], lr: float) -> list[float]:
         """_adam_core's update, added to the point."""
         t = self.t + 1.0
-        p1 = self.p1
-        k = int(t) - p1.start
-        if not 0 <= k < _Powers.BLOCK:
-            p1.fill(t)
-            k = self.p2.fill(t)
-        b1, b2, eps, dwd = self.b1, self.b2, self.eps, self.dwd
+        k = int(t) - self._start
+        if not 0 <= k < _Powers.BLOCK or lr != self._lr:
+            k = self._factors(t, lr)
+        b2, eps, w1, w2, c2, size = self.b2, self.eps, self._w1, self._w2, self._c2[k], self._size[k]
         if self.l2:
             g = _coupled(g, p, self.l2)
-        w1, w2, c2, size = 1.0 - b1, 1.0 - b2, _sqrt(1.0 - self.p2.values[k]), -lr / (1.0 - p1.values[k])
         m, v, q = [], [], []
-        if dwd:
-            keep = 1.0 - lr * dwd
+        if self.dwd:
+            keep = self._keep
             for gj, mj, vj, pj in zip(g, self.m, self.v, p):
                 mj = (gj - mj) * w1 + mj  # ops.lerp
                 vj = vj * b2 + (gj * w2) * gj  # ops.square_avg
