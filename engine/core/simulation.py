@@ -224,16 +224,10 @@ class Simulation:
         """Make up to ``n`` updates of every active run; returns how many ticks were stepped."""
         if n == 1 and self._floats is not None and self._lockstep_ticks > 0:
             # on floats nothing warns (Python raises instead, and the array path redoes the step);
-            # _float_step's work, inline: this is most of a small scenario's step
             made = self._floats.step()
             if made is not None:
                 self._lockstep_ticks -= 1
-                self.params, self.loss, self.grad, self.step_count = made  # read-only, as _published's
-                self._grad_norm = None
-                self.last_lr = self._constant_lrs
-                self.tick += 1
-                if self.record_history:
-                    self._record(None)
+                self._take_float_step(made)
                 return 1
             self._unfloat()
         with np.errstate(all="ignore"):  # once for the whole loop: entering it costs about a microsecond
@@ -302,13 +296,17 @@ class Simulation:
         if made is None:
             self._unfloat()
             return False
-        self.params, self.loss, self.grad, self.step_count = made  # read-only, as _published's
+        self._take_float_step(made)
+        return True
+
+    def _take_float_step(self, made: tuple[np.ndarray, ...]) -> None:
+        """Publish what FloatRuns.step made (read-only arrays, as _published's) and record the tick."""
+        self.params, self.loss, self.grad, self.step_count, packed = made
         self._grad_norm = None
         self.last_lr = self._constant_lrs
         self.tick += 1
         if self.record_history:
-            self._record(None)
-        return True
+            self._record(None, packed)
 
     def _unfloat(self) -> None:
         """Give the groups their states back as arrays (before anything reads or steps them)."""
@@ -396,7 +394,8 @@ class Simulation:
             out[g.index] = g.schedule(self.step_count[g.index][:, None], g.base_lr)[:, 0]
         return out
 
-    def _record(self, stepped: np.ndarray | None = None) -> None:
+    def _record(self, stepped: np.ndarray | None = None, packed: np.ndarray | None = None) -> None:
+        """Keep the tick in the history; ``packed``: params, grad and loss in one array (FloatRuns.step)."""
         if not self.record_history:
             return
         # the test loss is a full evaluation: only for the ticks the decimated history keeps
@@ -408,7 +407,7 @@ class Simulation:
         elif stores:  # inside step's errstate
             sigma = self.optimizer_quantity(inspect.sigma_quiet)
         if stepped is None or stepped.all():
-            self.history.record(self.tick, self.params, self.loss, self.grad, self.last_lr, test, sigma, norms)
+            self.history.record(self.tick, self.params, self.loss, self.grad, self.last_lr, test, sigma, norms, packed)
             return
         hide = ~stepped
         nan_rows = lambda a: np.where(hide, np.nan, a)  # noqa: E731 - stopped runs leave gaps

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import struct
+from math import isfinite
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Sequence
@@ -70,10 +71,11 @@ class FloatRuns:
             steppers.append(st)
         return cls(steppers, evaluate, lrs.tolist(), params, grad, bound, step_count)
 
-    def step(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    def step(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """One update of every run, kept: (params, loss, grad, step counts) as read-only arrays of the
-        array path's shapes; None when Python raised or a value may have diverged (then nothing is
-        kept: the array path redoes the step from the state before it)."""
+        array path's shapes, and the array that params, grad and loss are views of, in that order
+        (the history's ring copies it whole); None when Python raised or a value may have diverged
+        (then nothing is kept: the array path redoes the step from the state before it)."""
         points, outs, values = [], [], self.evaluate.values
         try:
             for move, p, g, lr in zip(self.moves, self.points, self.grads, self.lrs):
@@ -87,9 +89,9 @@ class FloatRuns:
         grads = list(map(_GRADIENT, outs))
         # Simulation's _healthy, cheaper: a sum of magnitudes within the bound (NaN fails the
         # comparison) bounds each one; a larger sum only sends the step to the array path. Any
-        # inf or nan among the losses and gradients makes their sum times 0 NaN (so does a sum
+        # inf or nan among the losses and gradients makes their sum not finite (so does a sum
         # that overflows, which only sends the step to the array path too).
-        if not (sum(map(abs, chain(losses, *points))) + 0.0 * sum(chain(*outs)) <= self.bound):
+        if not (sum(map(abs, chain(losses, *points))) <= self.bound and isfinite(sum(chain(*outs)))):
             self._undo(len(points))
             return None
         self.points, self.grads = points, grads
@@ -100,7 +102,7 @@ class FloatRuns:
             self._counts = self._count_block(self._counts[-1])
             tick = 0
         self._tick = tick + 1
-        return flat[:k].reshape(n, -1), flat[2 * k:], flat[k:2 * k].reshape(n, -1), self._counts[tick]
+        return flat[:k].reshape(n, -1), flat[2 * k:], flat[k:2 * k].reshape(n, -1), self._counts[tick], flat
 
     def _count_block(self, last: np.ndarray) -> np.ndarray:
         """(COUNTS, n) step counts of the next COUNTS ticks after ``last``, read-only."""
