@@ -343,7 +343,7 @@ class AdamFloats:
         self.p2 = _Powers(self.b2)
         self._w1, self._w2 = 1.0 - self.b1, 1.0 - self.b2
         self._lr: float | None = None  # the rate the factors below were made for
-        self._start, self._c2, self._size, self._keep = -_Powers.BLOCK, [], [], 1.0
+        self._start, self._b2t, self._c2, self._size, self._keep = -_Powers.BLOCK, [], [], [], 1.0
         self._old = (self.t, self.m, self.v)
 
     def _factors(self, t: float, lr: float) -> int:
@@ -355,6 +355,7 @@ class AdamFloats:
         steps = np.arange(self._start, self._start + _Powers.BLOCK, dtype=np.float64)
         b1t = np.power(np.full(_Powers.BLOCK, self.b1), steps)
         b2t = np.power(np.full(_Powers.BLOCK, self.b2), steps)
+        self._b2t = b2t.tolist()
         with np.errstate(all="ignore"):  # beta1 = 1 or beta2 > 1: inf or NaN, which sends the step to the array path
             self._c2 = np.sqrt(1.0 - b2t).tolist()
             self._size = (-lr / (1.0 - b1t)).tolist()
@@ -398,9 +399,11 @@ class AdamFloats:
 
     def sigma(self) -> list[float] | None:
         """inspect's sigma: sqrt(v / (1 - beta2^t)) (NaN before the first update)."""
-        if self.t <= 0.0:
+        t = self.t
+        if t <= 0.0:
             return [math.nan] * len(self.v)
-        bias = 1.0 - self.p2(self.t)
+        k = int(t) - self._start  # the block the last steps took their factors from holds beta2^t
+        bias = 1.0 - (self._b2t[k] if 0 <= k < _Powers.BLOCK else self.p2(t))
         return _nan_sqrts([v / bias for v in self.v])
 
 
