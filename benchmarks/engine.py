@@ -281,7 +281,7 @@ def csv_writer_time(rows: int = 200_000) -> float:
     for _ in range(rows // 5 - 1):
         sim.step()
         t = time.perf_counter()
-        rec.observe()  # keeps the step's arrays; every 2048 steps turns them into text
+        rec.observe()  # keeps the step's numbers as bytes; every 2048 steps turns them into text
         dt += time.perf_counter() - t
     t = time.perf_counter()
     rec.write(io.StringIO())

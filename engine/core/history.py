@@ -48,12 +48,14 @@ class History:
 
     def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad: np.ndarray,
                lr: np.ndarray, test_loss: np.ndarray | None = None, sigma: np.ndarray | None = None,
-               grad_norm: np.ndarray | None = None) -> None:
+               grad_norm: np.ndarray | None = None, packed: np.ndarray | None = None) -> None:
         """Store the state after ``tick`` steps (NaN rows for runs that have stopped are fine);
         ``grad`` (n_runs, n_params) is kept, its norms are taken only for a stored sample (a
         square root per run is dearer than a copy) unless given as ``grad_norm``; ``sigma``
-        (n_runs, n_params) and ``grad_norm`` are needed only when ``stores(tick)``."""
-        self.recent.record(tick, params, loss, grad)
+        (n_runs, n_params) and ``grad_norm`` are needed only when ``stores(tick)``. ``packed``:
+        params, grad and loss already side by side in one array (as the simulation's float
+        path makes them), which the ring of recent ticks copies in one go."""
+        self.recent.record(tick, params, loss, grad, packed)
         if tick % self.stride:
             return
         if self.size == self.capacity:
@@ -118,22 +120,41 @@ class History:
 
 
 class _Ring:
-    """The newest ticks at full resolution: params, loss and gradient (its norm taken when read)."""
+    """The newest ticks at full resolution: params, loss and gradient (its norm taken when read).
+
+    A tick is one row of ``rows``: its params, gradient and loss side by side, the layout of the
+    simulation's float path, so that path's tick is one copy; ``params``, ``grad`` and ``loss``
+    are views of those columns."""
 
     def __init__(self, length: int, n_runs: int, n_params: int) -> None:
         self.length = length
         self.count = 0
         self.tick = np.full(length, -1, dtype=np.int64)
-        self.params = np.full((length, n_runs, n_params), np.nan)
-        self.loss = np.full((length, n_runs), np.nan)
-        self.grad = np.full((length, n_runs, n_params), np.nan)
+        self._view(np.full((length, n_runs * (2 * n_params + 1)), np.nan), n_runs, n_params)
 
-    def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad: np.ndarray) -> None:
+    def _view(self, rows: np.ndarray, n_runs: int, n_params: int) -> None:
+        k = n_runs * n_params
+        self.rows = rows
+        self.params = rows[:, :k].reshape(self.length, n_runs, n_params)
+        self.grad = rows[:, k:2 * k].reshape(self.length, n_runs, n_params)
+        self.loss = rows[:, 2 * k:]
+
+    def _rebuild(self, params: np.ndarray, loss: np.ndarray, grad: np.ndarray) -> None:
+        """New rows holding these arrays (after the runs changed)."""
+        n_runs, n_params = params.shape[1:]
+        rows = np.concatenate([params.reshape(self.length, -1), grad.reshape(self.length, -1), loss], axis=1)
+        self._view(rows, n_runs, n_params)
+
+    def record(self, tick: int, params: np.ndarray, loss: np.ndarray, grad: np.ndarray,
+               packed: np.ndarray | None = None) -> None:
         i = self.count % self.length
         self.tick[i] = tick
-        self.params[i] = params
-        self.loss[i] = loss
-        self.grad[i] = grad
+        if packed is not None:
+            self.rows[i] = packed
+        else:
+            self.params[i] = params
+            self.loss[i] = loss
+            self.grad[i] = grad
         self.count += 1
 
     def _order(self) -> np.ndarray:
@@ -149,14 +170,13 @@ class _Ring:
         return self.tick[o], self.params[o], self.loss[o], norms
 
     def add_run(self) -> None:
-        self.params = np.concatenate([self.params, np.full((self.length, 1, self.params.shape[2]), np.nan)], axis=1)
-        self.loss = np.concatenate([self.loss, np.full((self.length, 1), np.nan)], axis=1)
-        self.grad = np.concatenate([self.grad, np.full((self.length, 1, self.grad.shape[2]), np.nan)], axis=1)
+        self._rebuild(np.concatenate([self.params, np.full((self.length, 1, self.params.shape[2]), np.nan)], axis=1),
+                      np.concatenate([self.loss, np.full((self.length, 1), np.nan)], axis=1),
+                      np.concatenate([self.grad, np.full((self.length, 1, self.grad.shape[2]), np.nan)], axis=1))
 
     def remove_run(self, run: int) -> None:
-        self.params = np.delete(self.params, run, axis=1)
-        self.loss = np.delete(self.loss, run, axis=1)
-        self.grad = np.delete(self.grad, run, axis=1)
+        self._rebuild(np.delete(self.params, run, axis=1), np.delete(self.loss, run, axis=1),
+                      np.delete(self.grad, run, axis=1))
 
     def clear_run(self, run: int) -> None:
         self.params[:, run] = np.nan

@@ -6,8 +6,8 @@ thousands of runs cost a handful of NumPy calls per step. Each run owns a random
 stream ``default_rng([seed, run_index])``: adding a run never changes another's
 noise or batches, and the same seed gives the same numbers, byte for byte.
 
-The arrays a step leaves in ``params``, ``loss``, ``grad`` (and ``last_lr``) are read-only and
-never written afterwards: the next step or a change replaces them.
+The arrays a step leaves in ``params``, ``loss``, ``grad``, ``step_count`` (and ``last_lr``) are
+read-only and never written afterwards: the next step or a change replaces them.
 
 Divergence: after each update a run whose parameters, loss or gradient are not
 finite, or whose parameters or loss exceed ``DIVERGENCE_BOUND`` in size, is marked
@@ -91,7 +91,7 @@ class Simulation:
         self._scalar = scalar_value_and_gradient(self.objective.formula) if self.objective.data is None else None
         self.params = np.array([c.start for c in self.configs], dtype=np.float64).reshape(n, p)
         _prime_allocator(self.params.size)
-        self.step_count = np.zeros(n, dtype=np.int64)
+        self.step_count = _published(np.zeros(n, dtype=np.int64))
         self.diverged_at = np.full(n, -1, dtype=np.int64)
         self._streams = list(range(n))  # run -> its random stream's id (kept when runs come and go)
         self.rngs = [np.random.default_rng([self.seed, i]) for i in self._streams]
@@ -223,11 +223,18 @@ class Simulation:
     def step(self, n: int = 1) -> int:
         """Make up to ``n`` updates of every active run; returns how many ticks were stepped."""
         if n == 1 and self._floats is not None and self._lockstep_ticks > 0:
-            # on floats nothing warns (Python raises instead, and the array path redoes the step)
-            self._lockstep_ticks -= 1
-            if self._float_step():
+            # on floats nothing warns (Python raises instead, and the array path redoes the step);
+            made = self._floats.step()
+            if made is not None:  # _take_float_step's work, inline: most of a small scenario's step
+                self._lockstep_ticks -= 1
+                self.params, self.loss, self.grad, self.step_count, packed = made
+                self._grad_norm = None
+                self.last_lr = self._constant_lrs
+                self.tick += 1
+                if self.record_history:
+                    self._record(None, packed)
                 return 1
-            self._lockstep_ticks += 1
+            self._unfloat()
         with np.errstate(all="ignore"):  # once for the whole loop: entering it costs about a microsecond
             return self._step_loop(n)
 
@@ -286,7 +293,7 @@ class Simulation:
         floats = self._floats
         if floats is None:
             floats = self._floats = FloatRuns.build(self._groups, self._scalar, self._constant_lrs, self.params,
-                                                    self.grad, DIVERGENCE_BOUND)
+                                                    self.grad, DIVERGENCE_BOUND, self.step_count)
             if floats is None:
                 self._floatable = False
                 return False
@@ -294,15 +301,17 @@ class Simulation:
         if made is None:
             self._unfloat()
             return False
-        floats.commit()
-        points, losses, grads = made
-        self.params, self.loss, self.grad = floats.arrays(points, losses, grads)  # read-only, as _published's
+        self._take_float_step(made)
+        return True
+
+    def _take_float_step(self, made: tuple[np.ndarray, ...]) -> None:
+        """Publish what FloatRuns.step made (read-only arrays, as _published's) and record the tick."""
+        self.params, self.loss, self.grad, self.step_count, packed = made
         self._grad_norm = None
         self.last_lr = self._constant_lrs
-        self.step_count += 1
         self.tick += 1
-        self._record(None)
-        return True
+        if self.record_history:
+            self._record(None, packed)
 
     def _unfloat(self) -> None:
         """Give the groups their states back as arrays (before anything reads or steps them)."""
@@ -353,10 +362,7 @@ class Simulation:
             all_active = bool(stepped.all())
         if not all_active:
             lr_used = np.where(stepped, lr_used, self.last_lr)  # a stopped run keeps its last update's rate
-        if all_active:
-            self.step_count += 1
-        else:
-            self.step_count[stepped] += 1
+        self.step_count = _published(self.step_count + (1 if all_active else stepped))
         self.params, self.loss, self.grad = _published(new), _published(loss), _published(grad)
         self._grad_norm = None
         self.last_lr = _published(lr_used)
@@ -393,7 +399,8 @@ class Simulation:
             out[g.index] = g.schedule(self.step_count[g.index][:, None], g.base_lr)[:, 0]
         return out
 
-    def _record(self, stepped: np.ndarray | None = None) -> None:
+    def _record(self, stepped: np.ndarray | None = None, packed: np.ndarray | None = None) -> None:
+        """Keep the tick in the history; ``packed``: params, grad and loss in one array (FloatRuns.step)."""
         if not self.record_history:
             return
         # the test loss is a full evaluation: only for the ticks the decimated history keeps
@@ -405,7 +412,7 @@ class Simulation:
         elif stores:  # inside step's errstate
             sigma = self.optimizer_quantity(inspect.sigma_quiet)
         if stepped is None or stepped.all():
-            self.history.record(self.tick, self.params, self.loss, self.grad, self.last_lr, test, sigma, norms)
+            self.history.record(self.tick, self.params, self.loss, self.grad, self.last_lr, test, sigma, norms, packed)
             return
         hide = ~stepped
         nan_rows = lambda a: np.where(hide, np.nan, a)  # noqa: E731 - stopped runs leave gaps
@@ -479,6 +486,7 @@ class Simulation:
         """Put one run back on its start with fresh state, keeping the others where they are."""
         i = self.index_of(run)
         self.params, self.loss, self.grad = self.params.copy(), self.loss.copy(), self.grad.copy()  # published: read-only
+        self.step_count = self.step_count.copy()
         self.params[i] = self.configs[i].start
         self.step_count[i] = 0
         self.diverged_at[i] = -1

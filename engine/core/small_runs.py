@@ -9,15 +9,16 @@ turns the new points, losses and gradients into its arrays. Every operation is t
 path's, in the same order, correctly rounded in both: the same bits (tests compare).
 
 Used only while every run is active, has a fixed rate, no noise and no data, and every
-optimizer has a float stepper; a step that raises (x/0, sqrt(-1)) or might diverge is left
-uncommitted and redone by the array path, which decides.
+optimizer has a float stepper; a step that raises (x/0, sqrt(-1)) or might diverge is taken
+back and redone by the array path, which decides.
 """
 from __future__ import annotations
 
 import math
 import struct
+from math import isfinite
 from itertools import chain
-from operator import add
+from operator import itemgetter
 from typing import Any, Sequence
 
 import numpy as np
@@ -27,18 +28,23 @@ from ..formula.scalar import SCALAR_ERRORS, ScalarProgram
 from ..optim.one_run import float_stepper
 
 
+_LOSS, _GRADIENT = itemgetter(0), itemgetter(slice(1, None))  # of the formula's (value, gradient...)
+
+
 class FloatRuns:
     """The runs' optimizer states, points and gradients as floats (one stepper per run, in run order)."""
 
+    COUNTS = 512
+    """Step counts are made this many ticks at a time (one NumPy addition), a read-only row per tick."""
+
     def __init__(self, steppers: list[Any], evaluate: ScalarProgram, lrs: list[float], params: np.ndarray,
-                 grad: np.ndarray, bound: float) -> None:
+                 grad: np.ndarray, bound: float, step_count: np.ndarray) -> None:
         self.steppers = steppers
-        self.updates = [st.update for st in steppers]
-        self.commits = [st.commit for st in steppers]
+        self.moves = [st.move for st in steppers]
         self.evaluate = evaluate
         self.lrs = lrs
         self.points: list[list[float]] = params.tolist()
-        self.grads: list[list[float]] = grad.tolist()
+        self.grads: list[Sequence[float]] = grad.tolist()
         self.bound = bound
         self.n_params = params.shape[1]
         n, k = params.shape[0], params.size
@@ -48,10 +54,12 @@ class FloatRuns:
         self._pack = struct.Struct(f"{2 * k + n}d").pack
         self._cuts = (n, k)
         self._pack_sigma = struct.Struct(f"{k + n}d").pack
+        self._counts = self._count_block(step_count)
+        self._tick = 0
 
     @classmethod
     def build(cls, groups: Sequence[Any], evaluate: ScalarProgram | None, lrs: np.ndarray, params: np.ndarray,
-              grad: np.ndarray, bound: float) -> FloatRuns | None:
+              grad: np.ndarray, bound: float, step_count: np.ndarray) -> FloatRuns | None:
         """From groups of one run each in run order (spec, state, hyper); None where one has no stepper."""
         if evaluate is None:
             return None
@@ -61,42 +69,51 @@ class FloatRuns:
             if st is None:
                 return None
             steppers.append(st)
-        return cls(steppers, evaluate, lrs.tolist(), params, grad, bound)
+        return cls(steppers, evaluate, lrs.tolist(), params, grad, bound, step_count)
 
-    def step(self) -> tuple[list[list[float]], list[float], list[list[float]]] | None:
-        """(points, losses, gradients) after one update of every run, kept by ``commit``; None when
-        Python raised or a value may have diverged (nothing is kept: the array path redoes it)."""
-        points, losses, grads, evaluate = [], [], [], self.evaluate.run
+    def step(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """One update of every run, kept: (params, loss, grad, step counts) as read-only arrays of the
+        array path's shapes, and the array that params, grad and loss are views of, in that order
+        (the history's ring copies it whole); None when Python raised or a value may have diverged
+        (then nothing is kept: the array path redoes the step from the state before it)."""
+        points, outs, values = [], [], self.evaluate.values
         try:
-            for update, p, g, lr in zip(self.updates, self.points, self.grads, self.lrs):
-                q = list(map(add, p, update(g, p, lr)))  # old + updates
-                out = evaluate(*q)
+            for move, p, g, lr in zip(self.moves, self.points, self.grads, self.lrs):
+                q = move(g, p, lr)  # old + update; the stepper keeps its new state
                 points.append(q)
-                losses.append(out[0])
-                grads.append(out[1:])
+                outs.append(values(q))  # (loss, gradient...)
         except SCALAR_ERRORS:
+            self._undo(len(points))
             return None
+        losses = list(map(_LOSS, outs))
+        grads = list(map(_GRADIENT, outs))
         # Simulation's _healthy, cheaper: a sum of magnitudes within the bound (NaN fails the
         # comparison) bounds each one; a larger sum only sends the step to the array path. Any
-        # inf or nan among the gradients makes their sum times 0 NaN (so does a sum that
-        # overflows, which only sends the step to the array path too).
-        if not (sum(map(abs, chain(losses, *points))) + 0.0 * sum(chain(*grads)) <= self.bound):
+        # inf or nan among the losses and gradients makes their sum not finite (so does a sum
+        # that overflows, which only sends the step to the array path too).
+        if not (sum(map(abs, chain(losses, *points))) <= self.bound and isfinite(sum(chain(*outs)))):
+            self._undo(len(points))
             return None
-        self._next = (points, grads)
-        return points, losses, grads
-
-    def arrays(self, points: list[list[float]], losses: list[float],
-               grads: list[list[float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(params, loss, grad) as read-only float64 arrays, (n, p), (n,) and (n, p)."""
+        self.points, self.grads = points, grads
         n, k = self._cuts
         flat = np.frombuffer(self._pack(*chain(*points, *grads, losses)))
-        return flat[:k].reshape(n, -1), flat[2 * k:], flat[k:2 * k].reshape(n, -1)
+        tick = self._tick
+        if tick == self.COUNTS:
+            self._counts = self._count_block(self._counts[-1])
+            tick = 0
+        self._tick = tick + 1
+        return flat[:k].reshape(n, -1), flat[2 * k:], flat[k:2 * k].reshape(n, -1), self._counts[tick], flat
 
-    def commit(self) -> None:
-        """Keep the step ``step`` computed."""
-        self.points, self.grads = self._next
-        for commit in self.commits:
-            commit()
+    def _count_block(self, last: np.ndarray) -> np.ndarray:
+        """(COUNTS, n) step counts of the next COUNTS ticks after ``last``, read-only."""
+        block = last[None, :] + np.arange(1, self.COUNTS + 1, dtype=np.int64)[:, None]
+        block.flags.writeable = False
+        return block
+
+    def _undo(self, moved: int) -> None:
+        """Take back the last move of the first ``moved`` steppers."""
+        for st in self.steppers[:moved]:
+            st.undo()
 
     def states(self) -> list[Any]:
         """Each run's optimizer state as the NamedTuple of arrays its group keeps."""
@@ -117,7 +134,7 @@ class FloatRuns:
             sigma += st.sigma() or nan
             norms.append(math.sqrt(acc))
         n, k = self._cuts
-        flat = np.frombuffer(self._pack_sigma(*sigma, *norms))  # one array for both, as in ``arrays``
+        flat = np.frombuffer(self._pack_sigma(*sigma, *norms))  # one array for both, as in ``step``
         if p > 8:
             with np.errstate(all="ignore"):
                 return flat[:k].reshape(n, p), row_norms(np.array(self.grads))

@@ -10,15 +10,15 @@ tests check them against the array path bit for bit.
 
 The ``*Floats`` steppers keep one run's state itself as floats between steps, for the
 simulation's path where every group is one run (engine.core.simulation): the same
-arithmetic (the ``_*_core`` functions below, shared with ``*_one``), no arrays per step.
-``update`` computes a step without keeping it, ``commit`` keeps it (so that a step that
-raises, or that diverges, leaves the state as it was for the array path to redo), and
-``state`` gives the NamedTuple of arrays back.
+arithmetic (the ``_*_core`` functions' operations, written out again in each ``move``),
+no arrays per step. ``move`` makes a step and returns the new point, ``undo`` takes the
+last step back (so that a step that raises, or that diverges, leaves the state as it was
+for the array path to redo), and ``state`` gives the NamedTuple of arrays back.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -187,6 +187,13 @@ def _items(*arrays: np.ndarray) -> list[float]:
     return [a.item() for a in arrays]
 
 
+# Each stepper's ``move(g, p, lr)`` makes one update and returns the new point, each coordinate
+# ``p + update`` (the array path's ``old + updates``) with the update computed as the ``_*_core``
+# above computes it, the same operations in the same order, inline: a tick of a few runs is
+# mostly Python's own overhead, and a call and a list per run are a good part of it. ``move``
+# keeps the new state at once (computed fully before anything is kept, so a step that raises
+# keeps nothing) and ``undo`` puts back the state before the last move, for the rare step the
+# array path must redo.
 class SGDFloats:
     """sgd_update's state for one run as floats."""
 
@@ -194,21 +201,32 @@ class SGDFloats:
         self.kind = type(state)
         self.mu, self.damp, self.l2 = _items(hyper.momentum, hyper.dampening, hyper.weight_decay)
         self.nesterov = bool(hyper.nesterov.item())
-        self.buf = state.momentum_buffer[0].tolist() if state.has_buffer.item() else None
+        self.buf = self._old = state.momentum_buffer[0].tolist() if state.has_buffer.item() else None
         self._zeros = state.momentum_buffer  # the (1, p) buffer while there is none (momentum 0)
 
-    def update(self, g: list[float], p: list[float], lr: float) -> list[float]:
-        upd, self._next = _sgd_core(_coupled(g, p, self.l2) if self.l2 else g, self.buf, self.mu, self.damp,
-                                    self.nesterov, lr)
-        return upd
+    def move(self, g: Sequence[float], p: list[float], lr: float) -> list[float]:
+        if self.l2:
+            g = _coupled(g, p, self.l2)
+        mu = self.mu
+        if not mu:  # plain gradient descent: torch keeps no buffer
+            return [pj + gj * -lr for gj, pj in zip(g, p)]
+        old = self.buf
+        if old is None:
+            buf = g
+        else:
+            damp = self.damp
+            buf = [b * mu + gj * (1.0 - damp) for b, gj in zip(old, g)]
+        direction = [gj + b * mu for gj, b in zip(g, buf)] if self.nesterov else buf
+        self._old, self.buf = old, buf
+        return [pj + d * -lr for pj, d in zip(p, direction)]
 
-    def commit(self) -> None:
-        self.buf = self._next
+    def undo(self) -> None:
+        self.buf = self._old
 
     def state(self) -> Any:
         if self.buf is None:
             return self.kind(self._zeros, np.zeros((1, 1), dtype=np.bool_))
-        return self.kind(_row(self.buf), _ON)
+        return self.kind(_row(list(self.buf)), _ON)
 
     def sigma(self) -> list[float] | None:
         return None
@@ -222,17 +240,28 @@ class AdagradFloats:
         self.t, self.decay, self.eps, self.l2, self.initial = _items(
             state.step, hyper.lr_decay, hyper.eps, hyper.weight_decay, hyper.initial_accumulator_value)
         self.acc = state.sum[0].tolist()
+        self._old = (self.t, self.acc)
 
-    def update(self, g: list[float], p: list[float], lr: float) -> list[float]:
-        t = self.t + 1.0
-        first = self.initial if self.t == 0.0 else 0.0
-        upd, acc = _adagrad_core(_coupled(g, p, self.l2) if self.l2 else g, self.acc, t, first, lr, self.decay,
-                                 self.eps, self.initial)
-        self._next = (t, acc)
-        return upd
+    def move(self, g: Sequence[float], p: list[float], lr: float) -> list[float]:
+        """_adagrad_core's update, added to the point."""
+        t, initial, eps = self.t + 1.0, self.initial, self.eps
+        first = initial if self.t == 0.0 else 0.0
+        if self.l2:
+            g = _coupled(g, p, self.l2)
+        clr = lr / (1.0 + (t - 1.0) * self.decay)
+        acc, q = [], []
+        for gj, s, pj in zip(g, self.acc, p):
+            a = gj * gj + s
+            if initial:
+                a = a + first
+            acc.append(a)
+            q.append(pj + gj * -clr / (_sqrt(a) + eps))
+        self._old = (self.t, self.acc)
+        self.t, self.acc = t, acc
+        return q
 
-    def commit(self) -> None:
-        self.t, self.acc = self._next
+    def undo(self) -> None:
+        self.t, self.acc = self._old
 
     def state(self) -> Any:
         return self.kind(np.array([[self.t]]), _row(self.acc))
@@ -253,17 +282,40 @@ class RMSpropFloats:
         self.sq = state.square_avg[0].tolist()
         self.ga = state.grad_avg[0].tolist()
         self.buf = state.momentum_buffer[0].tolist()
+        self._old = (self.t, self.sq, self.ga, self.buf)
 
-    def update(self, g: list[float], p: list[float], lr: float) -> list[float]:
-        upd, sq, ga, buf = _rmsprop_core(_coupled(g, p, self.l2) if self.l2 else g, self.sq,
-                                         self.ga if self.centered else None,
-                                         self.buf, lr, self.alpha, self.eps, self.mu)
-        self._next = (sq, self.ga if ga is None else ga, self.buf if buf is None else buf)
-        return upd
+    def move(self, g: Sequence[float], p: list[float], lr: float) -> list[float]:
+        """_rmsprop_core's update, added to the point."""
+        if self.l2:
+            g = _coupled(g, p, self.l2)
+        alpha, eps, mu, centered = self.alpha, self.eps, self.mu, self.centered
+        w = 1.0 - alpha
+        sq, ga, buf, q = [], [], [], []
+        for gj, s, a_old, b_old, pj in zip(g, self.sq, self.ga, self.buf, p):
+            v = s * alpha + (gj * w) * gj
+            sq.append(v)
+            if centered:
+                a = (gj - a_old) * w + a_old  # ops.lerp
+                ga.append(a)
+                avg = _sqrt(v - a * a) + eps
+            else:
+                avg = _sqrt(v) + eps
+            if mu > 0.0:
+                b = b_old * mu + gj / avg
+                buf.append(b)
+                q.append(pj + b * -lr)
+            else:
+                q.append(pj + gj * -lr / avg)
+        self._old = (self.t, self.sq, self.ga, self.buf)
+        self.t, self.sq = self.t + 1.0, sq
+        if centered:
+            self.ga = ga
+        if mu > 0.0:
+            self.buf = buf
+        return q
 
-    def commit(self) -> None:
-        self.sq, self.ga, self.buf = self._next
-        self.t += 1.0
+    def undo(self) -> None:
+        self.t, self.sq, self.ga, self.buf = self._old
 
     def state(self) -> Any:
         return self.kind(np.array([[self.t]]), _row(self.sq), _row(self.ga), _row(self.buf))
@@ -288,30 +340,70 @@ class AdamFloats:
         self.l2 = 0.0 if self.dwd else wd
         self.m, self.v = state.exp_avg[0].tolist(), state.exp_avg_sq[0].tolist()
         self.vmax = state.max_exp_avg_sq
-        self.p1, self.p2 = _Powers(self.b1), _Powers(self.b2)
+        self.p2 = _Powers(self.b2)
+        self._w1, self._w2 = 1.0 - self.b1, 1.0 - self.b2
+        self._lr: float | None = None  # the rate the factors below were made for
+        self._start, self._b2t, self._c2, self._size, self._keep = -_Powers.BLOCK, [], [], [], 1.0
+        self._old = (self.t, self.m, self.v)
 
-    def update(self, g: list[float], p: list[float], lr: float) -> list[float]:
+    def _factors(self, t: float, lr: float) -> int:
+        """The per-step factors of _adam_core for the block of steps from t: sqrt(1 - beta2^t) and
+        -lr / (1 - beta1^t), with the powers as _Powers takes them; NumPy's subtraction, division
+        and square root are correctly rounded, as Python's, so the bits are the same. Returns t's
+        place in the block (0)."""
+        self._lr, self._start = lr, int(t)
+        steps = np.arange(self._start, self._start + _Powers.BLOCK, dtype=np.float64)
+        b1t = np.power(np.full(_Powers.BLOCK, self.b1), steps)
+        b2t = np.power(np.full(_Powers.BLOCK, self.b2), steps)
+        self._b2t = b2t.tolist()
+        with np.errstate(all="ignore"):  # beta1 = 1 or beta2 > 1: inf or NaN, which sends the step to the array path
+            self._c2 = np.sqrt(1.0 - b2t).tolist()
+            self._size = (-lr / (1.0 - b1t)).tolist()
+        self._keep = 1.0 - lr * self.dwd
+        return 0
+
+    def move(self, g: Sequence[float], p: list[float], lr: float) -> list[float]:
+        """_adam_core's update, added to the point."""
         t = self.t + 1.0
-        k = int(t) - self.p1.start
-        if not 0 <= k < _Powers.BLOCK:
-            self.p1.fill(t)
-            k = self.p2.fill(t)
-        upd, m, v = _adam_core(_coupled(g, p, self.l2) if self.l2 else g, p, self.m, self.v, lr, self.b1, self.b2,
-                               self.p1.values[k], self.p2.values[k], self.eps, self.dwd)
-        self._next = (t, m, v)
-        return upd
+        k = int(t) - self._start
+        if not 0 <= k < _Powers.BLOCK or lr != self._lr:
+            k = self._factors(t, lr)
+        b2, eps, w1, w2, c2, size = self.b2, self.eps, self._w1, self._w2, self._c2[k], self._size[k]
+        if self.l2:
+            g = _coupled(g, p, self.l2)
+        m, v, q = [], [], []
+        if self.dwd:
+            keep = self._keep
+            for gj, mj, vj, pj in zip(g, self.m, self.v, p):
+                mj = (gj - mj) * w1 + mj  # ops.lerp
+                vj = vj * b2 + (gj * w2) * gj  # ops.square_avg
+                m.append(mj)
+                v.append(vj)
+                q.append(pj + ((pj * keep + mj * size / (_sqrt(vj) / c2 + eps)) - pj))  # ops.decoupled
+        else:
+            for gj, mj, vj, pj in zip(g, self.m, self.v, p):
+                mj = (gj - mj) * w1 + mj
+                vj = vj * b2 + (gj * w2) * gj
+                m.append(mj)
+                v.append(vj)
+                q.append(pj + mj * size / (_sqrt(vj) / c2 + eps))
+        self._old = (self.t, self.m, self.v)
+        self.t, self.m, self.v = t, m, v
+        return q
 
-    def commit(self) -> None:
-        self.t, self.m, self.v = self._next
+    def undo(self) -> None:
+        self.t, self.m, self.v = self._old
 
     def state(self) -> Any:
         return self.kind(np.array([[self.t]]), _row(self.m), _row(self.v), self.vmax)
 
     def sigma(self) -> list[float] | None:
         """inspect's sigma: sqrt(v / (1 - beta2^t)) (NaN before the first update)."""
-        if self.t <= 0.0:
+        t = self.t
+        if t <= 0.0:
             return [math.nan] * len(self.v)
-        bias = 1.0 - self.p2(self.t)
+        k = int(t) - self._start  # the block the last steps took their factors from holds beta2^t
+        bias = 1.0 - (self._b2t[k] if 0 <= k < _Powers.BLOCK else self.p2(t))
         return _nan_sqrts([v / bias for v in self.v])
 
 

@@ -56,29 +56,48 @@ def csv_line(name: str, step: int, values: list[float]) -> str:
     return f"{name},{step},{_numbers(list(map(float, values)))[1:-1]}\n"
 
 
-def csv_lines(name: str, steps: list[int], rows: np.ndarray) -> str:
-    """Many rows of one run at once, the same text as ``csv_line`` row by row.
-
-    One orjson call formats the whole block; floats contain no ',' or '[' so splitting
-    its text at ``],[`` cannot cut a number. The lines are then made by one ``%`` format
-    of the steps and row texts taken in turn (in C; a string per line made in Python cost
-    as much as the numbers' text).
-    """
+def csv_lines(name: str, steps: list[int] | np.ndarray, rows: np.ndarray) -> str:
+    """Many rows of one run at once, the same text as ``csv_line`` row by row."""
     if not len(steps):
         return ""
-    body = _numbers(np.ascontiguousarray(rows, dtype=np.float64))[2:-2].split("],[")
-    args: list = [None] * (2 * len(body))
-    args[0::2] = steps
-    args[1::2] = body
-    return ((name.replace("%", "%%") + ",%d,%s\n") * len(body)) % tuple(args)
+    return _lines(name + ",", _step_texts(np.asarray(steps, dtype=np.int64)), np.asarray(rows, dtype=np.float64))
+
+
+def _step_texts(steps: np.ndarray) -> list[str]:
+    """Each step's decimal text (orjson writes integers as %d does), one orjson call for the lot."""
+    return orjson.dumps(np.ascontiguousarray(steps), option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
+
+
+def _lines(prefix: str, steps: list[str], rows: np.ndarray, finite: bool = False) -> str:
+    """``prefix`` + step + ``,`` + row + newline for each row (``finite``: the caller knows every
+    value is finite, so orjson's text needs no repair).
+
+    One orjson call formats the whole block; floats contain no ',' or '[' so splitting its text
+    at ``],[`` cannot cut a number. The lines are then one ``str.join`` of a list whose every
+    fifth item is the prefix, the comma or the newline (the same string objects) and whose
+    others are the step and row texts put in by two slice assignments: all in C (a % format of
+    the lot, or a string per line made in Python, cost more).
+    """
+    rows = np.ascontiguousarray(rows)
+    if finite:
+        text = orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    else:
+        text = _numbers(rows)
+    body = text[2:-2].split("],[")
+    parts = [prefix, None, ",", None, "\n"] * len(body)
+    parts[1::5] = steps
+    parts[3::5] = body
+    return "".join(parts)
 
 
 class TrajectoryRecorder:
     """Collects every row of every run as the simulation steps; then writes CSV or JSON.
 
-    ``observe`` keeps the step's arrays (the read-only ones a step leaves uncopied, see
-    Simulation, others copied) and a copy of the step counts; text is made a block of
-    ``BLOCK`` steps at a time (gradient norms too), so recording costs little per step.
+    ``observe`` keeps one bytes object per step: the step counts, params, loss, rates and
+    gradients joined as they lie in the Simulation's arrays (C-ordered int64 and float64), made
+    while those are fresh in the cache; nothing that happens after the step can alter it. Text
+    is made a block of ``BLOCK`` steps at a time from one array over the block's bytes (gradient
+    norms too), so recording costs little per step.
     """
 
     BLOCK = 2048
@@ -91,49 +110,72 @@ class TrajectoryRecorder:
         self._spools = [_TextSpool(8 << 20) for _ in range(n)]
         self._json: list[dict[str, list]] = [{"steps": [], "params": [], "loss": [], "lr": [], "grad_norm": []}
                                              for _ in range(n)]
-        self._block: list[tuple[np.ndarray, ...]] = []  # per step: step counts, params, loss, lr, grad
+        self._ticks: list[bytes] = []  # per step: step counts, params, loss, lr, grad as bytes
         self.observe()
 
     def observe(self) -> None:
         """Record a row for every run that made an update since the last call (every run on the
-        first call). Only keeps arrays: which runs moved is worked out a block at a time (_flush)."""
-        sim, block = self.sim, self._block
-        # a read-only array is a step's result, never written again: kept uncopied
-        params, loss, lr, grad = sim.params, sim.loss, sim.last_lr, sim.grad
-        block.append((sim.step_count.copy(), params if not params.flags.writeable else params.copy(),
-                      loss if not loss.flags.writeable else loss.copy(), lr if not lr.flags.writeable else lr.copy(),
-                      grad if not grad.flags.writeable else grad.copy()))
-        if len(block) == self.BLOCK:
+        first call). Only keeps the step's numbers: which runs moved is worked out a block at a
+        time (_flush)."""
+        sim = self.sim
+        arrays = (sim.step_count, sim.params, sim.loss, sim.last_lr, sim.grad)
+        try:  # the buffers of C-contiguous arrays, their bytes in order
+            tick = b"".join(arrays)
+        except (BufferError, ValueError, TypeError):
+            tick = b"".join([np.ascontiguousarray(a).tobytes() for a in arrays])
+        self._ticks.append(tick)
+        if len(self._ticks) == self.BLOCK:
             self._flush()
 
     def _flush(self) -> None:
-        """Turn the block's arrays into text (or JSON lists), run by run: a run's row is written
+        """Turn the block's steps into text (or JSON lists), run by run: a run's row is written
         when its step count differs from its previous row's."""
-        block, self._block = self._block, []
-        if not block:
+        ticks, self._ticks = self._ticks, []
+        if not ticks:
             return
-        k, n, p = len(block), self.sim.n_runs, self.sim.objective.n_params
-        steps, params, loss, lr, grad = zip(*block)
-        steps = _joined(steps, np.int64, (k, n))
-        loss, lr = (_joined(a, np.float64, (k, n)) for a in (loss, lr))
-        params, grad = (_joined(a, np.float64, (k, n, p)) for a in (params, grad))
+        sim = self.sim
+        k, n, p = len(ticks), sim.n_runs, sim.objective.n_params
+        width = n * (3 + 2 * p)
+        data = b"".join(ticks)
+        if len(data) != 8 * k * width or sim.step_count.dtype != np.int64 or sim.params.dtype != np.float64:
+            raise ValueError("the recorder keeps a fixed set of runs, with int64 step counts and float64 values")
+        table = np.frombuffer(data, dtype=np.float64).reshape(k, width)
+        steps = np.frombuffer(data, dtype=np.int64).reshape(k, width)[:, :n]
+        a, b = n, n + n * p
+        params, loss, lr, grad = (table[:, a:b].reshape(k, n, p), table[:, b:b + n], table[:, b + n:b + 2 * n],
+                                  table[:, b + 2 * n:].reshape(k, n, p))
         with np.errstate(all="ignore"):  # as Simulation.grad_norm: an overflow to inf is written as inf
-            norms = row_norms(grad) if grad.shape[-1] <= 8 else np.stack([row_norms(g) for g in grad])
-        rows = np.concatenate([params, loss[..., None], lr[..., None], norms[..., None]], axis=2)
+            norms = row_norms(grad) if p <= 8 else np.stack([row_norms(np.ascontiguousarray(g)) for g in grad])
+        rows = np.empty((n, k, p + 3))  # run by run: each run's rows are one contiguous block
+        rows[..., :p] = params.transpose(1, 0, 2)
+        rows[..., p] = loss.T
+        rows[..., p + 1] = lr.T
+        rows[..., p + 2] = norms.T
+        finite = bool(np.isfinite(rows).all())
         moved = np.empty(steps.shape, dtype=bool)
         np.not_equal(steps[0], self._prev_steps, out=moved[0])
         np.not_equal(steps[1:], steps[:-1], out=moved[1:])
         self._prev_steps = steps[-1].copy()
-        for i, name in enumerate(self.sim.names):
-            take = np.flatnonzero(moved[:, i])
-            if take.size:
-                self._add(i, name, steps[take, i].tolist(), rows[take, i])
+        every = moved.all(axis=0)
+        shared = None  # the step texts, when every run made the same steps (the usual block)
+        if self.fmt != "json" and every.all() and (steps == steps[:, :1]).all():
+            shared = _step_texts(steps[:, 0])
+        for i, name in enumerate(sim.names):
+            if every[i]:
+                run_steps, run_rows = steps[:, i], rows[i]
+            else:
+                take = np.flatnonzero(moved[:, i])
+                if not take.size:
+                    continue
+                run_steps, run_rows = steps[take, i], rows[i, take]
+            if self.fmt == "json":
+                self._add_json(i, run_steps.tolist(), run_rows)
+            else:
+                texts = shared if shared is not None else _step_texts(run_steps)
+                self._spools[i].write(_lines(name + ",", texts, run_rows, finite))
 
-    def _add(self, i: int, name: str, run_steps: list[int], run_rows: np.ndarray) -> None:
-        """One run's new rows, as CSV text in its spool or onto its JSON lists."""
-        if self.fmt != "json":
-            self._spools[i].write(csv_lines(name, run_steps, run_rows))
-            return
+    def _add_json(self, i: int, run_steps: list[int], run_rows: np.ndarray) -> None:
+        """One run's new rows onto its JSON lists."""
         n_params = self.sim.objective.n_params
         rows = run_rows.tolist()
         d = self._json[i]
@@ -204,23 +246,6 @@ class _TextSpool:
         self.chunks = []
         if self.file is not None:
             self.file.close()
-
-
-def _joined(arrays: tuple[np.ndarray, ...], dtype: type, shape: tuple[int, ...]) -> np.ndarray:
-    """The block's arrays of one quantity end to end, as one array of ``shape``.
-
-    They are the Simulation's own contiguous float64 (step counts: int64) arrays or copies
-    of them, so their bytes joined are the concatenation: b"".join takes about 30 ns an
-    array where np.concatenate takes 120. Anything else (a buffer that is not contiguous,
-    a run added within the block) takes np.concatenate, which copes or says why.
-    """
-    try:
-        out = np.frombuffer(b"".join(arrays), dtype=dtype)
-    except (BufferError, ValueError, TypeError):
-        out = None
-    if out is None or out.size != int(np.prod(shape)) or any(a.dtype != dtype for a in (arrays[0], arrays[-1])):
-        out = np.concatenate(arrays).astype(dtype, copy=False)
-    return out.reshape(shape)
 
 
 def run_status(sim: Simulation, i: int) -> str:

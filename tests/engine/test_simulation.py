@@ -208,3 +208,22 @@ def test_play_to_end_applies_events_at_their_steps():
     assert script.position == 2 and sim.done
     assert seen[:2] == [("event", 0, 0), 1] and ("event", 5, 5) in seen
     assert sim.history.series("lr")[1][6:, 0].tolist() == [0.0] * (len(sim.history.series("lr")[0]) - 6)
+
+
+@pytest.mark.parametrize("runs", [[gd("a"), gd("b", steps=3)], [gd("a"), RunSettings("m", "adam", {"lr": 0.1}, (1.0, 1.0), 3)]],
+                         ids=["one-group-array-path", "groups-of-one-float-path"])
+def test_step_counts_are_published_read_only_and_a_kept_array_never_changes(runs):
+    """Like params, each step leaves a new read-only step_count, so a reader may keep one uncopied
+    (the trajectory recorder does): steps, a reset and a run that stops leave the kept ones as they were."""
+    sim = Simulation(bowl(), runs)
+    kept = [sim.step_count]
+    for _ in range(6):
+        sim.step()
+        kept.append(sim.step_count)
+    sim.reset_run(0)
+    sim.step()
+    kept.append(sim.step_count)
+    assert all(not a.flags.writeable for a in kept)
+    assert [a.tolist() for a in kept] == [[0, 0], [1, 1], [2, 2], [3, 3], [4, 3], [5, 3], [6, 3], [1, 3]]
+    with pytest.raises(ValueError):
+        kept[-1][0] = 7

@@ -132,3 +132,18 @@ def test_a_float_step_publishes_read_only_arrays_of_the_array_paths_shapes():
         assert a.shape == shape and a.dtype == np.float64 and not a.flags.writeable
         with pytest.raises(ValueError):
             a[0] = 1.0
+
+
+def test_scalar_programs_of_odd_and_even_length_give_the_compiled_programs_bits():
+    """The float twin runs its instructions two a turn (an odd program makes its first one alone)."""
+    lengths = set()
+    for formula in ("(1 - x)**2 + 100*(y - x**2)**2", "x*x*y", "x*y", "(x - y)**2", "x/y + y*y",
+                    "sqrt(x*x + 1) + abs(y) - x", "max(x, y) - min(x, 2*y) + relu(x)"):
+        f = compile_formula(formula, ("x", "y"))
+        run = scalar_value_and_gradient(f)
+        pts = np.random.default_rng(4).standard_normal((50, 2)) * 3.0
+        value, grad = f.value_and_gradient(pts)
+        got = np.array([run.values(p) for p in pts.tolist()])
+        assert (got[:, 0] == value).all() and (got[:, 1:] == grad).all()
+        lengths.add(len(f._value_and_gradient.spec[2]) % 2)
+    assert lengths == {0, 1}

@@ -58,7 +58,8 @@ def test_no_rows_make_no_text():
 
 def test_recorded_file_holds_the_engines_floats(tmp_path):
     """The recorder's CSV, read with the csv module, gives back the simulation's params, loss and
-    gradient norm of every step bit for bit (it keeps the steps' read-only arrays uncopied)."""
+    gradient norm of every step bit for bit (it keeps each step's numbers as one bytes object, so a change
+    after the step, here a reset within a block, cannot alter the rows already kept)."""
     from optsim.engine.core.objective import Objective
     from optsim.engine.core.run_settings import RunSettings
     from optsim.engine.core.simulation import Simulation
@@ -124,3 +125,29 @@ def test_text_past_the_memory_limit_goes_to_a_file_and_comes_back_the_same():
     assert record(1000) == text
     lines = text.splitlines()
     assert len(lines) == 1 + 2 * 501 and lines[1].startswith("adam 100%d,0,") and lines[-1].startswith("sgd-ß,500,")
+
+
+def test_arrays_that_are_not_c_contiguous_are_recorded_the_same():
+    """observe joins the buffers of the Simulation's C-ordered arrays; others (a Fortran-ordered
+    copy here) take the slower copy and give the same file."""
+    from optsim.engine.core.objective import Objective
+    from optsim.engine.core.run_settings import RunSettings
+    from optsim.engine.core.simulation import Simulation
+    from optsim.engine.formula.compile import compile_formula
+
+    def record(fortran: bool) -> str:
+        sim = Simulation(Objective(compile_formula("(1 - x)**2 + 100*(y - x**2)**2", ("x", "y"))),
+                         [RunSettings(f"r{i}", opt, {"lr": 1e-3}, (-1.5, 2.0), 100) for i, opt in enumerate(["adam", "sgd"])])
+        rec = TrajectoryRecorder(sim, "csv")
+        rec.BLOCK = 16
+        while sim.step():
+            if fortran:
+                sim.params, sim.grad = np.asfortranarray(sim.params), np.asfortranarray(sim.grad)
+                assert not sim.params.flags.c_contiguous
+            rec.observe()
+        out = io.StringIO()
+        rec.write(out)
+        rec.close()
+        return out.getvalue()
+
+    assert record(True) == record(False)
