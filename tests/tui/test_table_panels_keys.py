@@ -227,7 +227,7 @@ async def test_a_long_message_is_shown_whole_on_the_status_line():
         assert " ".join(long.split()) in top
         assert not await _table_covered(pilot, screen)
         status = screen.query_one(StatusLine)
-        status._clear_message()  # what the timer does after a few seconds
+        status.clear_message()  # what the timer does after a few seconds
         await pilot.pause()
         assert status.region.height == 1 and "step" in screen_lines(app)[0]
 

@@ -53,10 +53,13 @@ class StatusLine(Static):
         self.message = (message, severity)
         if self._message_timer is not None:
             self._message_timer.stop()
-        self._message_timer = self.set_timer(timeout or MESSAGE_SECONDS, self._clear_message)
+        self._message_timer = self.set_timer(timeout or MESSAGE_SECONDS, self.clear_message)
         self._draw()
 
-    def _clear_message(self) -> None:
+    def clear_message(self) -> None:
+        """Show the title again (what the message's timer does when it runs out)."""
+        if self._message_timer is not None:
+            self._message_timer.stop()
         self.message = None
         self._message_timer = None
         self._draw()
