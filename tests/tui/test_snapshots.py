@@ -59,6 +59,8 @@ def test_edit_form_80x24(snap_compare):
         await pilot.pause()
         await pilot.press("e")
         await pilot.pause()
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # the cursor shows steadily: a slow machine caught it mid-blink
         pilot.app.screen.query_one("#h-lr", Input).value = "-1"
         await pilot.press("enter")
         await pilot.pause()

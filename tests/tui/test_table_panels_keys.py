@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from optsim.engine.scenario.catalog import resolve
 from optsim.engine.scenario.load import load_scenario
 from optsim.engine.text_format import column as fmt_num
@@ -190,8 +192,19 @@ async def _table_covered(pilot, screen) -> list[str]:
     return [line for line, shown in zip(drawn, on_screen) if shown[x: x + width].rstrip() != line.rstrip()]
 
 
+@pytest.fixture
+def messages_stay(monkeypatch):
+    """Status-line messages last 2-4 s; on a slow machine an assertion could come after that.
+    Here they stay until replaced or cleared, so the tests check where they go, not the clock."""
+    from optsim.tui.widgets.status_line import StatusLine
+
+    say = StatusLine.say
+    monkeypatch.setattr(StatusLine, "say", lambda self, message, severity="information", timeout=None:
+                        say(self, message, severity, 3600.0))
+
+
 @run_async
-async def test_messages_go_to_the_status_line_and_cover_none_of_the_run_table():
+async def test_messages_go_to_the_status_line_and_cover_none_of_the_run_table(messages_stay):
     from optsim.tui.widgets.status_line import StatusLine
 
     for size in ((80, 24), (160, 48)):
@@ -214,7 +227,7 @@ async def test_messages_go_to_the_status_line_and_cover_none_of_the_run_table():
 
 
 @run_async
-async def test_a_long_message_is_shown_whole_on_the_status_line():
+async def test_a_long_message_is_shown_whole_on_the_status_line(messages_stay):
     from optsim.tui.widgets.status_line import StatusLine
 
     app, session = _app("rosenbrock")
