@@ -62,24 +62,29 @@ def reference(tmp_path_factory) -> tuple[Path, bytes]:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("moment", ["starting", "stepping", "writing", "finished"])
 def test_interrupt_keeps_old_or_complete_output(reference, sig, moment, tmp_path) -> None:
-    folder, complete = reference
-    (tmp_path / "s.toml").write_text(SCENARIO)
-    out = tmp_path / "t.csv"
+    _interrupt_run(tmp_path, "t.csv", reference[1], sig, moment)
+
+
+def _interrupt_run(folder: Path, name: str, complete: bytes, sig: int, moment: str) -> None:
+    """Start `optsim run --out NAME` over PREVIOUS, signal it at `moment`, and check the output
+    is the old file or the complete one, with no temporary file left."""
+    (folder / "s.toml").write_text(SCENARIO)
+    out = folder / name
     out.write_text(PREVIOUS)
-    proc = _start(tmp_path, "t.csv")
+    proc = _start(folder, name)
     if moment == "starting":
         time.sleep(0.3)
     elif moment == "stepping":
         time.sleep(3.0)
     elif moment == "writing":
-        _wait_for_writing(tmp_path, out, proc)
+        _wait_for_writing(folder, out, proc)
     else:
         proc.wait(timeout=300)
     if proc.poll() is None:
         os.kill(proc.pid, sig)
     proc.wait(timeout=60)
     assert out.read_bytes() in (PREVIOUS.encode(), complete)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml", "t.csv"]  # no temporary file left
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["s.toml", name])  # no temporary file left
     if moment == "finished":
         assert out.read_bytes() == complete
 
@@ -137,21 +142,7 @@ def json_reference(tmp_path_factory) -> bytes:
 @pytest.mark.parametrize("moment", ["writing", "finished"])
 def test_interrupted_json_output_is_old_or_complete(json_reference, sig, moment, tmp_path) -> None:
     """`--out FILE.json` goes through the same atomic writer as the CSV: the same guarantee."""
-    (tmp_path / "s.toml").write_text(SCENARIO)
-    out = tmp_path / "t.json"
-    out.write_text(PREVIOUS)
-    proc = _start(tmp_path, "t.json")
-    if moment == "writing":
-        _wait_for_writing(tmp_path, out, proc)
-    else:
-        proc.wait(timeout=300)
-    if proc.poll() is None:
-        os.kill(proc.pid, sig)
-    proc.wait(timeout=60)
-    assert out.read_bytes() in (PREVIOUS.encode(), json_reference)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml", "t.json"]
-    if moment == "finished":
-        assert out.read_bytes() == json_reference
+    _interrupt_run(tmp_path, "t.json", json_reference, sig, moment)
 
 
 PLAY = ["play", "--headless", "saddle-w1w2", "--frames", "0,20,40,60,80,100,120,140,160", "--size", "80x24"]

@@ -225,14 +225,9 @@ class Simulation:
         if n == 1 and self._floats is not None and self._lockstep_ticks > 0:
             # on floats nothing warns (Python raises instead, and the array path redoes the step);
             made = self._floats.step()
-            if made is not None:  # _take_float_step's work, inline: most of a small scenario's step
+            if made is not None:
                 self._lockstep_ticks -= 1
-                self.params, self.loss, self.grad, self.step_count, packed = made
-                self._grad_norm = None
-                self.last_lr = self._constant_lrs
-                self.tick += 1
-                if self.record_history:
-                    self._record(None, packed)
+                self._take_float_step(made)
                 return 1
             self._unfloat()
         with np.errstate(all="ignore"):  # once for the whole loop: entering it costs about a microsecond
