@@ -149,6 +149,32 @@ async def test_arrows_are_drawn_with_labels():
 
 
 @run_async
+async def test_a_label_wider_than_either_side_is_cut_with_an_ellipsis_apart_from_its_point():
+    """At 80x24 adagrad-bursts' "≈ 0" label fitted on neither side of a point mid-plot: it was cut
+    at the plot's left edge (losing its first words) and ran into the point's count ("≈ 02").
+    Now it keeps its first words, ends in "…" inside the plot, and a blank column stays between
+    it and the point."""
+    label = "-lr·g, step ≈ 0 (1.5e-14, 1.9e-15) and more words than any plot side holds"
+    app = PlotApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        plot = app.query_one(ContourPlot)
+        plot.set_arrows([((-1.0, 0.0), (0.0, 0.0), "#ffffff", label, 0.0)])
+        layout = plot.plot_layout
+        cols, rows, _ = layout.geometry.data_to_cell(np.array([-1.0]), np.array([0.0]))
+        point = layout.left + int(cols[0])
+        (line,) = [t for t in strip_texts(plot) if "-lr·g, step ≈ 0" in t]
+        start = line.index("-lr·g")
+        end = line.index("…", start) + 1
+        cut = line[start:end]
+        assert layout.left <= start and end <= layout.left + layout.geometry.cols  # inside the plot area
+        assert end <= point - 1 or start >= point + 2  # one column clear of the point on either side
+        right_room = layout.geometry.cols - int(cols[0]) - 2
+        room = max(right_room, int(cols[0]) - 1)  # the wider side, filled up to a word's end
+        assert cut == label[:room - 1].rstrip() + "…"
+
+
+@run_async
 async def test_labels_of_arrows_from_one_point_do_not_overwrite_each_other():
     """resnet-warmup drew "↑λ 200tum 11": an eigenvector's label over the momentum's."""
     app = PlotApp()

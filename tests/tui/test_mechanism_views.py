@@ -260,13 +260,13 @@ def test_vectors_that_count_as_zero_are_labels_not_arrows(tmp_path):
     assert np.linalg.norm(sim.grad[0]) == 0 and 0 < np.linalg.norm(sim.grad[1]) <= gradient_tolerance(sim.loss[1])
     v.toggle_view("sigma")
     (only,) = v.mechanism_arrows()
-    assert only.direction == (0.0, 0.0) and only.label == "-lr·g 0, step 0: ≈ 0"
+    assert only.direction == (0.0, 0.0) and only.label == "-lr·g, step ≈ 0 (0, 0)"
     v.toggle_view("momentum")
     assert [a.direction for a in v.mechanism_arrows()] == [(0.0, 0.0)]  # SGD's momentum is still 0: none
     v.toggle_view("momentum")
     v.select(1)
     raw, step = v.mechanism_arrows()
-    assert raw.direction == (0.0, 0.0) and raw.label.endswith("≈ 0")
+    assert raw.direction == (0.0, 0.0) and raw.label.startswith("-lr·g ≈ 0 (")
     np.testing.assert_allclose(step.direction, sim.next_update(1))  # Adam's g / (|g| + eps): 8e-5, real
     assert "≈" not in step.label and np.hypot(*step.direction) > 1e3 * 0.001 * gradient_tolerance(sim.loss[1])
 
@@ -282,5 +282,5 @@ async def test_a_zero_vector_is_drawn_as_its_label_at_the_point_without_a_shaft(
         await pilot.pause()
         r = screen.query_one(ContourPlot).region
         plot = "\n".join(line[r.x:r.right] for line in screen_lines(app)[r.y:r.bottom])
-        assert "-lr·g 0, step 0: ≈ 0" in plot
+        assert "-lr·g, step ≈ 0 (0, 0)" in plot
         assert not any(ch in plot for ch in "→←↑↓↗↖↘↙")  # no arrow head on the plot

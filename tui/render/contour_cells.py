@@ -142,16 +142,23 @@ class _Overlay:
 
     def _label_at_origin(self, arrow: PlotArrow, color: str) -> None:
         cols, rows, inside = self.geometry.data_to_cell(np.array([arrow.origin[0]]), np.array([arrow.origin[1]]))
-        if inside[0]:
-            self._label(int(rows[0]), int(cols[0]), arrow.label, color)
+        if inside[0]:  # a blank column between: the point's glyph or count must not read as part of it
+            self._label(int(rows[0]), int(cols[0]), arrow.label, color, gap=1)
 
-    def _label(self, row: int, col: int, label: str, color: str) -> None:
-        """The label beside cell (row, col): right of it if it fits, else left; moved a row up
-        or down when another arrow's label is there (two arrows from one point, e.g. an
-        eigenvector and the momentum, must not spell one word over the other)."""
+    def _label(self, row: int, col: int, label: str, color: str, gap: int = 0) -> None:
+        """The label beside cell (row, col), `gap` blank columns away: right of it if it fits,
+        else left; if neither, cut to the wider side with "…" (labels say the key words first,
+        so the cut keeps them; never cut at the plot's edge mid-word). Moved a row up or down when
+        another arrow's label is there (two arrows from one point, e.g. an eigenvector and the
+        momentum, must not spell one word over the other)."""
         text = "".join(ch for ch in label if cell_len(ch) == 1)
-        n, cols, rows = len(text), self.geometry.cols, self.geometry.rows
-        start = col + 1 if col + 1 + n <= cols else col - n
+        cols, rows = self.geometry.cols, self.geometry.rows
+        right, left = cols - (col + 1 + gap), col - gap  # room on each side
+        if len(text) > max(right, left):
+            room = max(right, left)
+            text = text[:room - 1].rstrip() + "…" if room > 1 else ""
+        n = len(text)
+        start = col + 1 + gap if n <= right else col - gap - n
         lo, hi = max(0, start), min(cols, start + n)
         for r in (row, row - 1, row + 1, row - 2, row + 2):
             if 0 <= r < rows and not self.labelled[r, lo:hi].any():

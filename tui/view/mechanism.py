@@ -84,7 +84,8 @@ def step_arrows(session: Session, run: int, views: frozenset[str]) -> list[StepA
     """The vectors drawn at the run's point: with "sigma", the raw step -lr g beside the step
     the optimizer will take (drawn in proportion); with "momentum", -g beside the momentum
     (one length on screen: they differ in units). Labels carry the lengths. Where the gradient
-    counts as zero (the engine's rule), -g has no direction: only the labels are drawn, "≈ 0";
+    counts as zero (the engine's rule), -g has no direction: only the labels are drawn, "≈ 0"
+    first and the length after (a label cut to fit the plot keeps what it says);
     so are a step and a momentum no longer than lr times that tolerance."""
     sim = session.sim
     grad = sim.grad[run]
@@ -97,19 +98,19 @@ def step_arrows(session: Session, run: int, views: frozenset[str]) -> list[StepA
         raw_scale, step_scale = _in_proportion(float(np.linalg.norm(raw)), float(np.linalg.norm(step)))
         still = gradient_is_zero(float(np.linalg.norm(step)), abs(lr) * tol)
         if flat and still:
-            out.append(_zero(raw, "raw", f"-lr·g {_length(raw)}, step {_length(step)}: ≈ 0"))
+            out.append(_zero(raw, "raw", f"-lr·g, step ≈ 0 ({_length(raw)}, {_length(step)})"))
         else:
-            out.append(_zero(raw, "raw", f"-lr·g {_length(raw)} ≈ 0") if flat
+            out.append(_zero(raw, "raw", f"-lr·g ≈ 0 ({_length(raw)})") if flat
                        else StepArrow(raw, "raw", f"-lr·g {_length(raw)}", raw_scale))
-            out.append(_zero(step, "step", f"step {_length(step)} ≈ 0") if still
+            out.append(_zero(step, "step", f"step ≈ 0 ({_length(step)})") if still
                        else StepArrow(step, "step", f"step {_length(step)}", step_scale))
     if "momentum" in views:
         if "sigma" not in views:  # else -lr·g already points along -g
-            out.append(_zero(grad, "gradient", f"-g {_length(grad)} ≈ 0") if flat
+            out.append(_zero(grad, "gradient", f"-g ≈ 0 ({_length(grad)})") if flat
                        else StepArrow(-grad, "gradient", f"-g {_length(grad)}"))
         m = sim.optimizer_quantity(inspect.momentum)[run]  # the movement: parameter units, like a step
         if np.isfinite(m).all() and np.any(m):
-            out.append(_zero(m, "momentum", f"momentum {_length(m)} ≈ 0")
+            out.append(_zero(m, "momentum", f"momentum ≈ 0 ({_length(m)})")
                        if gradient_is_zero(float(np.linalg.norm(m)), abs(lr) * tol)
                        else StepArrow(m, "momentum", f"momentum {_length(m)}"))
     return out
