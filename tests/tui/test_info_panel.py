@@ -51,7 +51,7 @@ async def test_a_status_of_the_same_height_needs_no_layout_and_a_taller_one_does
 async def test_the_height_of_a_status_that_does_not_wrap_is_textuals():
     """unwrapped_height (one row a line, when no line is longer than the width) says what
     Textual's own wrapping says, or leaves it to Textual."""
-    from optsim.tui.widgets.info_panel import unwrapped_height
+    from optsim.tui.render.text_shape import unwrapped_height
 
     app = PanelApp()
     async with app.run_test(size=(60, 20)) as pilot:
@@ -82,7 +82,7 @@ async def test_texts_of_one_wrap_shape_wrap_to_the_same_height():
     shape (same words' lengths, other letters and digits) has one height in Textual."""
     import random
 
-    from optsim.tui.widgets.info_panel import wrap_shape
+    from optsim.tui.render.text_shape import wrap_shape
 
     rng = random.Random(5)
     app = PanelApp()
@@ -113,3 +113,14 @@ async def test_texts_of_one_wrap_shape_wrap_to_the_same_height():
                 assert heights[shape] == height, repr(plain)
             heights[shape] = height
         assert measured > 100 and shapes > 30
+
+
+@run_async
+async def test_the_status_looks_for_no_links_from_its_first_frame_and_the_caption_still_does():
+    """auto_links off on the status from compose (it was switched off at its first update, after
+    the first frame had looked for links in it); the caption, which a scenario writes, keeps them."""
+    app = PanelApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        assert app.query_one("#run-status", Static).auto_links is False
+        assert app.query_one("#caption-text", Static).auto_links is True
