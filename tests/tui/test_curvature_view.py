@@ -135,3 +135,20 @@ async def test_at_80x24_the_essentials_stay_with_the_view_on():
         assert screen.query_one("#curv", CurvePlot).region.height >= 3
         assert screen.query_one("#info").region.height >= 2
         assert palette.EIGEN_ARROW_COLOR in [a.color for a in screen.plot._arrows]
+
+
+def test_the_kept_rate_times_curvature_equals_one_computed_afresh_frame_after_frame():
+    """The values kept from frame to frame (appended in order, the usual frame, or merged
+    after the history dropped ticks) are those a fresh computation gives."""
+    from optsim.tui.view.curvature import RateCurvatureCurves
+
+    s = Session(load_scenario(ROSENBROCK))
+    s.sim.history.__init__(s.sim.n_runs, s.sim.history.params.shape[-1], capacity=16, recent=8)
+    kept = RateCurvatureCurves(s)
+    for step in (1, 1, 1, 3, 1, 7, 1, 1, 20, 1, 40):
+        s.advance(step)
+        got = kept.curves(lambda r: True)
+        want = RateCurvatureCurves(s).curves(lambda r: True)
+        assert [c.name for c in got] == [c.name for c in want]
+        for a, b in zip(got, want):
+            assert np.array_equal(a.xs, b.xs) and np.array_equal(a.ys, b.ys, equal_nan=True), (step, a.name)

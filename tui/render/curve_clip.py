@@ -112,11 +112,14 @@ def fit_curves(series: Sequence[Any], scale: Any) -> CurveFit:
 
 
 def _inside(ys: np.ndarray, scale: Any, bottom: float, top: float) -> bool:
-    """True if every value is finite, at most `top` and at least `bottom` (and positive on a
-    log scale): two reductions instead of fit_curves' dozen passes (a NaN makes both NaN)."""
-    if not ys.size:
+    """True if every value but NaN gaps is finite, at most `top` and at least `bottom` (and
+    positive on a log scale) and the last value is finite: then fit_curves has nothing to cut
+    or report (a NaN is neither above nor under, and a curve ending finite has not gone), in
+    two reductions instead of its dozen passes. fmin/fmax skip NaN (a history's first sigma
+    is NaN: the optimizer had not divided by anything yet) but not inf, which fails here."""
+    if not ys.size or not math.isfinite(ys[-1]):
         return False
-    lo, hi = float(ys.min()), float(ys.max())
+    lo, hi = float(np.fmin.reduce(ys)), float(np.fmax.reduce(ys))
     return math.isfinite(lo) and math.isfinite(hi) and hi <= top and lo >= bottom and (lo > 0 or not scale.log)
 
 

@@ -577,23 +577,36 @@ def _tails_off_base(axes: CurveAxes, pieces: list[tuple[_Drawn, bool, np.ndarray
     """The pieces (all tails: the rest of a curve joined to its base's last point) that may
     add a dot to their base; for the others the whole curve's bits are the base's.
 
-    A tail whose points are all finite and in one dot away from the grid's border sets
-    exactly that dot (dot_polyline_samples: the first point's dot, and its segments lie
-    inside one dot, so they are skipped), and that dot is its first point's, the base's
-    last: already set in the base. Late in a run most frames move every curve by less
-    than a dot, so most frames rasterize nothing (one batched mapping of the tails instead
-    of a dozen vectorized passes)."""
+    A tail whose points are all finite, inside the clip box and in one dot sets exactly
+    that dot when each of its segments' end samples lands there too: rasterize_dot_polyline
+    clips no segment inside the box, and a segment within one dot is sampled at its start
+    (the point itself) and at start + 1.0 * (end - start), nothing else (it is less than a
+    dot long, so n <= 2). That is checked as computed, not assumed, so it holds on the grid's
+    border rows and columns too (where the flat learning-rate and limit curves lie, at the
+    top and bottom of their range): the subtraction there need not be exact. And that dot
+    is its first point's, the base's last: already set in the base. Late in a run most
+    frames move every curve by less than a dot, so most frames rasterize nothing (one
+    batched mapping of the tails instead of a dozen vectorized passes)."""
     g = axes.geometry
     sizes = [p[2].size for p in pieces]
     px, py = _curve_dots(axes, np.concatenate([p[2] for p in pieces]), np.concatenate([p[3] for p in pieces]))
+    w, h = g.dots
     with np.errstate(invalid="ignore"):
         fx, fy = np.floor(px), np.floor(py)
-    w, h = g.dots
-    inner = (fx >= 1) & (fx <= w - 2) & (fy >= 1) & (fy <= h - 2)  # False for NaN
+        # Inside the clip box of rasterize_dot_polyline (False for NaN): no segment is clipped.
+        inside = (px >= 0) & (px <= w - 1e-9) & (py >= 0) & (py <= h - 1e-9)
+        # Each segment's end sample, as the rasterizer computes it (t = 1), in its start's dot.
+        ends_x = np.floor(px[:-1] + 1.0 * (px[1:] - px[:-1]))
+        ends_y = np.floor(py[:-1] + 1.0 * (py[1:] - py[:-1]))
     ends = np.cumsum(sizes)
     starts = ends - np.asarray(sizes)
     first_x, first_y = fx[starts], fy[starts]
-    same = inner & (fx == np.repeat(first_x, sizes)) & (fy == np.repeat(first_y, sizes))
+    same = inside & (fx == np.repeat(first_x, sizes)) & (fy == np.repeat(first_y, sizes))
+    # A point's segment is the one from the point before it in the same tail (none at a start).
+    segment_ok = np.ones(px.shape, dtype=bool)
+    segment_ok[1:] = (ends_x == fx[:-1]) & (ends_y == fy[:-1])
+    segment_ok[starts] = True
+    same &= segment_ok
     one_dot = np.logical_and.reduceat(same, starts) if len(same) else np.zeros(0, dtype=bool)
     keep = []
     for p, in_base in zip(pieces, one_dot.tolist()):

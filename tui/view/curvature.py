@@ -129,6 +129,12 @@ class RateCurvatureCurves:
         the ticks not kept."""
         kept_ticks, kept_values = self._kept.get(key, (ticks[:0], np.zeros(0)))
         values = np.full(ticks.size, np.nan)
+        k = kept_ticks.size
+        if k and k <= ticks.size and np.array_equal(ticks[:k], kept_ticks):
+            # The usual frame: the history is the kept ticks and new ones after them (the
+            # search below finds exactly that; the ticks increase).
+            values[:k] = kept_values
+            return values, np.arange(k, ticks.size)
         found = np.zeros(ticks.size, dtype=bool)
         if kept_ticks.size:
             at = np.minimum(np.searchsorted(kept_ticks, ticks), kept_ticks.size - 1)
@@ -139,7 +145,10 @@ class RateCurvatureCurves:
     def _keep(self, key: tuple, ticks: np.ndarray, values: np.ndarray) -> None:
         """Add these values to the run's kept ones, in tick order (all dropped past KEPT_MAX)."""
         kept_ticks, kept_values = self._kept.get(key, (ticks[:0], values[:0]))
-        if ticks.size:
+        if ticks.size and kept_ticks.size and ticks[0] > kept_ticks[-1]:
+            # After the kept ones (the usual frame): already in order, as the sort would leave it.
+            kept_ticks, kept_values = np.concatenate([kept_ticks, ticks]), np.concatenate([kept_values, values])
+        elif ticks.size:
             merged = np.concatenate([kept_ticks, ticks])
             order = np.argsort(merged, kind="stable")
             kept_ticks, kept_values = merged[order], np.concatenate([kept_values, values])[order]

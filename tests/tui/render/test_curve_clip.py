@@ -102,3 +102,31 @@ def test_the_largest_learning_rate_is_inside_the_axis_and_labelled():
     assert "0.3" in axes.y_ticks.labels and "0.1" in axes.y_ticks.labels
     top_row = min(c for c, lab in zip(axes.y_ticks.cells, axes.y_ticks.labels) if lab == "0.3")
     assert top_row < min(c for c, lab in zip(axes.y_ticks.cells, axes.y_ticks.labels) if lab == "0.1")
+
+
+@pytest.mark.parametrize("log", [True, False])
+def test_the_quick_check_gives_what_the_full_cut_gives(log, monkeypatch):
+    """fit_curves' quick path (nothing to cut: every value but NaN gaps on the chart, the last
+    one finite) returns what its full pass returns, on curves with NaN, inf, values on and
+    past the edges, at the start, inside and at the end."""
+    import optsim.tui.render.curve_clip as clip
+
+    r = CurveRange()
+    r.include(np.array([1e-3, 1e2]) if log else np.array([-3.0, 5.0]))
+    scale = r.scale()
+    rng = np.random.default_rng(21 if log else 22)
+    specials = [np.nan, np.inf, -np.inf, scale.top, scale.bottom, scale.top * 1.5, 0.0, -1.0, 1e-300]
+    for trial in range(400):
+        n = int(rng.integers(1, 12))
+        ys = np.exp(rng.uniform(-6, 4, n)) if log else rng.uniform(-2.9, 4.9, n)
+        for k in rng.choice(n, int(rng.integers(0, 3))):
+            ys[k] = rng.choice(specials)
+        series = [CurveSeries("a", 0, np.arange(n, dtype=float), ys, dashed=bool(trial % 3 == 0))]
+        quick = fit_curves(series, scale)
+        monkeypatch.setattr(clip, "_inside", lambda *a: False)
+        full = fit_curves(series, scale)
+        monkeypatch.undo()
+        assert quick.off_scale == full.off_scale and quick.under_floor == full.under_floor, ys
+        assert [s.name for s in quick.series] == [s.name for s in full.series]
+        for a, b in zip(quick.series, full.series):
+            assert np.array_equal(np.asarray(a.ys, dtype=float), np.asarray(b.ys, dtype=float), equal_nan=True), ys

@@ -205,3 +205,69 @@ def test_a_tail_within_one_dot_is_not_rasterized_and_the_raster_stays_the_same_o
             assert got is last  # nothing new: the same raster
         last = got
     assert skipped > 100  # 36 steps a dot column: most frames add no dot
+
+
+def test_a_tail_on_the_border_rows_is_not_rasterized_and_the_cells_stay_exact():
+    """The flat curves at the top and bottom of a range (a constant learning rate, the
+    curvature limit) lie in the grid's first and last dot rows: a step that adds no dot to
+    them rasterizes nothing there either, and the cells are still the plain rasterizer's."""
+    r = CurveRange()
+    r.include(np.array([1e-3, 0.1]))
+    axes = plan_curve_axes(60, 8, (0.0, 4000.0), r.scale())
+    ticks = np.arange(4000.0)
+    curves = [np.full(4000, 0.1), np.full(4000, 1e-3), np.full(4000, 0.1)]
+    raster = CurveRasterizer()
+    calls = []
+    original = raster._rasterize_pieces
+
+    def spy(axes, pieces):
+        calls.append(len(pieces))
+        return original(axes, pieces)
+
+    raster._rasterize_pieces = spy
+    skipped = 0
+    for n in range(500, 600):
+        series = [CurveSeries(f"s{k}", k, ticks[:n], ys[:n], dashed=k == 2) for k, ys in enumerate(curves)]
+        before = len(calls)
+        got = raster.draw(axes, series)
+        bits, owner = _painted(axes, series)
+        assert np.array_equal(got.bits, bits) and np.array_equal(got.owner, owner), n
+        skipped += len(calls) == before
+    assert skipped > 80
+
+
+def test_a_tail_taken_as_in_its_first_dot_sets_only_that_dot():
+    """_tails_off_base's promise, checked against the plain rasterizer on tails at the grid's
+    edges and a hair below a dot's edge (where a sample's rounding could cross it)."""
+    from optsim.tui.render.curve_grid import _Drawn, _tails_off_base
+
+    rng = np.random.default_rng(5)
+    r = CurveRange()
+    r.include(np.array([0.0, 1.0]))
+    axes = plan_curve_axes(COLS + 8, ROWS + 3, (0.0, 1.0), r.scale())
+    g = axes.geometry
+    w, h = g.dots
+    frac = np.array([0.0, 1 - 2.0 ** -53, 1 - 1e-12, 1e-300, 0.5, 2.0 ** -53])
+    taken = 0
+    for trial in range(3000):
+        n = int(rng.integers(1, 5))
+        dx = rng.choice([0, 1, w - 1, int(rng.integers(0, w))])
+        dy = rng.choice([0, 1, h - 1, int(rng.integers(0, h))])
+        px = dx + rng.choice(frac, n)
+        py = dy + rng.choice(frac, n)
+        if rng.random() < 0.1:
+            px[-1] = w - 1e-9 if rng.random() < 0.5 else w - 1e-10
+        # back to data units, so that _curve_dots maps them onto these dots (or next to them)
+        xs, ys = g.dots_to_data(px, py)
+        base = np.zeros((g.rows, g.cols), dtype=np.uint8)
+        d = _Drawn(1, b"", b"", b"", b"", base)
+        kept = _tails_off_base(axes, [(d, False, xs, ys)])
+        if kept:
+            continue
+        taken += 1
+        mx, my = g.data_to_dots(xs, ys)
+        my = np.clip(my, 0.0, h - 1e-9)
+        expected = rasterize_dot_polyline(mx, my, g.cols, g.rows)
+        first = rasterize_dot_polyline(mx[:1], my[:1], g.cols, g.rows)
+        assert np.array_equal(expected, first) and first.any(), (px, py)
+    assert taken > 500
