@@ -7,10 +7,14 @@ import sys
 import tomllib
 from dataclasses import fields
 
+import math
+
 import numpy as np
 import pytest
 
 from optsim.engine.scenario.catalog import builtin_dir
+from optsim.engine.text_format import sig
+from optsim.tui.render.contour_grid import nice_step
 from optsim.tui.render.curve_grid import CurveRange, plan_curve_axes, rasterize_curve
 from optsim.engine.errors import ScenarioError
 from optsim.engine.watch.recorder import LiveRecorder
@@ -86,7 +90,38 @@ def test_curve_range_grows_and_picks_log_where_it_fits():
     assert r.empty
     deep = CurveRange()
     deep.include(np.array([1.0, 1e-60]))
-    assert -41.5 < deep.scale().lo < -40  # at most 40 decades shown
+    assert -42.5 < deep.scale().lo < -40  # at most 40 decades shown (and the grid's headroom)
+
+
+def test_curve_range_edges_sit_on_a_grid_and_hold_while_a_new_low_stays_inside_it():
+    """A loss reaching a new low every step must not move the axes every step (each move
+    draws the chart again): the edges snap to a grid with half a step or more to spare."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        r = CurveRange()
+        hi = 10.0 ** rng.uniform(-3, 3)
+        lo = hi / 10.0 ** rng.uniform(1.1, 30)
+        r.include(np.array([hi, lo]))
+        s = r.scale()
+        step = nice_step(math.log10(hi / lo), 33)
+        assert s.log
+        for edge in (s.lo, s.hi):
+            assert abs(edge / step - round(edge / step)) < 1e-6  # on the grid
+        assert s.lo <= math.log10(lo) - step / 2 + 1e-9 and math.log10(lo) - s.lo <= 1.5 * step + 1e-9
+        assert s.hi >= math.log10(hi) + step / 2 - 1e-9 and s.hi - math.log10(hi) <= 1.5 * step + 1e-9
+        assert float(sig(lo, 2)) == s.data_lo and float(sig(hi, 2)) == s.data_hi
+    r = CurveRange()
+    r.include(np.array([100.0, 1e-3]))
+    before = r.scale()  # 5 decades: a grid of 0.2 decade, the bottom at -3.2
+    assert (before.lo, before.hi) == pytest.approx((-3.2, 2.2))
+    r.include(np.array([8.5e-4]))  # a new low keeping half a step above -3.2: the same window
+    assert (r.scale().lo, r.scale().hi) == (before.lo, before.hi) and r.scale().data_lo == 8.5e-4
+    r.include(np.array([7.5e-4]))  # under -3.2 + 0.1: the bottom moves a grid step
+    assert r.scale().lo == pytest.approx(-3.4)
+    linear = CurveRange()
+    linear.include(np.array([0.0, 0.361]))
+    s = linear.scale()
+    assert not s.log and (s.lo, s.hi) == pytest.approx((-0.02, 0.38))  # a grid of 0.02
 
 
 def test_curve_axes_and_raster():

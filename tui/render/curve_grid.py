@@ -6,8 +6,9 @@ each holding 2x4 braille dots, with y tick labels on its left and x ticks below 
 
 Log scale: y is plotted as log10(y) when every finite value is positive and the values
 span more than one decade; otherwise linear. The y range only grows while a scenario
-plays (CurveRange), so the axes stay still while the curves are drawn and do not jump
-with every new minimum; it starts again on reset.
+plays (CurveRange) and its edges snap to a grid of about a thirty-second of its span, so
+the axes stay still while the curves are drawn and move only when a new minimum crosses a
+grid line; it starts again on reset.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .contour_grid import (
     Ticks,
     clip_segments,
     format_ticks,
+    nice_step,
     nice_ticks,
     rasterize_dot_polyline,
 )
@@ -86,26 +88,47 @@ class CurveRange:
         return not self.lo <= self.hi
 
     def scale(self) -> "YScale":
-        """The scale to draw with: log where it fits, else linear (with some headroom)."""
+        """The scale to draw with: log where it fits, else linear. Its edges sit on a grid of
+        about a thirty-second of the span, at least half a grid step beyond the values (the
+        headroom): a loss reaching a new low moves the axes only when it crosses a grid line
+        (every step otherwise drew the chart's axes and all its curves again), and the same
+        values give the same axes whatever frames the app drew. The extremes it labels are
+        rounded as their labels are (two significant digits)."""
         if self.empty:
             return YScale(False, 0.0, 1.0)
         lo, hi = self.lo, self.hi
+        ends = _labelled(lo), _labelled(hi)
         if self.positive and hi / lo > 10.0 ** LOG_MIN_DECADES:
             top = math.log10(hi)
             bottom = max(math.log10(lo), top - MAX_DECADES)
-            pad = 0.03 * (top - bottom)
-            return YScale(True, bottom - pad, top + pad, lo, hi)
+            return YScale(True, *_on_grid(bottom, top), *ends)
         if hi - lo <= 1e-12 * max(1.0, abs(hi)):
             half = max(abs(hi) * 0.1, 1e-12)
-            return YScale(False, lo - half, hi + half, lo, hi)
-        pad = 0.05 * (hi - lo)
-        return YScale(False, lo - pad, hi + pad, lo, hi)
+            return YScale(False, lo - half, hi + half, *ends)
+        return YScale(False, *_on_grid(lo, hi), *ends)
+
+
+GRID_STEPS = 32
+"""The edges of a curve chart's y range are multiples of a {1, 2, 5} x 10^k step of at least
+1/GRID_STEPS of the values' span (CurveRange.scale)."""
+
+
+def _on_grid(lo: float, hi: float) -> tuple[float, float]:
+    """Edges on the grid holding [lo, hi] with half a step or more to spare on each side."""
+    step = nice_step(hi - lo, GRID_STEPS + 1)
+    return math.floor(lo / step - 0.5) * step, math.ceil(hi / step + 0.5) * step
+
+
+def _labelled(value: float) -> float:
+    """The value an axis label of two significant digits shows."""
+    return float(sig(value, 2))
 
 
 @dataclass(frozen=True)
 class YScale:
     """How y values map onto the plot: `log` means the axis is log10(y); lo/hi in axis units;
-    data_lo/data_hi the smallest and largest value the range holds (labelled on the axis)."""
+    data_lo/data_hi the smallest and largest value the range holds, as the axis labels them
+    (two significant digits)."""
 
     log: bool
     lo: float
@@ -472,8 +495,9 @@ class CurveRasterizer:
     def draw(self, axes: CurveAxes, series: Sequence[CurveSeries]) -> CurveRaster:
         """The composed raster of these series (in drawing order) on these axes."""
         g = axes.geometry
-        if (g, axes.scale, axes.x_log) != self._key:
-            self._key, self._drawn = (g, axes.scale, axes.x_log), {}
+        key = (g, axes.scale.log, axes.x_log)  # the dots' places (not the labelled extremes)
+        if key != self._key:
+            self._key, self._drawn = key, {}
         old, new = self._drawn, {}
         # Short polylines to rasterize: (curve, into its base?, xs, ys).
         pieces: list[tuple[_Drawn, bool, np.ndarray, np.ndarray]] = []
