@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.geometry import Offset
+from textual.selection import Selection
 from textual.widgets import Static
 from tui_helpers import run_async
 
 from optsim.tui.widgets.info_panel import InfoPanel
+from optsim.tui.widgets.paragraphs import Paragraphs
 
 
 class PanelApp(App):
@@ -17,7 +21,7 @@ class PanelApp(App):
         yield InfoPanel("A description.", title="Title")
 
 
-def _lines(widget: Static) -> list[str]:
+def _lines(widget) -> list[str]:
     return [strip.text.rstrip() for strip in widget.render_lines(widget.size.region)]
 
 
@@ -26,7 +30,7 @@ async def test_a_status_of_the_same_height_needs_no_layout_and_a_taller_one_does
     app = PanelApp()
     async with app.run_test(size=(60, 20)) as pilot:
         panel = app.query_one(InfoPanel)
-        status = panel.query_one("#run-status", Static)
+        status = panel.query_one("#run-status", Paragraphs)
         panel.set_status(Text("adam  lr 0.1\nλ 12.5 κ 3.1"))
         await pilot.pause()
         assert status.size.height == 2
@@ -47,74 +51,99 @@ async def test_a_status_of_the_same_height_needs_no_layout_and_a_taller_one_does
         assert status.size.height == 2
 
 
-@run_async
-async def test_the_height_of_a_status_that_does_not_wrap_is_textuals():
-    """unwrapped_height (one row a line, when no line is longer than the width) says what
-    Textual's own wrapping says, or leaves it to Textual."""
-    from optsim.tui.render.text_shape import unwrapped_height
+class SideBySide(App):
+    """A Paragraphs and a Static of one width, to compare what they show."""
 
-    app = PanelApp()
-    async with app.run_test(size=(60, 20)) as pilot:
-        status = app.query_one("#run-status", Static)
-        await pilot.pause()
-        width = status.content_region.width
-        texts = ["", "x", "a\n", "\nb", "a\n\nb", "x" * width, "x" * (width + 1), "λ κ ★ ●\n" * 3,
-                 "界" * (width // 2), "界" * (width // 2 + 1), "a\tb", "word " * (width // 5) + "end",
-                 ("lr 0.1 " * 8 + "\n") * 2]
-        checked = 0
-        for plain in texts:
-            text = Text(plain, style="bold")
-            text.stylize("red", 0, min(3, len(plain)))
-            status.update(text)
-            textual = status.get_content_height(status.content_region.size, status.content_region.size, width)
-            ours = unwrapped_height(text, width)
-            if ours is not None:
-                checked += 1
-                assert ours == textual, repr(plain)
-            else:
-                assert any(len(line) > width // 2 for line in plain.split("\n")) or "\t" in plain, repr(plain)
-        assert checked >= 8
+    CSS = "Paragraphs, Static { padding: 0 1; height: auto; }"
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.width = width
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="left"):
+                yield Paragraphs(id="ours")
+            with Vertical(id="right"):
+                static = Static("", id="theirs")
+                static.set_reactive(Static.auto_links, False)
+                yield static
+
+
+def _strip_rows(widget) -> list:
+    """Each row as Textual gets it from the widget: its segments (text and style)."""
+    return [list(strip) for strip in widget.render_lines(widget.size.region)]
 
 
 @run_async
-async def test_texts_of_one_wrap_shape_wrap_to_the_same_height():
-    """The panel measures a wrapped status once per wrap_shape: every pair of texts of one
-    shape (same words' lengths, other letters and digits) has one height in Textual."""
+async def test_paragraphs_show_the_rows_a_static_shows_for_any_text():
+    """Rendered a paragraph at a time, the rows (text and styles) and the height are those
+    of a Static of the same width, wrapped lines, blank lines, wide characters and all."""
     import random
 
-    from optsim.tui.render.text_shape import wrap_shape
-
-    rng = random.Random(5)
-    app = PanelApp()
-    async with app.run_test(size=(40, 20)) as pilot:
-        status = app.query_one("#run-status", Static)
+    rng = random.Random(11)
+    words = ["λ", "κ", "lr", "adam", "0.0123", "σ", "lr/σ", "界界", "→", "converged:", "x" * 30]
+    texts = ["", "x", "a\n", "\nb", "a\n\nb", "λ κ ★ ●\n" * 3]
+    for _ in range(40):
+        lines = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 16))) for _ in range(rng.randint(1, 5))]
+        texts.append("\n".join(lines))
+    app = SideBySide(60)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ours, theirs = app.query_one(Paragraphs), app.query_one("#theirs", Static)
+        for plain in texts:
+            text = Text(plain, style="bold" if rng.random() < 0.5 else "")
+            text.stylize("red", 0, min(3, len(plain)))
+            text.stylize("italic", len(plain) // 2)
+            ours.show(text)
+            theirs.update(text.copy())
+            await pilot.pause()
+            assert ours.size.height == theirs.size.height, repr(plain)
+            assert _strip_rows(ours) == _strip_rows(theirs), repr(plain)
+        # A mouse selection across paragraphs: drawn and copied as from the Static.
+        text = Text("adam  lr 0.1\nλ 12.5 κ 3.1 " + "word " * 20 + "\n→ try a smaller rate", style="bold")
+        ours.show(text)
+        theirs.update(text.copy())
         await pilot.pause()
-        width = status.content_region.width
-        heights: dict[tuple, int] = {}
-        shapes = measured = 0
-        for trial in range(300):
-            words = [rng.choice(["λ", "κ", "lr", "adam", "0.0123", "σ", "lr/σ", "x" * rng.randint(1, width)])
-                     for _ in range(rng.randint(1, 14))]
-            if rng.random() < 0.3:  # the same shape again, with other digits
-                words = [w.replace("1", "7").replace("x", "y") for w in words]
-            gaps = [" " * rng.choice([1, 1, 2]) for _ in words]
-            plain = "".join(w + g for w, g in zip(words, gaps)).strip()
-            if rng.random() < 0.3:
-                plain = plain + "\n" + plain[: rng.randint(0, len(plain))]
-            text = Text(plain)
-            status.update(text)
-            height = status.get_content_height(status.content_region.size, status.content_region.size, width)
-            shape = wrap_shape(text, width)
-            if shape is None:
-                continue
-            measured += 1
-            if shape in heights:
-                shapes += 1
-                assert heights[shape] == height, repr(plain)
-            heights[shape] = height
-        assert measured > 100 and shapes > 30
+        selection = Selection(Offset(3, 0), Offset(4, 2))
+        app.screen.selections = {ours: selection, theirs: selection}
+        await pilot.pause()
+        assert ours.text_selection == selection
+        assert _strip_rows(ours) == _strip_rows(theirs)
+        copied = ours.get_selection(selection)
+        assert copied == theirs.get_selection(selection) and copied[0].startswith("m  lr 0.1\nλ 12.5")
 
 
+@run_async
+async def test_a_new_number_repaints_only_its_paragraphs_rows():
+    """The legends' numbers change at every panel redraw: only the rows of the paragraphs
+    that changed are repainted, and all the rows after a paragraph whose height changed."""
+    app = PanelApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        status = app.query_one("#run-status", Paragraphs)
+        head, long = "adam  lr 0.1", "→ " + "a remedy that wraps over two rows " * 2
+        status.show(Text(f"{head}\nλ 12.5 κ 3.1\n{long}\nevents: none"))
+        await pilot.pause()
+        assert status.size.height == 5
+        status._repaint_regions.clear()
+        status.show(Text(f"{head}\nλ 12.7 κ 3.1\n{long}\nevents: none"))
+        assert not status._layout_required
+        offset = status.content_offset
+        assert {(r.y - offset.y, r.height) for r in status._repaint_regions} == {(1, 1)}  # row 1 only
+        await pilot.pause()
+        assert [line.strip() for line in _lines(status)][:2] == [head, "λ 12.7 κ 3.1"]
+        # The remedy loses a row and a paragraph comes after it: the same height, the rows
+        # from the remedy on are repainted, the first two are not.
+        status._repaint_regions.clear()
+        status.show(Text(f"{head}\nλ 12.7 κ 3.1\n→ short\nevents: none\nmore"))
+        assert not status._layout_required
+        rows = {row for r in status._repaint_regions for row in range(r.y - offset.y, r.bottom - offset.y)}
+        assert rows == {2, 3, 4}
+        await pilot.pause()
+        assert [line.strip() for line in _lines(status)][2:] == ["→ short", "events: none", "more"]
+        status.show(Text(head))  # shorter: the screen's layout changes
+        assert status._layout_required
+        await pilot.pause()
+        assert status.size.height == 1
 @run_async
 async def test_the_status_looks_for_no_links_from_its_first_frame_and_the_caption_still_does():
     """auto_links off on the status from compose (it was switched off at its first update, after
@@ -122,5 +151,5 @@ async def test_the_status_looks_for_no_links_from_its_first_frame_and_the_captio
     app = PanelApp()
     async with app.run_test(size=(60, 20)) as pilot:
         await pilot.pause()
-        assert app.query_one("#run-status", Static).auto_links is False
+        assert app.query_one("#run-status", Paragraphs).auto_links is False
         assert app.query_one("#caption-text", Static).auto_links is True

@@ -171,7 +171,7 @@ async def test_the_remedy_is_shown_whole_and_the_description_is_a_separate_secti
             await pilot.pause()
             remedy = session.diagnosis(run).remedy
             assert remedies and remedy
-            status = screen.query_one("#run-status", Static)
+            status = screen.query_one("#run-status")
             shown = _widget_text(status)
             assert " ".join(remedy.split()) in shown, name  # every word, to the last
             about = screen.query_one("#about", Static)

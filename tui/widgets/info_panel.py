@@ -17,7 +17,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from ..render.text_shape import text_key, unwrapped_height, wrap_shape
+from ..render.text_shape import text_key
+from .paragraphs import Paragraphs
 
 
 class InfoPanel(Vertical):
@@ -85,17 +86,13 @@ class InfoPanel(Vertical):
         self._description = description
         self._title = title
         self._caption: str | None = None
-        self._status: object = None
-        self._wrapped: dict[tuple, int] = {}  # the height Textual wrapped each shape of status to (wrap_shape)
         self._report: object = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="caption"):
             yield Static("", id="caption-text")
         with VerticalScroll(id="panel-text"):
-            status = Static("", id="run-status")
-            status.set_reactive(Static.auto_links, False)  # no links in a status: Textual need not look for them
-            yield status
+            yield Paragraphs(id="run-status")  # repainted a paragraph at a time (its numbers change)
             yield Static("", id="report")
             about = Text("About this scenario")
             if self._title:
@@ -125,30 +122,9 @@ class InfoPanel(Vertical):
 
     def set_status(self, status: Text) -> None:
         """The selected run's status and the views' legends (their numbers change every time
-        the panels are redrawn while playing). A layout pass rearranges the whole screen: it is
-        asked for only when the new text, wrapped as Textual wraps it, changes the height."""
-        key = text_key(status)
-        if key == self._status:
-            return
-        self._status = key
-        widget = self.query_one("#run-status", Static)
-        widget.update(status, layout=False)
-        region = widget.content_region
-        if region.width <= 0:
-            widget.refresh(layout=True)
-            return
-        height = unwrapped_height(status, region.width)
-        if height is None:  # some line wraps: as a text of the same words' lengths did, or ask Textual
-            shape = wrap_shape(status, region.width)
-            height = self._wrapped.get(shape) if shape is not None else None
-            if height is None:
-                height = widget.get_content_height(region.size, region.size, region.width)
-                if shape is not None:
-                    if len(self._wrapped) >= 64:
-                        self._wrapped.clear()
-                    self._wrapped[shape] = height
-        if height != region.height:
-            widget.refresh(layout=True)
+        the panels are redrawn while playing): only the paragraphs that changed are repainted,
+        and the screen's layout only when the status's height changes (Paragraphs)."""
+        self.query_one("#run-status", Paragraphs).show(status)
 
     def set_report(self, report: Text | None) -> None:
         key = None if report is None else text_key(report)
