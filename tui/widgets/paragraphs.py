@@ -6,9 +6,9 @@ renders all of it again and Textual's compositor redraws every row (about 0.8 ms
 with four views). Here each paragraph (a line of the text) is rendered on its own, by the
 same Textual function a Static uses (Visual.to_strips, so the rows are the rows a Static of
 that width shows, with the line numbers text selection goes by), and kept until its text
-or its place changes; only the rows of changed or moved
-paragraphs are repainted, and a layout pass is asked for only when the height changes,
-which is known exactly from the rendering itself.
+or its place changes; only the rows of changed or moved paragraphs are repainted, and a
+layout pass is asked for only when the height changes, which is known exactly from the
+rendering itself.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Paragraphs(Widget):
         self._keys: list[tuple] = []
         self._rendered: list[list[Strip]] | None = None  # per paragraph, for _rendered_for
         self._rendered_for: tuple | None = None  # (width, visual style) they were rendered at
+        self._rows: list[Strip] = []  # the rendered paragraphs' rows, one after the other
 
     @property
     def text(self) -> Text:
@@ -65,21 +66,20 @@ class Paragraphs(Widget):
             return
         old_keys, old = self._keys, self._rendered
         self._text, self._paragraphs, self._keys = text, paragraphs, keys
-        if old is None or self._rendered_for != self._render_key():
+        key = self._render_key()
+        if old is None or self._rendered_for != key:
             self._rendered = None
             self.refresh(layout=True)
             return
-        kept = {i: old[i] for i in range(min(len(old), len(keys))) if old_keys[i] == keys[i]}
-        self._rendered = None
-        rendered = self._render_all(kept)
-        old_offsets = _offsets(old)
-        new_offsets = _offsets(rendered)
+        width, style = key
+        same = [i < len(old) and old_keys[i] == keys[i] for i in range(len(keys))]
+        self._keep([old[i] if same[i] else self._render_paragraph(i, width, style) for i in range(len(keys))], key)
+        old_offsets, new_offsets = _offsets(old), _offsets(self._rendered)
         if old_offsets[-1] != new_offsets[-1]:
             self.refresh(layout=True)
             return
-        width = self.size.width
-        dirty = [Region(0, new_offsets[i], width, len(rendered[i])) for i in range(len(rendered))
-                 if i not in kept or old_offsets[i] != new_offsets[i]]
+        dirty = [Region(0, new_offsets[i], width, new_offsets[i + 1] - new_offsets[i]) for i in range(len(keys))
+                 if not same[i] or old_offsets[i] != new_offsets[i]]
         if dirty:
             self.refresh(*dirty)
 
@@ -88,17 +88,17 @@ class Paragraphs(Widget):
     def _render_key(self) -> tuple:
         return (self.size.width, self.visual_style)
 
-    def _render_all(self, kept: dict[int, list[Strip]] | None = None) -> list[list[Strip]]:
-        """Every paragraph's rows at the widget's width (those in `kept` as they are)."""
+    def _lines(self) -> list[Strip]:
+        """Every row at the widget's width and style (rendered again after a change of either)."""
         key = self._render_key()
-        if self._rendered is not None and self._rendered_for == key:
-            return self._rendered
-        width, style = key
-        kept = kept or {}
-        self._rendered = [kept[i] if i in kept else self._render_paragraph(i, width, style)
-                          for i in range(len(self._paragraphs))]
-        self._rendered_for = key
-        return self._rendered
+        if self._rendered is None or self._rendered_for != key:
+            width, style = key
+            self._keep([self._render_paragraph(i, width, style) for i in range(len(self._paragraphs))], key)
+        return self._rows
+
+    def _keep(self, rendered: list[list[Strip]], key: tuple) -> None:
+        self._rendered, self._rendered_for = rendered, key
+        self._rows = [strip for rows in rendered for strip in rows]
 
     def _render_paragraph(self, index: int, width: int, style) -> list[Strip]:
         """Paragraph `index`'s rows, rendered after `index` empty lines that are then dropped:
@@ -110,9 +110,6 @@ class Paragraphs(Widget):
                       no_wrap=p.no_wrap, end=p.end,
                       spans=[Span(span.start + index, span.end + index, span.style) for span in p.spans])
         return Visual.to_strips(self, visualize(self, lifted, markup=False), width, None, style)[index:]
-
-    def _lines(self) -> list[Strip]:
-        return [strip for rows in self._render_all() for strip in rows]
 
     # ------------------------------------------------------------------ Textual
 
